@@ -1,0 +1,193 @@
+// Package app owns the use cases of the orders and payments service (placing orders, confirming
+// payments, managing the catalog) and the ports they need from the outside world: storage with
+// transactions, the transactional outbox, the payment provider and the webhook verifier. It imports
+// the domain and nothing of any adapter; adapters implement these interfaces.
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/wolfix/orders/internal/domain/catalog"
+	"github.com/wolfix/orders/internal/domain/money"
+	"github.com/wolfix/orders/internal/domain/order"
+	"github.com/wolfix/orders/internal/domain/payment"
+)
+
+// Store gives repositories that run each call on its own, and runs transactions.
+type Store interface {
+	Repositories
+	// InTx runs fn in one database transaction and commits when fn returns nil; any error (or a
+	// failed commit) rolls everything back and is returned. The Tx is valid only inside fn.
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+}
+
+// Repositories are the stores of the service's aggregates.
+type Repositories interface {
+	Products() ProductRepository
+	Orders() OrderRepository
+	Webhooks() WebhookInbox
+	Idempotency() IdempotencyStore
+}
+
+// Tx is one open transaction: repositories plus the outbox, all committed together.
+type Tx interface {
+	Repositories
+	// Outbox publishes integration events that become visible to the relay only if the
+	// transaction commits.
+	Outbox() Outbox
+}
+
+// ProductRepository stores products. Stock only changes through Reserve and Release, which are
+// conditional updates and never take stock below zero.
+type ProductRepository interface {
+	// Get returns catalog.ErrNotFound when there is no such product.
+	Get(ctx context.Context, id string) (*catalog.Product, error)
+	// GetMany returns the products that exist among ids, keyed by id.
+	GetMany(ctx context.Context, ids []string) (map[string]*catalog.Product, error)
+	// List returns up to q.Limit products after the cursor q.After, and the cursor of the next page
+	// ("" when there is none). Order is stable: by id.
+	List(ctx context.Context, q ProductQuery) ([]*catalog.Product, string, error)
+	Add(ctx context.Context, p *catalog.Product) error
+	// Update locks the product, lets fn change it, and saves it unless fn fails.
+	Update(ctx context.Context, id string, fn func(p *catalog.Product) error) (*catalog.Product, error)
+	// Reserve takes qty units; it returns catalog.ErrOutOfStock if fewer are left.
+	Reserve(ctx context.Context, id string, qty int64) error
+	// Release gives qty units back.
+	Release(ctx context.Context, id string, qty int64) error
+	// Count returns how many products exist.
+	Count(ctx context.Context) (int, error)
+}
+
+// ProductQuery selects a page of products.
+type ProductQuery struct {
+	After string
+	Limit int
+}
+
+// OrderRepository stores orders with their items, payment and timeline.
+type OrderRepository interface {
+	// Add stores a new order and the changes it recorded.
+	Add(ctx context.Context, o *order.Order) error
+	// Get returns order.ErrNotFound when there is no such order.
+	Get(ctx context.Context, id string) (*order.Order, error)
+	// Update locks the order, lets fn change it, and stores it with its new timeline entries
+	// unless fn fails. Concurrent updates of one order are serialized.
+	Update(ctx context.Context, id string, fn func(o *order.Order) error) (*order.Order, error)
+	// FindIDByIntent returns the id of the order paid by the provider intent, or order.ErrNotFound.
+	FindIDByIntent(ctx context.Context, intentID string) (string, error)
+	// List returns up to q.Limit orders, newest first, after the cursor q.After, and the next cursor.
+	List(ctx context.Context, q OrderQuery) ([]*order.Order, string, error)
+}
+
+// OrderQuery selects a page of orders; empty fields do not filter.
+type OrderQuery struct {
+	CustomerID string
+	Status     order.Status
+	After      string
+	Limit      int
+}
+
+// Event is an integration event: a fact the rest of the company may act on. Its JSON envelope is
+// {id, type, occurredAt, orderId, data}, and Type doubles as the broker topic.
+type Event struct {
+	ID         string
+	Type       string
+	OccurredAt time.Time
+	OrderID    string
+	Data       any
+}
+
+// Outbox writes integration events inside the current transaction.
+type Outbox interface {
+	Publish(ctx context.Context, events ...Event) error
+}
+
+// WebhookInbox remembers every provider event by its id so each is acted on once.
+type WebhookInbox interface {
+	// Record stores ev unless an event with its id is already stored; it reports whether ev is new.
+	Record(ctx context.Context, ev payment.Event, receivedAt time.Time) (bool, error)
+	// MarkProcessed records the outcome of processing: problem is "" on success.
+	MarkProcessed(ctx context.Context, eventID string, problem string, at time.Time) error
+}
+
+// IdempotencyStore keeps the response to a request made with an Idempotency-Key.
+type IdempotencyStore interface {
+	// Begin claims (scope, key) for a request whose body hashes to requestHash. If the key was
+	// claimed before, it returns the stored record instead and claimed=false.
+	Begin(ctx context.Context, scope, key, requestHash string, now time.Time) (rec IdempotencyRecord, claimed bool, err error)
+	// Complete stores the response for a claimed key.
+	Complete(ctx context.Context, scope, key string, status int, body []byte) error
+	// Abandon forgets a claimed key, so that a retry may run again (used when the request failed
+	// in a way that changed nothing, e.g. the provider was down).
+	Abandon(ctx context.Context, scope, key string) error
+}
+
+// IdempotencyRecord is a stored Idempotency-Key claim.
+type IdempotencyRecord struct {
+	RequestHash string
+	// Done is false while the first request is still running.
+	Done   bool
+	Status int
+	Body   []byte
+}
+
+// PaymentGateway is the payment provider (Stripe, the sandbox, …). Every adapter passes the
+// gatewaytest conformance suite. Errors are *fault.Error: ErrProviderUnavailable (and wrapped
+// variants) when retrying may help, ErrProviderRejected otherwise, ErrIntentNotFound.
+type PaymentGateway interface {
+	// Provider names the provider, e.g. "stripe" or "sandbox".
+	Provider() string
+	// CreateIntent starts collecting req.Amount. The same req.PaymentID always yields the same
+	// intent (it is the provider's idempotency key), so retries never charge twice.
+	CreateIntent(ctx context.Context, req IntentRequest) (payment.Intent, error)
+	// GetIntent reads the intent's current state from the provider.
+	GetIntent(ctx context.Context, intentID string) (payment.Intent, error)
+	// CancelIntent cancels an intent that has not succeeded.
+	CancelIntent(ctx context.Context, intentID string) (payment.Intent, error)
+	// Refund returns req.Amount of a succeeded intent; req.RefundID is the idempotency key.
+	Refund(ctx context.Context, req RefundRequest) (RefundResult, error)
+}
+
+// IntentRequest asks the provider for a new payment intent.
+type IntentRequest struct {
+	PaymentID    string
+	OrderID      string
+	Amount       money.Money
+	ReceiptEmail string
+	Description  string
+}
+
+// RefundRequest asks the provider to return money.
+type RefundRequest struct {
+	RefundID string
+	IntentID string
+	Amount   money.Money
+	Reason   string
+}
+
+// RefundResult is the provider's answer to a refund.
+type RefundResult struct {
+	ID     string
+	Status string
+	Amount int64
+}
+
+// WebhookVerifier checks a provider's signed webhook and decodes it. It fails with
+// ErrWebhookSignature for unsigned, forged or stale payloads.
+type WebhookVerifier interface {
+	Verify(payload []byte, signatureHeader string) (payment.Event, error)
+}
+
+// Clock tells the time; tests use a fixed one.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock, in UTC.
+type SystemClock struct{}
+
+// Now returns the current UTC time.
+func (SystemClock) Now() time.Time { return time.Now().UTC() }

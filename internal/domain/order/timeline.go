@@ -1,0 +1,42 @@
+package order
+
+import "time"
+
+// ChangeType names what happened to an order. The application maps these onto integration-event
+// topics, so a new type here is a new fact the rest of the company can learn.
+type ChangeType string
+
+// Change types.
+const (
+	ChangePlaced           ChangeType = "order.placed"
+	ChangeConfirmed        ChangeType = "order.confirmed"
+	ChangePaymentSucceeded ChangeType = "payment.succeeded"
+	ChangePaymentFailed    ChangeType = "payment.failed"
+)
+
+// Cause says who or what made a change: "customer u1", "webhook evt_…", "admin a1", "reconciler".
+type Cause string
+
+// CauseCustomer is a change made by the customer with id.
+func CauseCustomer(id string) Cause { return Cause("customer " + id) }
+
+// CauseAdmin is a change made by the admin with id.
+func CauseAdmin(id string) Cause { return Cause("admin " + id) }
+
+// CauseWebhook is a change made by the provider event with id.
+func CauseWebhook(eventID string) Cause { return Cause("webhook " + eventID) }
+
+// CauseClientConfirm is the client's PATCH /paid after it was verified with the provider.
+func CauseClientConfirm(userID string) Cause { return Cause("confirm by " + userID) }
+
+// CauseReconciler is the background reconciler.
+const CauseReconciler Cause = "reconciler"
+
+// Change is one entry of the order's timeline.
+type Change struct {
+	At    time.Time
+	Type  ChangeType
+	From  string
+	To    string
+	Cause Cause
+}
