@@ -1,0 +1,118 @@
+// Package config owns the service's configuration: defaults, then the YAML file
+// (configs/wolfix.yaml, or the file WOLFIX_CONFIG names), then WOLFIX_* environment variables,
+// then validation. A bad value stops start-up with a message naming the key to fix.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultFile is read when WOLFIX_CONFIG is unset and the file exists.
+const DefaultFile = "configs/wolfix.yaml"
+
+// Config is every setting. The yaml and env tags are the public names of each key.
+type Config struct {
+	HTTPAddr       string `yaml:"httpAddr" env:"WOLFIX_HTTP_ADDR"`
+	PublicURL      string `yaml:"publicUrl" env:"WOLFIX_PUBLIC_URL"`
+	DataDir        string `yaml:"dataDir" env:"WOLFIX_DATA_DIR"`
+	DatabaseURL    string `yaml:"databaseUrl" env:"WOLFIX_DATABASE_URL"`
+	MigrateOnStart bool   `yaml:"migrateOnStart" env:"WOLFIX_MIGRATE_ON_START"`
+	SeedDemo       bool   `yaml:"seedDemo" env:"WOLFIX_SEED_DEMO"`
+	LogLevel       string `yaml:"logLevel" env:"WOLFIX_LOG_LEVEL"`
+	LogFormat      string `yaml:"logFormat" env:"WOLFIX_LOG_FORMAT"`
+
+	JWTSecret string `yaml:"jwtSecret" env:"WOLFIX_JWT_SECRET"`
+
+	StripeSecretKey      string `yaml:"stripeSecretKey" env:"WOLFIX_STRIPE_SECRET_KEY"`
+	StripeWebhookSecret  string `yaml:"stripeWebhookSecret" env:"WOLFIX_STRIPE_WEBHOOK_SECRET"`
+	StripePublishableKey string `yaml:"stripePublishableKey" env:"WOLFIX_STRIPE_PUBLISHABLE_KEY"`
+	StripeAPIURL         string `yaml:"stripeApiUrl" env:"WOLFIX_STRIPE_API_URL"`
+
+	Currency           string `yaml:"currency" env:"WOLFIX_CURRENCY"`
+	DeliveryFeeCourier int64  `yaml:"deliveryFeeCourier" env:"WOLFIX_DELIVERY_FEE_COURIER"`
+	DeliveryFeeBranch  int64  `yaml:"deliveryFeeBranch" env:"WOLFIX_DELIVERY_FEE_BRANCH"`
+	DeliveryFeeLocker  int64  `yaml:"deliveryFeeLocker" env:"WOLFIX_DELIVERY_FEE_LOCKER"`
+
+	BrokerKind string `yaml:"brokerKind" env:"WOLFIX_BROKER_KIND"`
+	NATSURL    string `yaml:"natsUrl" env:"WOLFIX_NATS_URL"`
+	AMQPURL    string `yaml:"amqpUrl" env:"WOLFIX_AMQP_URL"`
+	RunRelay   bool   `yaml:"runRelay" env:"WOLFIX_RUN_RELAY"`
+
+	PaymentTTL     time.Duration `yaml:"paymentTtl" env:"WOLFIX_PAYMENT_TTL"`
+	ReconcileAfter time.Duration `yaml:"reconcileAfter" env:"WOLFIX_RECONCILE_AFTER"`
+}
+
+// Defaults returns the embedded-default configuration: SQLite under ./var, in-process broker,
+// sandbox payments.
+func Defaults() Config {
+	return Config{HTTPAddr: ":8080", DataDir: "./var", MigrateOnStart: true, SeedDemo: true,
+		LogLevel: "info", LogFormat: "text", Currency: "USD", DeliveryFeeCourier: 700,
+		DeliveryFeeBranch: 500, DeliveryFeeLocker: 400, BrokerKind: "gochannel", RunRelay: true,
+		PaymentTTL: 30 * time.Minute, ReconcileAfter: 5 * time.Minute}
+}
+
+// Load reads defaults, the config file and the environment, and validates the result.
+func Load() (Config, error) {
+	cfg := Defaults()
+	path, explicit := os.LookupEnv("WOLFIX_CONFIG")
+	if !explicit {
+		path = DefaultFile
+	}
+	if err := readFile(path, explicit, &cfg); err != nil {
+		return Config{}, err
+	}
+	if err := env.Parse(&cfg); err != nil {
+		return Config{}, explainEnvError(err)
+	}
+	return cfg, cfg.Validate()
+}
+
+func readFile(path string, required bool, cfg *Config) error {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !required {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// explainEnvError names the environment variable behind a parse error instead of the Go field.
+func explainEnvError(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return fmt.Errorf("environment: %w", err)
+	}
+	msgs := make([]string, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			msgs = append(msgs, fmt.Sprintf("%s: %v", envKeyOf(pe.Name), pe.Err))
+			continue
+		}
+		msgs = append(msgs, e.Error())
+	}
+	return fmt.Errorf("bad configuration: %s", strings.Join(msgs, "; "))
+}
+
+func envKeyOf(field string) string {
+	if f, ok := reflect.TypeOf(Config{}).FieldByName(field); ok {
+		return f.Tag.Get("env")
+	}
+	return field
+}

@@ -1,0 +1,12 @@
+package app
+
+// Application is every use case, as the driving adapters (HTTP, CLI, workers) see them.
+type Application struct {
+	Catalog     *CatalogHandler
+	PlaceOrder  *PlaceOrderHandler
+	ConfirmPaid *ConfirmPaidHandler
+	Finalizer   *PaymentFinalizer
+	Webhooks    *WebhookHandler
+	Orders      *OrderQueries
+	Seeder      *CatalogSeeder
+}

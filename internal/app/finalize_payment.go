@@ -1,0 +1,171 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/wolfix/orders/internal/domain/fault"
+	"github.com/wolfix/orders/internal/domain/order"
+	"github.com/wolfix/orders/internal/domain/payment"
+)
+
+// PaymentFinalizer is the one path by which a card payment becomes Paid or Failed. The webhook,
+// the customer's PATCH /paid and the reconciler all end here. It never trusts its caller: it
+// re-reads the intent from the provider and lets the domain check order id, amount and currency.
+type PaymentFinalizer struct {
+	store   Store
+	gateway PaymentGateway
+	clock   Clock
+	log     *slog.Logger
+}
+
+// NewPaymentFinalizer builds the finalize path.
+func NewPaymentFinalizer(store Store, gateway PaymentGateway, clock Clock, log *slog.Logger) *PaymentFinalizer {
+	return &PaymentFinalizer{store: store, gateway: gateway, clock: clock, log: log}
+}
+
+// Finalization is the result of finalizing: the order after the step, and what changed.
+type Finalization struct {
+	Order   *order.Order
+	Outcome payment.Outcome
+	// Anomaly is set when the provider's report contradicted the order; nothing was marked paid.
+	Anomaly error
+}
+
+// Finalize reads the order's intent from the provider and applies it under the order's lock,
+// writing the resulting events to the outbox in the same transaction. A repeat is a no-op.
+func (f *PaymentFinalizer) Finalize(ctx context.Context, orderID string, cause order.Cause) (Finalization, error) {
+	return f.FinalizeWith(ctx, orderID, cause, nil)
+}
+
+// FinalizeWith is Finalize with extra work (e.g. recording a webhook in the inbox) done inside
+// the same transaction before the order is touched. If before reports false, nothing else runs.
+func (f *PaymentFinalizer) FinalizeWith(ctx context.Context, orderID string, cause order.Cause,
+	before func(ctx context.Context, tx Tx) (bool, error)) (Finalization, error) {
+	current, err := f.store.Orders().Get(ctx, orderID)
+	if err != nil {
+		return Finalization{}, err
+	}
+	if current.Payment().Method() != payment.MethodCard {
+		return Finalization{}, payment.ErrNotCard
+	}
+	intent, err := f.gateway.GetIntent(ctx, current.Payment().IntentID())
+	if err != nil {
+		return Finalization{}, err
+	}
+	var result Finalization
+	err = f.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		if before != nil {
+			if proceed, err := before(ctx, tx); err != nil || !proceed {
+				return err
+			}
+		}
+		result, err = f.apply(ctx, tx, orderID, intent, cause)
+		return err
+	})
+	return result, err
+}
+
+func (f *PaymentFinalizer) apply(ctx context.Context, tx Tx, orderID string, intent payment.Intent, cause order.Cause) (Finalization, error) {
+	var result Finalization
+	o, err := tx.Orders().Update(ctx, orderID, func(o *order.Order) error {
+		outcome, err := o.ApplyIntent(intent, cause, f.clock.Now())
+		if isAnomaly(err) {
+			result.Anomaly = err
+			return nil
+		}
+		result.Outcome = outcome
+		return err
+	})
+	if err != nil {
+		return Finalization{}, err
+	}
+	result.Order = o
+	events := eventsFor(o)
+	if result.Anomaly != nil {
+		f.log.ErrorContext(ctx, "provider report does not match the order; not marking it paid",
+			"order_id", orderID, "intent_id", intent.ID, "problem", result.Anomaly)
+		events = append(events, anomalyEvent(orderID, intent.ID, result.Anomaly, cause, f.clock.Now()))
+	}
+	return result, tx.Outbox().Publish(ctx, events...)
+}
+
+func isAnomaly(err error) bool {
+	return errors.Is(err, payment.ErrAmountMismatch) || errors.Is(err, payment.ErrOrderMismatch)
+}
+
+// ConfirmPaid is PATCH /api/orders/{id}/paid: the customer says "I paid" for a card order (we ask
+// the provider), or an admin records cash collected on delivery.
+type ConfirmPaid struct {
+	Actor   Actor
+	OrderID string
+}
+
+// ErrCashAdminOnly reports a non-admin trying to mark cash as collected.
+var ErrCashAdminOnly = fault.Forbidden("cash_collection_admin_only", "only an admin can record cash collected on delivery")
+
+// ConfirmPaidHandler runs PATCH /paid.
+type ConfirmPaidHandler struct {
+	store     Store
+	finalizer *PaymentFinalizer
+	clock     Clock
+}
+
+// NewConfirmPaidHandler builds the PATCH /paid use case.
+func NewConfirmPaidHandler(store Store, finalizer *PaymentFinalizer, clock Clock) *ConfirmPaidHandler {
+	return &ConfirmPaidHandler{store: store, finalizer: finalizer, clock: clock}
+}
+
+// Handle answers nil when the order is paid (now or before), payment.ErrNotCompleted otherwise.
+func (h *ConfirmPaidHandler) Handle(ctx context.Context, cmd ConfirmPaid) error {
+	if err := cmd.Actor.Require(RoleCustomer, RoleAdmin); err != nil {
+		return err
+	}
+	o, err := visibleOrder(ctx, h.store, cmd.Actor, cmd.OrderID)
+	if err != nil {
+		return err
+	}
+	if o.Payment().Method() == payment.MethodCash {
+		return h.collectCash(ctx, cmd)
+	}
+	if o.Payment().IsPaid() || o.Payment().Status() == payment.StatusRefunded {
+		return nil
+	}
+	res, err := h.finalizer.Finalize(ctx, cmd.OrderID, order.CauseClientConfirm(cmd.Actor.UserID))
+	if err != nil {
+		return err
+	}
+	if res.Anomaly != nil {
+		return payment.ErrNotCompleted.WithMessage("the provider's payment does not match this order")
+	}
+	return res.Order.RequirePaid()
+}
+
+func (h *ConfirmPaidHandler) collectCash(ctx context.Context, cmd ConfirmPaid) error {
+	if !cmd.Actor.IsAdmin() {
+		return ErrCashAdminOnly
+	}
+	return h.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		o, err := tx.Orders().Update(ctx, cmd.OrderID, func(o *order.Order) error {
+			_, err := o.CollectCash(order.CauseAdmin(cmd.Actor.UserID), h.clock.Now())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Outbox().Publish(ctx, eventsFor(o)...)
+	})
+}
+
+// visibleOrder loads an order the actor may see; others' orders are reported as not found.
+func visibleOrder(ctx context.Context, store Store, actor Actor, id string) (*order.Order, error) {
+	o, err := store.Orders().Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !o.IsVisibleTo(actor.UserID, actor.IsAdmin()) {
+		return nil, order.ErrNotFound
+	}
+	return o, nil
+}

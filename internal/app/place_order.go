@@ -1,0 +1,183 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/wolfix/orders/internal/domain/catalog"
+	"github.com/wolfix/orders/internal/domain/fault"
+	"github.com/wolfix/orders/internal/domain/money"
+	"github.com/wolfix/orders/internal/domain/order"
+	"github.com/wolfix/orders/internal/domain/payment"
+)
+
+// ErrUnknownProduct reports an order line naming a product that does not exist.
+var ErrUnknownProduct = fault.Invalid("product_unknown", "an ordered product does not exist")
+
+// Pricing is what the server adds to the items: the trading currency and the delivery fees.
+type Pricing struct {
+	Currency money.Currency
+	Fees     map[order.DeliveryMethod]money.Money
+}
+
+// fee returns the delivery fee for method; unknown methods are rejected by the order itself.
+func (p Pricing) fee(method order.DeliveryMethod) money.Money {
+	if f, ok := p.Fees[method]; ok {
+		return f
+	}
+	return money.Zero(p.Currency)
+}
+
+// PlaceOrder is a customer's checkout.
+type PlaceOrder struct {
+	Actor     Actor
+	Lines     []LineRequest
+	Recipient order.Recipient
+	Delivery  order.Delivery
+	Method    payment.Method
+}
+
+// LineRequest is one requested product and quantity.
+type LineRequest struct {
+	ProductID string
+	Quantity  int64
+}
+
+// PlacedOrder is the result of a checkout. ClientSecret is set for card orders only; it goes to
+// the customer's browser and nowhere else (never into logs).
+type PlacedOrder struct {
+	Order        *order.Order
+	ClientSecret string
+}
+
+// PlaceOrderHandler runs checkout: price on the server, open a payment intent for card orders,
+// then reserve stock and store the order and its events in one transaction.
+type PlaceOrderHandler struct {
+	store   Store
+	gateway PaymentGateway
+	pricing Pricing
+	clock   Clock
+	log     *slog.Logger
+}
+
+// NewPlaceOrderHandler builds the checkout use case.
+func NewPlaceOrderHandler(store Store, gateway PaymentGateway, pricing Pricing, clock Clock, log *slog.Logger) *PlaceOrderHandler {
+	return &PlaceOrderHandler{store: store, gateway: gateway, pricing: pricing, clock: clock, log: log}
+}
+
+// Handle places the order. No transaction is held open across the provider call: if reserving
+// stock fails after the intent was created, the intent is cancelled and nothing stays reserved.
+func (h *PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (PlacedOrder, error) {
+	if err := cmd.Actor.Require(RoleCustomer); err != nil {
+		return PlacedOrder{}, err
+	}
+	o, err := h.price(ctx, cmd)
+	if err != nil {
+		return PlacedOrder{}, err
+	}
+	var secret string
+	if cmd.Method == payment.MethodCard {
+		if secret, err = h.openIntent(ctx, o, cmd.Recipient.Email); err != nil {
+			return PlacedOrder{}, err
+		}
+	}
+	if err := h.store.InTx(ctx, func(ctx context.Context, tx Tx) error { return h.save(ctx, tx, o) }); err != nil {
+		h.releaseIntent(ctx, o)
+		return PlacedOrder{}, err
+	}
+	h.log.InfoContext(ctx, "order placed", "order_id", o.ID(), "number", o.Number(),
+		"method", cmd.Method, "total", o.Total().String())
+	return PlacedOrder{Order: o, ClientSecret: secret}, nil
+}
+
+// price reads the products (without locks) and builds the order with server-computed totals. It
+// refuses early what the stock cannot cover, so no intent is opened for an impossible order.
+func (h *PlaceOrderHandler) price(ctx context.Context, cmd PlaceOrder) (*order.Order, error) {
+	if len(cmd.Lines) == 0 {
+		return nil, order.ErrNoItems
+	}
+	if len(cmd.Lines) > order.MaxLines {
+		return nil, order.ErrTooManyItems
+	}
+	ids := make([]string, 0, len(cmd.Lines))
+	for _, l := range cmd.Lines {
+		ids = append(ids, l.ProductID)
+	}
+	products, err := h.store.Products().GetMany(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]order.Line, 0, len(cmd.Lines))
+	for _, l := range cmd.Lines {
+		p, ok := products[l.ProductID]
+		if !ok {
+			return nil, ErrUnknownProduct.WithMessage("product %q does not exist", l.ProductID)
+		}
+		lines = append(lines, order.Line{Product: p, Quantity: l.Quantity})
+	}
+	now := h.clock.Now()
+	o, err := order.Place(order.PlaceParams{ID: NewID(), Number: NewOrderNumber(now), CustomerID: cmd.Actor.UserID,
+		PaymentID: NewID(), Lines: lines, Recipient: cmd.Recipient, Delivery: cmd.Delivery,
+		DeliveryFee: h.pricing.fee(cmd.Delivery.Method), Method: cmd.Method, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	return o, checkStock(lines)
+}
+
+func checkStock(lines []order.Line) error {
+	for _, l := range lines {
+		if l.Product.Stock() < l.Quantity {
+			return catalog.ErrOutOfStock.WithMessage("only %d units of %q are left", l.Product.Stock(), l.Product.ID())
+		}
+	}
+	return nil
+}
+
+func (h *PlaceOrderHandler) openIntent(ctx context.Context, o *order.Order, email string) (string, error) {
+	intent, err := h.gateway.CreateIntent(ctx, IntentRequest{PaymentID: o.Payment().ID(), OrderID: o.ID(),
+		Amount: o.Total(), ReceiptEmail: email, Description: "Wolfix order " + o.Number()})
+	if err != nil {
+		return "", err
+	}
+	if err := o.AttachIntent(h.gateway.Provider(), intent.ID); err != nil {
+		return "", err
+	}
+	return intent.ClientSecret, nil
+}
+
+// save reserves every line's stock (in product-id order, so concurrent orders never deadlock),
+// stores the order, and writes its events to the outbox.
+func (h *PlaceOrderHandler) save(ctx context.Context, tx Tx, o *order.Order) error {
+	items := o.Items()
+	slices.SortFunc(items, func(a, b order.Item) int { return strings.Compare(a.ProductID, b.ProductID) })
+	for _, it := range items {
+		if err := tx.Products().Reserve(ctx, it.ProductID, it.Quantity); err != nil {
+			if errors.Is(err, catalog.ErrOutOfStock) {
+				return catalog.ErrOutOfStock.WithMessage("not enough units of %q are left", it.ProductID)
+			}
+			return err
+		}
+	}
+	if err := tx.Orders().Add(ctx, o); err != nil {
+		return err
+	}
+	return tx.Outbox().Publish(ctx, eventsFor(o)...)
+}
+
+// releaseIntent cancels the intent of an order that could not be stored. The customer never saw
+// its client secret, so nothing can be charged on it; a failure here is only logged, and the
+// provider expires the intent on its own.
+func (h *PlaceOrderHandler) releaseIntent(ctx context.Context, o *order.Order) {
+	id := o.Payment().IntentID()
+	if id == "" {
+		return
+	}
+	if _, err := h.gateway.CancelIntent(context.WithoutCancel(ctx), id); err != nil {
+		h.log.WarnContext(ctx, "could not cancel the intent of an order that was not stored",
+			"order_id", o.ID(), "intent_id", id, "error", err)
+	}
+}
