@@ -36,9 +36,17 @@ var supported = map[string]uint8{
 	"BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3,
 }
 
-// ParseCurrency accepts an ISO-4217 code in any case ("usd", "USD").
+// ParseCurrency accepts an ISO-4217 code in any case ("usd", "USD"). Only ASCII letters count:
+// strings.ToUpper alone would also turn "uſd" (U+017F) into "USD".
 func ParseCurrency(code string) (Currency, error) {
-	up := strings.ToUpper(strings.TrimSpace(code))
+	up := strings.TrimSpace(code)
+	for i := 0; i < len(up); i++ {
+		if up[i] >= 0x80 {
+			up = "" // not a code we trade in; fall through to the error below
+			break
+		}
+	}
+	up = strings.ToUpper(up)
 	exp, ok := supported[up]
 	if !ok {
 		return Currency{}, ErrUnknownCurrency.WithMessage("currency %q is not supported", code)
