@@ -3,6 +3,7 @@
 package catalog
 
 import (
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -135,11 +136,18 @@ func (p *Product) setStock(s int64) error {
 }
 
 func (p *Product) setPhotoURL(u string) error {
-	if u != "" && (len(u) > MaxPhotoURLLen || !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://"))) {
+	if u != "" && (len(u) > MaxPhotoURLLen || !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) || !hasHost(u)) {
 		return ErrPhotoInvalid
 	}
 	p.photoURL = u
 	return nil
+}
+
+// hasHost reports whether u parses as an absolute URL with a host; url.Parse also refuses control
+// characters, so a stored photo URL cannot smuggle a CR/LF into a header or a log line.
+func hasHost(u string) bool {
+	parsed, err := url.Parse(u)
+	return err == nil && parsed.Host != ""
 }
 
 // ID returns the product id.
