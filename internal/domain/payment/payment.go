@@ -43,6 +43,10 @@ var (
 	ErrNotCash         = fault.Conflict("not_cash_on_delivery", "only cash-on-delivery payments are collected by hand")
 	ErrNotCard         = fault.Conflict("not_card_payment", "the order is not paid by card")
 	ErrAlreadyAttached = fault.Conflict("intent_already_attached", "the payment already has an intent")
+
+	// errIntentIDRequired is unexported so as not to grow the API while the app layer is written
+	// against it; exporting it (as ErrIntentIDRequired) is recommended.
+	errIntentIDRequired = fault.Invalid("intent_id_required", "the provider's intent id is required")
 )
 
 // Payment is the order's payment. It lives inside the order aggregate, so the order's lock guards it.
@@ -99,6 +103,9 @@ func (p *Payment) AttachIntent(provider, intentID string) error {
 	if p.intentID != "" {
 		return ErrAlreadyAttached
 	}
+	if intentID == "" {
+		return errIntentIDRequired
+	}
 	p.provider, p.intentID = provider, intentID
 	return nil
 }
@@ -122,7 +129,8 @@ func (p *Payment) ApplyIntent(in Intent, orderID string, now time.Time) (Outcome
 	if p.method != MethodCard {
 		return Unchanged, ErrNotCard
 	}
-	if in.ID != p.intentID || in.OrderID != orderID {
+	// With no intent attached, no report is ours: an empty in.ID must not match the empty intentID.
+	if p.intentID == "" || in.ID != p.intentID || in.OrderID != orderID {
 		return Unchanged, ErrOrderMismatch
 	}
 	switch in.Status {
@@ -166,8 +174,13 @@ func (p *Payment) CollectCash(now time.Time) (Outcome, error) {
 	return BecamePaid, nil
 }
 
-// MarkRefunded records that the whole payment went back to the customer.
-func (p *Payment) MarkRefunded() { p.status = StatusRefunded }
+// MarkRefunded records that the whole payment went back to the customer. Only a Paid payment can
+// be refunded: money never received cannot go back (and Refunded counts as "was paid").
+func (p *Payment) MarkRefunded() {
+	if p.status == StatusPaid {
+		p.status = StatusRefunded
+	}
+}
 
 // ID returns the payment id; it doubles as the provider idempotency key for the intent.
 func (p *Payment) ID() string { return p.id }
