@@ -1,0 +1,352 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wolfix/orders/internal/domain/catalog"
+	"github.com/wolfix/orders/internal/domain/fault"
+	"github.com/wolfix/orders/internal/domain/money"
+	"github.com/wolfix/orders/internal/domain/order"
+	"github.com/wolfix/orders/internal/domain/payment"
+)
+
+var (
+	customer  = Actor{UserID: "cust-1", Roles: []Role{RoleCustomer}}
+	stranger  = Actor{UserID: "cust-2", Roles: []Role{RoleCustomer}}
+	admin     = Actor{UserID: "admin-1", Roles: []Role{RoleAdmin}}
+	seller    = Actor{UserID: "seller-1", Roles: []Role{RoleSeller}}
+	testNow   = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	recipient = order.Recipient{FirstName: "Olena", LastName: "Koval", PhoneNumber: "+380501234567", Email: "olena@example.com"}
+	courier   = order.Delivery{Method: order.DeliveryCourier, City: "Kyiv", Street: "Khreshchatyk", HouseNumber: "22"}
+)
+
+type fixture struct {
+	store   *memStore
+	gateway *fakeGateway
+	app     Application
+}
+
+// newFixture builds the application on fakes with two products: "p1" at 226.49 (10 in stock)
+// and "p2" at 0.50 (1 in stock); courier delivery costs 7.00.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	store, gw := newMemStore(), newFakeGateway()
+	clock, log := fixedClock{testNow}, slog.New(slog.NewTextHandler(io.Discard, nil))
+	pricing := Pricing{Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{order.DeliveryCourier: usd(700)}}
+	finalizer := NewPaymentFinalizer(store, gw, clock, log)
+	f := &fixture{store: store, gateway: gw, app: Application{
+		Catalog:     NewCatalogHandler(store, clock, log),
+		PlaceOrder:  NewPlaceOrderHandler(store, gw, pricing, clock, log),
+		ConfirmPaid: NewConfirmPaidHandler(store, finalizer, clock),
+		Finalizer:   finalizer,
+		Webhooks:    NewWebhookHandler(store, fakeVerifier{}, finalizer, clock, log),
+		Orders:      NewOrderQueries(store),
+	}}
+	for _, p := range []struct {
+		id    string
+		price int64
+		stock int64
+	}{{"p1", 22649, 10}, {"p2", 50, 1}} {
+		prod, err := catalog.NewProduct(p.id, "seller-1", "Product "+p.id, usd(p.price), p.stock, "", testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Products().Add(context.Background(), prod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+func (f *fixture) place(t *testing.T, method payment.Method, lines ...LineRequest) PlacedOrder {
+	t.Helper()
+	res, err := f.app.PlaceOrder.Handle(context.Background(), PlaceOrder{Actor: customer, Lines: lines,
+		Recipient: recipient, Delivery: courier, Method: method})
+	if err != nil {
+		t.Fatalf("place order: %v", err)
+	}
+	return res
+}
+
+func (f *fixture) succeed(o *order.Order) {
+	f.gateway.set(o.Payment().IntentID(), func(in *payment.Intent) { in.Status = payment.IntentSucceeded })
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	fe, ok := fault.As(err)
+	if !ok || fe.Code != code {
+		t.Fatalf("got error %v; want fault %q", err, code)
+	}
+}
+
+func TestPlaceCardOrderPricesOnTheServerAndReserves(t *testing.T) {
+	f := newFixture(t)
+	res := f.place(t, payment.MethodCard, LineRequest{"p1", 2})
+	if got, want := res.Order.Total().Minor(), int64(2*22649+700); got != want {
+		t.Fatalf("total: got %d; want %d", got, want)
+	}
+	if res.ClientSecret == "" || res.Order.Status() != order.StatusPending || res.Order.Payment().Status() != payment.StatusPending {
+		t.Fatalf("got secret %q, status %s/%s", res.ClientSecret, res.Order.Status(), res.Order.Payment().Status())
+	}
+	in, _ := f.gateway.GetIntent(context.Background(), res.Order.Payment().IntentID())
+	if in.Amount != res.Order.Total().Minor() || in.OrderID != res.Order.ID() {
+		t.Fatalf("intent: got amount %d order %q", in.Amount, in.OrderID)
+	}
+	if got := f.store.stock("p1"); got != 8 {
+		t.Fatalf("stock: got %d; want 8", got)
+	}
+	if got := f.store.publishedTypes(); !slices.Equal(got, []string{TopicOrderCreated}) {
+		t.Fatalf("events: got %v", got)
+	}
+}
+
+func TestPlaceCashOrderIsConfirmedWithoutIntent(t *testing.T) {
+	f := newFixture(t)
+	res := f.place(t, payment.MethodCash, LineRequest{"p1", 1})
+	if res.ClientSecret != "" || res.Order.Status() != order.StatusConfirmed || f.gateway.created != 0 {
+		t.Fatalf("got secret %q status %s intents %d", res.ClientSecret, res.Order.Status(), f.gateway.created)
+	}
+}
+
+func TestPlaceOrderRejectsBadInputAndChangesNothing(t *testing.T) {
+	cases := []struct {
+		name  string
+		actor Actor
+		lines []LineRequest
+		code  string
+	}{
+		{"admin cannot shop", admin, []LineRequest{{"p1", 1}}, "forbidden"},
+		{"no items", customer, nil, "items_empty"},
+		{"unknown product", customer, []LineRequest{{"nope", 1}}, "product_unknown"},
+		{"zero quantity", customer, []LineRequest{{"p1", 0}}, "quantity_invalid"},
+		{"negative quantity", customer, []LineRequest{{"p1", -3}}, "quantity_invalid"},
+		{"huge quantity", customer, []LineRequest{{"p1", 1 << 40}}, "quantity_invalid"},
+		{"more than stock", customer, []LineRequest{{"p2", 2}}, "out_of_stock"},
+		{"same product twice", customer, []LineRequest{{"p1", 1}, {"p1", 1}}, "duplicate_product"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			_, err := f.app.PlaceOrder.Handle(context.Background(), PlaceOrder{Actor: c.actor, Lines: c.lines,
+				Recipient: recipient, Delivery: courier, Method: payment.MethodCard})
+			wantCode(t, err, c.code)
+			if f.store.orderCount() != 0 || f.gateway.created != 0 || f.store.stock("p1") != 10 || f.store.stock("p2") != 1 {
+				t.Fatalf("bad input changed something: orders %d intents %d", f.store.orderCount(), f.gateway.created)
+			}
+		})
+	}
+}
+
+func TestPlaceOrderCancelsTheIntentWhenStockRunsOutMeanwhile(t *testing.T) {
+	f := newFixture(t)
+	f.store.failNext = catalog.ErrOutOfStock // the last unit went to someone else after pricing
+	_, err := f.app.PlaceOrder.Handle(context.Background(), PlaceOrder{Actor: customer,
+		Lines: []LineRequest{{"p2", 1}}, Recipient: recipient, Delivery: courier, Method: payment.MethodCard})
+	wantCode(t, err, "out_of_stock")
+	if len(f.gateway.cancelled) != 1 || f.store.orderCount() != 0 || f.store.stock("p2") != 1 {
+		t.Fatalf("got cancelled %v, orders %d, stock %d", f.gateway.cancelled, f.store.orderCount(), f.store.stock("p2"))
+	}
+}
+
+func TestPlaceOrderWhenProviderIsDownStoresNothing(t *testing.T) {
+	f := newFixture(t)
+	f.gateway.createErr = ErrProviderUnavailable
+	_, err := f.app.PlaceOrder.Handle(context.Background(), PlaceOrder{Actor: customer,
+		Lines: []LineRequest{{"p1", 1}}, Recipient: recipient, Delivery: courier, Method: payment.MethodCard})
+	wantCode(t, err, "payment_provider_unavailable")
+	if f.store.orderCount() != 0 || f.store.stock("p1") != 10 {
+		t.Fatal("a failed provider call left an order or a reservation behind")
+	}
+}
+
+func TestParallelOrdersForTheLastUnitOnlyOneWins(t *testing.T) {
+	f := newFixture(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.app.PlaceOrder.Handle(context.Background(), PlaceOrder{Actor: customer,
+				Lines: []LineRequest{{"p2", 1}}, Recipient: recipient, Delivery: courier, Method: payment.MethodCard})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	won := 0
+	for err := range errs {
+		if err == nil {
+			won++
+		} else if !errors.Is(err, catalog.ErrOutOfStock) {
+			t.Fatalf("unexpected error %v", err)
+		}
+	}
+	if won != 1 || f.store.stock("p2") != 0 || f.store.orderCount() != 1 {
+		t.Fatalf("got %d winners, stock %d, orders %d", won, f.store.stock("p2"), f.store.orderCount())
+	}
+}
+
+func TestFinalizeIsForwardOnlyAndIdempotent(t *testing.T) {
+	f := newFixture(t)
+	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	ctx := context.Background()
+	intent := o.Payment().IntentID()
+
+	f.gateway.set(intent, func(in *payment.Intent) {
+		in.LastErrorCode, in.LastErrorMessage = "card_declined", "Your card was declined."
+	})
+	res, err := f.app.Finalizer.Finalize(ctx, o.ID(), order.CauseReconciler)
+	if err != nil || res.Outcome != payment.BecameFailed || res.Order.Payment().FailureCode() != "card_declined" {
+		t.Fatalf("after decline: got %+v, %v", res, err)
+	}
+	f.succeed(o)
+	for i := range 3 {
+		res, err = f.app.Finalizer.Finalize(ctx, o.ID(), order.CauseReconciler)
+		want := payment.Unchanged
+		if i == 0 {
+			want = payment.BecamePaid
+		}
+		if err != nil || res.Outcome != want {
+			t.Fatalf("finalize #%d: got %v, %v; want %v", i, res.Outcome, err, want)
+		}
+	}
+	if res.Order.Status() != order.StatusConfirmed || res.Order.Payment().Status() != payment.StatusPaid {
+		t.Fatalf("got %s/%s", res.Order.Status(), res.Order.Payment().Status())
+	}
+	want := []string{TopicOrderCreated, TopicOrderPaymentFailed, TopicOrderPaid}
+	if got := f.store.publishedTypes(); !slices.Equal(got, want) {
+		t.Fatalf("events: got %v; want %v", got, want)
+	}
+}
+
+func TestFinalizeRefusesAMismatchedIntentAndRaisesAnAnomaly(t *testing.T) {
+	for name, tamper := range map[string]func(in *payment.Intent){
+		"amount":   func(in *payment.Intent) { in.Amount-- },
+		"currency": func(in *payment.Intent) { in.Currency = "EUR" },
+		"order id": func(in *payment.Intent) { in.OrderID = "someone-else" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+			f.gateway.set(o.Payment().IntentID(), func(in *payment.Intent) { in.Status = payment.IntentSucceeded; tamper(in) })
+			res, err := f.app.Finalizer.Finalize(context.Background(), o.ID(), order.CauseReconciler)
+			if err != nil || res.Anomaly == nil || res.Order.Payment().IsPaid() {
+				t.Fatalf("got %+v, %v; want an anomaly and no payment", res, err)
+			}
+			if got := f.store.publishedTypes(); !slices.Contains(got, TopicPaymentAnomaly) || slices.Contains(got, TopicOrderPaid) {
+				t.Fatalf("events: got %v", got)
+			}
+			err = f.app.ConfirmPaid.Handle(context.Background(), ConfirmPaid{Actor: customer, OrderID: o.ID()})
+			wantCode(t, err, "payment_not_completed")
+		})
+	}
+}
+
+func TestConfirmPaid(t *testing.T) {
+	ctx := context.Background()
+	t.Run("card not yet paid is 409 and changes nothing", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+		wantCode(t, f.app.ConfirmPaid.Handle(ctx, ConfirmPaid{Actor: customer, OrderID: o.ID()}), "payment_not_completed")
+	})
+	t.Run("card paid at the provider", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+		f.succeed(o)
+		for range 2 {
+			if err := f.app.ConfirmPaid.Handle(ctx, ConfirmPaid{Actor: customer, OrderID: o.ID()}); err != nil {
+				t.Fatalf("confirm: %v", err)
+			}
+		}
+		if got := f.store.publishedTypes(); !slices.Equal(got, []string{TopicOrderCreated, TopicOrderPaid}) {
+			t.Fatalf("events: got %v", got)
+		}
+	})
+	t.Run("another customer's order does not exist", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+		wantCode(t, f.app.ConfirmPaid.Handle(ctx, ConfirmPaid{Actor: stranger, OrderID: o.ID()}), "order_not_found")
+	})
+	t.Run("cash is collected by an admin, not by the customer", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.place(t, payment.MethodCash, LineRequest{"p1", 1}).Order
+		wantCode(t, f.app.ConfirmPaid.Handle(ctx, ConfirmPaid{Actor: customer, OrderID: o.ID()}), "cash_collection_admin_only")
+		if err := f.app.ConfirmPaid.Handle(ctx, ConfirmPaid{Actor: admin, OrderID: o.ID()}); err != nil {
+			t.Fatalf("admin collect: %v", err)
+		}
+		got, _ := f.app.Orders.Get(ctx, customer, o.ID())
+		if got.Payment().Status() != payment.StatusPaid || got.Status() != order.StatusConfirmed {
+			t.Fatalf("got %s/%s", got.Status(), got.Payment().Status())
+		}
+	})
+}
+
+func TestWebhookDuplicatesActOnce(t *testing.T) {
+	f := newFixture(t)
+	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	f.succeed(o)
+	payload := []byte("evt_1 payment_intent.succeeded " + o.Payment().IntentID())
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f.app.Webhooks.Handle(context.Background(), payload, "ok"); err != nil {
+				t.Errorf("webhook: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	failed := []byte("evt_2 payment_intent.payment_failed " + o.Payment().IntentID())
+	if err := f.app.Webhooks.Handle(context.Background(), failed, "ok"); err != nil {
+		t.Fatalf("late failure: %v", err)
+	}
+	if got := f.store.publishedTypes(); !slices.Equal(got, []string{TopicOrderCreated, TopicOrderPaid}) {
+		t.Fatalf("events: got %v", got)
+	}
+}
+
+func TestWebhookRejectsBadSignaturesAndAcknowledgesStrangers(t *testing.T) {
+	f := newFixture(t)
+	wantCode(t, f.app.Webhooks.Handle(context.Background(), []byte("evt_1 x y"), "forged"), "webhook_signature_invalid")
+	if err := f.app.Webhooks.Handle(context.Background(), []byte("evt_9 payment_intent.succeeded pi_unknown"), "ok"); err != nil {
+		t.Fatalf("unknown intent: %v", err)
+	}
+	if err := f.app.Webhooks.Handle(context.Background(), []byte("evt_8 customer.created none"), "ok"); err != nil {
+		t.Fatalf("other type: %v", err)
+	}
+	if len(f.store.publishedTypes()) != 0 {
+		t.Fatal("an ignored event published something")
+	}
+}
+
+func TestCatalogOwnership(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, err := f.app.Catalog.CreateProduct(ctx, CreateProduct{Actor: customer, Title: "x", Price: "1", Currency: "USD", Stock: 1})
+	wantCode(t, err, "forbidden")
+	p, err := f.app.Catalog.CreateProduct(ctx, CreateProduct{Actor: seller, Title: "Lamp", Price: "12.30", Currency: "usd", Stock: 3})
+	if err != nil || p.Price().Minor() != 1230 || p.SellerID() != seller.UserID {
+		t.Fatalf("create: got %v, %v", p, err)
+	}
+	other := Actor{UserID: "seller-2", Roles: []Role{RoleSeller}}
+	title := "Stolen"
+	_, err = f.app.Catalog.UpdateProduct(ctx, UpdateProduct{Actor: other, ProductID: p.ID(), Title: &title})
+	wantCode(t, err, "not_product_owner")
+	price := "12.345"
+	_, err = f.app.Catalog.UpdateProduct(ctx, UpdateProduct{Actor: seller, ProductID: p.ID(), Price: &price})
+	wantCode(t, err, "price_invalid")
+	got, _ := f.app.Catalog.GetProduct(ctx, p.ID())
+	if got.Title() != "Lamp" || got.Price().Minor() != 1230 {
+		t.Fatalf("a refused update changed the product: %s %d", got.Title(), got.Price().Minor())
+	}
+}
