@@ -137,7 +137,10 @@ func priceLines(lines []Line, cur money.Currency) ([]Item, error) {
 	}
 	seen := make(map[string]bool, len(lines))
 	items := make([]Item, 0, len(lines))
-	for _, l := range lines {
+	for i, l := range lines {
+		if l.Product == nil { // a caller's bug, but an error beats a panic (invariant 8)
+			return nil, catalog.ErrNotFound.WithMessage("line %d has no product", i+1)
+		}
 		if l.Quantity < 1 || l.Quantity > MaxQuantity {
 			return nil, ErrQuantityInvalid
 		}

@@ -88,12 +88,14 @@ func (d Delivery) Validate() error {
 		if d.BranchNumber == "" {
 			return ErrBranchNumberMissing
 		}
-		for name, v := range map[string]string{"branchNumber": d.BranchNumber, "street": d.Street, "houseNumber": d.HouseNumber} {
-			if err := optionalTextAs(ErrDeliveryInvalid, name, v); err != nil {
-				return err
-			}
+		// Fixed order, so that the same input always names the same field (a map would not).
+		if err := optionalTextAs(ErrDeliveryInvalid, "branchNumber", d.BranchNumber); err != nil {
+			return err
 		}
-		return nil
+		if err := optionalTextAs(ErrDeliveryInvalid, "street", d.Street); err != nil {
+			return err
+		}
+		return optionalTextAs(ErrDeliveryInvalid, "houseNumber", d.HouseNumber)
 	}
 	return ErrDeliveryInvalid.WithMessage("delivery.method must be courier, branch or locker")
 }
