@@ -1,0 +1,110 @@
+package stripe
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/domain/payment"
+)
+
+// Tolerance is how old a webhook signature may be before it is refused as a possible replay.
+const Tolerance = 300 * time.Second
+
+// SignatureHeader is the HTTP header that carries Stripe's webhook signature.
+const SignatureHeader = "Stripe-Signature"
+
+// Verifier is the app.WebhookVerifier for Stripe's signed webhooks (and the sandbox's, which signs
+// the same way). It accepts events of any API version; the package doc says why.
+type Verifier struct {
+	secret string
+}
+
+var _ app.WebhookVerifier = (*Verifier)(nil)
+
+// ErrNoWebhookSecret is returned by NewVerifier without a signing secret.
+var ErrNoWebhookSecret = errors.New("stripe: a webhook signing secret is required")
+
+// NewVerifier returns a Verifier for the endpoint's signing secret (whsec_…).
+func NewVerifier(secret string) (*Verifier, error) {
+	if strings.TrimSpace(secret) == "" {
+		return nil, ErrNoWebhookSecret
+	}
+	return &Verifier{secret: secret}, nil
+}
+
+// Verify checks the Stripe-Signature header against the raw body and decodes the event. It fails
+// with app.ErrWebhookSignature when the header is missing, malformed or wrong, or signed more than
+// Tolerance ago, and with app.ErrWebhookPayload when a correctly signed body is not an event.
+func (v *Verifier) Verify(payload []byte, signatureHeader string) (payment.Event, error) {
+	ev, err := webhook.ConstructEventWithOptions(payload, signatureHeader, v.secret,
+		webhook.ConstructEventOptions{Tolerance: Tolerance, IgnoreAPIVersionMismatch: true})
+	if err != nil {
+		if isSignatureError(err) {
+			return payment.Event{}, app.ErrWebhookSignature.Wrap(err)
+		}
+		return payment.Event{}, app.ErrWebhookPayload.Wrap(err)
+	}
+	if ev.ID == "" || ev.Type == "" || ev.Data == nil {
+		return payment.Event{}, app.ErrWebhookPayload.WithMessage("the webhook event lacks an id, type or data")
+	}
+	intentID, err := intentOf(ev.Data.Raw)
+	if err != nil {
+		return payment.Event{}, app.ErrWebhookPayload.Wrap(err)
+	}
+	return payment.Event{
+		ID:         ev.ID,
+		Type:       payment.EventType(ev.Type),
+		IntentID:   intentID,
+		APIVersion: ev.APIVersion,
+		Payload:    payload,
+	}, nil
+}
+
+func isSignatureError(err error) bool {
+	return errors.Is(err, webhook.ErrNotSigned) || errors.Is(err, webhook.ErrInvalidHeader) ||
+		errors.Is(err, webhook.ErrNoValidSignature) || errors.Is(err, webhook.ErrTooOld)
+}
+
+// eventObject holds the fields of an event's data.object that name the payment intent.
+type eventObject struct {
+	ID            string          `json:"id"`
+	Object        string          `json:"object"`
+	PaymentIntent json.RawMessage `json:"payment_intent"`
+}
+
+// intentOf returns the payment intent an event object concerns: the object itself when it is a
+// payment_intent, else its payment_intent field (charges, refunds, disputes), which is an id or,
+// when expanded, an object with an id. Objects that concern no intent yield "".
+func intentOf(raw json.RawMessage) (string, error) {
+	var obj eventObject
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return "", fmt.Errorf("stripe: read event object: %w", err)
+	}
+	if obj.Object == "payment_intent" {
+		return obj.ID, nil
+	}
+	return idOf(obj.PaymentIntent)
+}
+
+func idOf(ref json.RawMessage) (string, error) {
+	if len(ref) == 0 || string(ref) == "null" {
+		return "", nil
+	}
+	var id string
+	if err := json.Unmarshal(ref, &id); err == nil {
+		return id, nil
+	}
+	var expanded struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(ref, &expanded); err != nil {
+		return "", fmt.Errorf("stripe: read payment_intent reference: %w", err)
+	}
+	return expanded.ID, nil
+}
