@@ -148,9 +148,7 @@ func TestCancelAndRefundEmitEvents(t *testing.T) {
 	}
 	paid := create(t, gw, gatewaytest.NewRequest(t, 1000))
 	confirm(t, gw, paid, "4242424242424242")
-	if _, err := gw.Refund(context.Background(), app.RefundRequest{RefundID: "r1", IntentID: paid.ID}); err != nil {
-		t.Fatalf("Refund: %v", err)
-	}
+	refund(t, gw, paid.ID)
 	ev := events.last(t)
 	var body struct {
 		Data struct {
@@ -293,3 +291,12 @@ func confirm(t *testing.T, gw *sandbox.Gateway, in payment.Intent, card string) 
 func intentID(in payment.Intent) string     { return in.ID }
 func clientSecret(in payment.Intent) string { return in.ClientSecret }
 func normalize(card string) string          { return strings.ReplaceAll(card, " ", "") }
+
+func refund(t *testing.T, gw *sandbox.Gateway, intentID string) app.RefundResult {
+	t.Helper()
+	r, err := gw.Refund(context.Background(), app.RefundRequest{RefundID: intentID + "-refund", IntentID: intentID})
+	if err != nil {
+		t.Fatalf("Refund: %v", err)
+	}
+	return r
+}
