@@ -105,7 +105,9 @@ func TestConfirmRefusals(t *testing.T) {
 		{"wrong client secret", nil, intentID, func(in payment.Intent) string { return in.ID + "_secret_wrong" }, card, sandbox.ErrClientSecret},
 		{"empty client secret", nil, intentID, func(payment.Intent) string { return "" }, card, sandbox.ErrClientSecret},
 		{"unknown intent", nil, func(payment.Intent) string { return "pi_nope" }, clientSecret, card, app.ErrIntentNotFound},
-		{"already succeeded", func(gw *sandbox.Gateway, in payment.Intent) { _, _ = gw.Confirm(context.Background(), in.ID, in.ClientSecret, card) },
+		{"already succeeded", func(gw *sandbox.Gateway, in payment.Intent) {
+			_, _ = gw.Confirm(context.Background(), in.ID, in.ClientSecret, card)
+		},
 			intentID, clientSecret, card, sandbox.ErrNotConfirmable},
 		{"canceled", func(gw *sandbox.Gateway, in payment.Intent) { _, _ = gw.CancelIntent(context.Background(), in.ID) },
 			intentID, clientSecret, card, sandbox.ErrNotConfirmable},
