@@ -1,0 +1,111 @@
+// Package sqlstore owns the service's relational storage: opening PostgreSQL (pgx) or the embedded
+// SQLite file (modernc, pure Go) behind one bun adapter, applying the schema migrations, and the
+// repositories and transactions of app.Store over both dialects. Domain types are rebuilt from rows
+// with their Restore helpers; bun models never leave this package.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+)
+
+// Dialect names the SQL database behind a *bun.DB.
+type Dialect string
+
+// Supported dialects.
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// SQLiteFile is the name of the embedded database file inside the data directory.
+const SQLiteFile = "wolfix.db"
+
+// sqliteParams makes every connection wait for locks instead of failing at once, lets readers run
+// beside the one writer (WAL), enforces foreign keys, and begins every write transaction
+// IMMEDIATE so that a read-then-write transaction never fails half-way with SQLITE_BUSY.
+const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+
+// Pool sizes. SQLite has one writer at a time, so a few connections serve it; Postgres gets enough
+// for concurrent requests and the relay without crowding its default max_connections of 100.
+const (
+	sqliteMaxConns   = 8
+	postgresMaxConns = 16
+	maxIdleTime      = 5 * time.Minute
+)
+
+// Open connects to databaseURL: postgres:// or postgresql:// opens PostgreSQL through pgx; an
+// empty URL opens (and creates) the SQLite file <dataDir>/wolfix.db. It pings the database before
+// returning, so a wrong address fails here and not on the first request.
+func Open(ctx context.Context, databaseURL, dataDir string) (*bun.DB, Dialect, error) {
+	db, dialect, err := open(databaseURL, dataDir)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, "", fmt.Errorf("ping %s database: %w", dialect, err)
+	}
+	return db, dialect, nil
+}
+
+func open(databaseURL, dataDir string) (*bun.DB, Dialect, error) {
+	switch {
+	case databaseURL == "":
+		db, err := openSQLite(dataDir)
+		return db, SQLite, err
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		db, err := openPostgres(databaseURL)
+		return db, Postgres, err
+	}
+	return nil, "", fmt.Errorf("unsupported database URL %q: want postgres://… or postgresql://…, or empty for the embedded SQLite file", redact(databaseURL))
+}
+
+func openSQLite(dataDir string) (*bun.DB, error) {
+	if dataDir == "" {
+		return nil, fmt.Errorf("open sqlite: no data directory configured")
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("open sqlite: create data directory: %w", err)
+	}
+	sqldb, err := sql.Open("sqlite", filepath.Join(dataDir, SQLiteFile)+"?"+sqliteParams)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	configurePool(sqldb, sqliteMaxConns)
+	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+}
+
+func openPostgres(databaseURL string) (*bun.DB, error) {
+	sqldb, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	configurePool(sqldb, postgresMaxConns)
+	return bun.NewDB(sqldb, pgdialect.New()), nil
+}
+
+func configurePool(db *sql.DB, maxConns int) {
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	db.SetConnMaxIdleTime(maxIdleTime)
+}
+
+// redact keeps only the scheme of a URL, so that a password never reaches a log line.
+func redact(databaseURL string) string {
+	if scheme, _, ok := strings.Cut(databaseURL, "://"); ok {
+		return scheme + "://…"
+	}
+	return "…"
+}

@@ -1,0 +1,160 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/domain/fault"
+	"github.com/wolfix/orders/internal/domain/order"
+)
+
+// errVersionConflict reports an order stored by someone else between our read and our write. The
+// row lock (Postgres) or the write lock (SQLite) prevents it; the version check proves it.
+var errVersionConflict = fault.Conflict("order_version_conflict", "the order changed concurrently; try again")
+
+// orderRepo is app.OrderRepository. An order is stored as its row, its items, its payment and its
+// timeline; the order row's version counts the updates.
+type orderRepo struct{ repos }
+
+func (r orderRepo) Add(ctx context.Context, o *order.Order) error {
+	row, changes := orderToRows(o)
+	err := r.transact(ctx, func(ctx context.Context, db bun.IDB) error {
+		if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := db.NewInsert().Model(&row.Items).Exec(ctx); err != nil {
+			return fmt.Errorf("items: %w", err)
+		}
+		if _, err := db.NewInsert().Model(row.Payment).Exec(ctx); err != nil {
+			return fmt.Errorf("payment: %w", err)
+		}
+		return appendTimeline(ctx, db, changes)
+	})
+	if err != nil {
+		return fmt.Errorf("add order %s: %w", o.ID(), err)
+	}
+	return nil
+}
+
+func (r orderRepo) Get(ctx context.Context, id string) (*order.Order, error) {
+	o, err := r.load(ctx, r.db.NewSelect(), id)
+	if err != nil {
+		return nil, fmt.Errorf("get order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// Update returns the order fn changed, whose NewChanges are the entries this call stored.
+func (r orderRepo) Update(ctx context.Context, id string, fn func(o *order.Order) error) (*order.Order, error) {
+	var updated *order.Order
+	err := r.transact(ctx, func(ctx context.Context, db bun.IDB) error {
+		o, err := r.load(ctx, r.lockForUpdate(db.NewSelect(), "o"), id)
+		if err != nil {
+			return err
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+		updated = o
+		return save(ctx, db, o)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update order %s: %w", id, err)
+	}
+	return updated, nil
+}
+
+func (r orderRepo) FindIDByIntent(ctx context.Context, intentID string) (string, error) {
+	var orderID string
+	err := r.db.NewSelect().Model((*paymentRow)(nil)).Column("order_id").
+		Where("intent_id = ?", intentID).Scan(ctx, &orderID)
+	if err != nil {
+		return "", fmt.Errorf("find order by intent %s: %w", intentID, notFound(err, order.ErrNotFound))
+	}
+	return orderID, nil
+}
+
+func (r orderRepo) List(ctx context.Context, q app.OrderQuery) ([]*order.Order, string, error) {
+	limit := pageSize(q.Limit)
+	var rows []*orderRow
+	sel := withChildren(r.db.NewSelect().Model(&rows)).
+		OrderExpr("o.created_at DESC, o.id DESC").Limit(int64(limit) + 1)
+	if q.CustomerID != "" {
+		sel = sel.Where("o.customer_id = ?", q.CustomerID)
+	}
+	if q.Status != "" {
+		sel = sel.Where("o.status = ?", q.Status)
+	}
+	if q.After != "" {
+		createdAt, id, err := parseOrderCursor(q.After)
+		if err != nil {
+			return nil, "", err
+		}
+		sel = sel.Where("(o.created_at, o.id) < (?, ?)", createdAt, id)
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, "", fmt.Errorf("list orders: %w", err)
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[limit-1]
+		next = orderCursor(last.CreatedAt, last.ID)
+	}
+	orders := make([]*order.Order, 0, len(rows))
+	for _, row := range rows {
+		o, err := row.toDomain()
+		if err != nil {
+			return nil, "", err
+		}
+		orders = append(orders, o)
+	}
+	return orders, next, nil
+}
+
+// load reads one order with its children; sel may lock the order row.
+func (r orderRepo) load(ctx context.Context, sel *bun.SelectQuery, id string) (*order.Order, error) {
+	row := new(orderRow)
+	if err := withChildren(sel.Model(row)).Where("o.id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err, order.ErrNotFound)
+	}
+	return row.toDomain()
+}
+
+// withChildren loads the payment (joined) and the items and timeline (one query each, in order).
+func withChildren(sel *bun.SelectQuery) *bun.SelectQuery {
+	return sel.Relation("Payment").
+		Relation("Items", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("oi.line_no") }).
+		Relation("Timeline", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("tl.seq") })
+}
+
+// save stores a loaded order: the row with its version bumped, the payment, and the new timeline
+// entries. Items never change after the order is placed.
+func save(ctx context.Context, db bun.IDB, o *order.Order) error {
+	row, changes := orderToRows(o)
+	row.Version = o.Version() + 1
+	res, err := db.NewUpdate().Model(row).WherePK().Where("version = ?", o.Version()).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store order: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errVersionConflict.Wrap(err)
+	}
+	if _, err := db.NewUpdate().Model(row.Payment).WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("store payment: %w", err)
+	}
+	return appendTimeline(ctx, db, changes)
+}
+
+func appendTimeline(ctx context.Context, db bun.IDB, changes []*timelineRow) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if _, err := db.NewInsert().Model(&changes).Exec(ctx); err != nil {
+		return fmt.Errorf("timeline: %w", err)
+	}
+	return nil
+}

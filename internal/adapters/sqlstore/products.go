@@ -1,0 +1,169 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/domain/catalog"
+)
+
+// productRepo is app.ProductRepository.
+type productRepo struct{ repos }
+
+func (r productRepo) Get(ctx context.Context, id string) (*catalog.Product, error) {
+	p, err := r.load(ctx, r.db.NewSelect(), id)
+	if err != nil {
+		return nil, fmt.Errorf("get product %s: %w", id, err)
+	}
+	return p, nil
+}
+
+func (r productRepo) GetMany(ctx context.Context, ids []string) (map[string]*catalog.Product, error) {
+	found := make(map[string]*catalog.Product, len(ids))
+	if len(ids) == 0 {
+		return found, nil
+	}
+	var rows []*productRow
+	if err := r.db.NewSelect().Model(&rows).Where("p.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("get products: %w", err)
+	}
+	for _, row := range rows {
+		p, err := row.toDomain()
+		if err != nil {
+			return nil, err
+		}
+		found[p.ID()] = p
+	}
+	return found, nil
+}
+
+func (r productRepo) List(ctx context.Context, q app.ProductQuery) ([]*catalog.Product, string, error) {
+	limit := pageSize(q.Limit)
+	var rows []*productRow
+	sel := r.db.NewSelect().Model(&rows).Order("p.id").Limit(int64(limit) + 1)
+	if q.After != "" {
+		after, err := decodeCursor(q.After)
+		if err != nil {
+			return nil, "", err
+		}
+		sel = sel.Where("p.id > ?", after)
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, "", fmt.Errorf("list products: %w", err)
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = encodeCursor(rows[limit-1].ID)
+	}
+	products := make([]*catalog.Product, 0, len(rows))
+	for _, row := range rows {
+		p, err := row.toDomain()
+		if err != nil {
+			return nil, "", err
+		}
+		products = append(products, p)
+	}
+	return products, next, nil
+}
+
+func (r productRepo) Add(ctx context.Context, p *catalog.Product) error {
+	if _, err := r.db.NewInsert().Model(productToRow(p)).Exec(ctx); err != nil {
+		return fmt.Errorf("add product %s: %w", p.ID(), err)
+	}
+	return nil
+}
+
+func (r productRepo) Update(ctx context.Context, id string, fn func(p *catalog.Product) error) (*catalog.Product, error) {
+	var updated *catalog.Product
+	err := r.transact(ctx, func(ctx context.Context, db bun.IDB) error {
+		p, err := r.load(ctx, r.lockForUpdate(db.NewSelect(), "p"), id)
+		if err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+		if _, err := db.NewUpdate().Model(productToRow(p)).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("store product: %w", err)
+		}
+		updated = p
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update product %s: %w", id, err)
+	}
+	return updated, nil
+}
+
+// Reserve takes qty units with one conditional UPDATE: concurrent reservations of the last units
+// queue on the row (Postgres) or the write lock (SQLite), and each re-checks what is left.
+func (r productRepo) Reserve(ctx context.Context, id string, qty int64) error {
+	if err := r.addStock(ctx, id, qty, -1); err != nil {
+		return fmt.Errorf("reserve %d of product %s: %w", qty, id, err)
+	}
+	return nil
+}
+
+func (r productRepo) Release(ctx context.Context, id string, qty int64) error {
+	if err := r.addStock(ctx, id, qty, +1); err != nil {
+		return fmt.Errorf("release %d of product %s: %w", qty, id, err)
+	}
+	return nil
+}
+
+func (r productRepo) Count(ctx context.Context) (int, error) {
+	n, err := r.db.NewSelect().Model((*productRow)(nil)).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count products: %w", err)
+	}
+	return int(n), nil
+}
+
+// load reads one product with sel, which may lock it.
+func (r productRepo) load(ctx context.Context, sel *bun.SelectQuery, id string) (*catalog.Product, error) {
+	row := new(productRow)
+	if err := sel.Model(row).Where("p.id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err, catalog.ErrNotFound)
+	}
+	return row.toDomain()
+}
+
+// addStock moves the product's stock by sign×qty unless that would take it below zero. When no row
+// changes, the product is missing (ErrNotFound) or short of units (ErrOutOfStock).
+func (r productRepo) addStock(ctx context.Context, id string, qty, sign int64) error {
+	if qty <= 0 {
+		return fmt.Errorf("quantity must be positive, got %d", qty)
+	}
+	delta := sign * qty
+	res, err := r.db.NewUpdate().Model((*productRow)(nil)).Set("stock = stock + ?", delta).
+		Where("id = ?", id).Where("stock + ? >= 0", delta).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	changed, err := res.RowsAffected()
+	if err != nil || changed > 0 {
+		return err
+	}
+	exists, err := r.db.NewSelect().Model((*productRow)(nil)).Where("p.id = ?", id).Exists(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !exists:
+		return catalog.ErrNotFound
+	}
+	return catalog.ErrOutOfStock
+}
+
+// notFound turns "no rows" into the domain's not-found error.
+func notFound(err, domainErr error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return domainErr
+	}
+	return err
+}

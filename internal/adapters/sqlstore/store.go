@@ -1,0 +1,143 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"github.com/wolfix/orders/internal/app"
+)
+
+// OutboxOpener binds the transactional outbox to one open transaction. The outbox adapter supplies
+// it; it receives the raw *sql.Tx under the bun transaction, because watermill-sql needs that and
+// not a bun.Tx (whose ExecContext would reformat its $n placeholders).
+type OutboxOpener func(ctx context.Context, tx *sql.Tx) (app.Outbox, error)
+
+// ErrNoOutbox is returned by Publish when the store was built without an outbox.
+var ErrNoOutbox = errors.New("sqlstore: no outbox configured")
+
+// Store is app.Store over bun: its repositories run each call on its own, and InTx gives
+// repositories and the outbox bound to one transaction.
+type Store struct {
+	repos
+	pool   *bun.DB
+	outbox OutboxOpener
+}
+
+var (
+	_ app.Store = (*Store)(nil)
+	_ app.Tx    = (*tx)(nil)
+)
+
+// NewStore builds the store. outbox may be nil for tools that never publish events (migrate,
+// seed); Publish then fails with ErrNoOutbox.
+func NewStore(db *bun.DB, dialect Dialect, outbox OutboxOpener) *Store {
+	return &Store{repos: repos{db: db, dialect: dialect}, pool: db, outbox: outbox}
+}
+
+// InTx runs fn in one transaction, commits when fn returns nil and reports a failed commit; any
+// error or panic of fn rolls back. On SQLite the transaction begins IMMEDIATE (see Open), so
+// transactions that write run one at a time.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx app.Tx) error) error {
+	return runInTx(ctx, s.pool, func(ctx context.Context, btx bun.Tx) error {
+		return fn(ctx, &tx{repos: repos{db: btx, dialect: s.dialect, inTx: true},
+			outbox: &lazyOutbox{open: s.outbox, tx: btx.Tx}})
+	})
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// tx is app.Tx: the repositories and the outbox of one open transaction.
+type tx struct {
+	repos
+	outbox *lazyOutbox
+}
+
+func (t *tx) Outbox() app.Outbox { return t.outbox }
+
+// repos are the repositories over one bun.IDB: the pool, or a transaction when inTx.
+type repos struct {
+	db      bun.IDB
+	dialect Dialect
+	inTx    bool
+}
+
+func (r repos) Products() app.ProductRepository { return productRepo{r} }
+func (r repos) Orders() app.OrderRepository     { return orderRepo{r} }
+func (r repos) Webhooks() app.WebhookInbox      { return webhookInbox{r} }
+func (r repos) Idempotency() app.IdempotencyStore {
+	return idempotencyStore{r}
+}
+
+// transact runs fn in the current transaction, or in a new one when the repositories run on the
+// pool, so that several statements (and a row lock taken by lockForUpdate) form one unit.
+func (r repos) transact(ctx context.Context, fn func(ctx context.Context, db bun.IDB) error) error {
+	if r.inTx {
+		return fn(ctx, r.db)
+	}
+	return runInTx(ctx, r.db, func(ctx context.Context, btx bun.Tx) error { return fn(ctx, btx) })
+}
+
+// lockForUpdate makes a SELECT lock the rows of table alias until the transaction ends. Postgres
+// needs FOR UPDATE; SQLite has no row locks, and its IMMEDIATE transaction already holds the only
+// write lock. OF limits the lock to the aggregate's root when the query joins children.
+func (r repos) lockForUpdate(q *bun.SelectQuery, alias string) *bun.SelectQuery {
+	if r.dialect == Postgres {
+		return q.For("UPDATE OF " + alias)
+	}
+	return q
+}
+
+// runInTx begins a transaction, runs fn, and commits; it rolls back when fn fails or panics, and
+// returns the commit's own error, since a failed commit means nothing was stored.
+func runInTx(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
+	btx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = btx.Rollback() // fn's error (or panic) is what the caller needs to see
+		}
+	}()
+	if err := fn(ctx, btx); err != nil {
+		return err
+	}
+	committed = true
+	if err := btx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+// lazyOutbox opens the outbox on the first Publish, so transactions that publish nothing never
+// build a publisher, and one transaction never builds two.
+type lazyOutbox struct {
+	open OutboxOpener
+	tx   *sql.Tx
+	box  app.Outbox
+}
+
+func (o *lazyOutbox) Publish(ctx context.Context, events ...app.Event) error {
+	if o.box == nil {
+		if o.open == nil {
+			return ErrNoOutbox
+		}
+		box, err := o.open(ctx, o.tx)
+		if err != nil {
+			return fmt.Errorf("open outbox: %w", err)
+		}
+		o.box = box
+	}
+	return o.box.Publish(ctx, events...)
+}
