@@ -59,9 +59,12 @@ func decodeFault(err error) error {
 		}
 		return errFieldType.WithMessage("field %q has the wrong JSON type", typ.Field)
 	}
-	// encoding/json reports unknown fields only as text: `json: unknown field "name"`.
+	// encoding/json reports these two only as text.
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		return errUnknownField.WithMessage("unknown field %s", name)
+	}
+	if strings.HasPrefix(err.Error(), "json: invalid number literal") {
+		return errFieldType.WithMessage("a numeric field holds a string that is not a number")
 	}
 	return errMalformedJSON.WithMessage("the request body is not valid JSON")
 }

@@ -1,0 +1,278 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wolfix/orders/internal/adapters/auth"
+	"github.com/wolfix/orders/internal/adapters/httpapi"
+	"github.com/wolfix/orders/internal/adapters/outbox"
+	"github.com/wolfix/orders/internal/adapters/sandbox"
+	"github.com/wolfix/orders/internal/adapters/sqlstore"
+	"github.com/wolfix/orders/internal/adapters/stripe"
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/domain/catalog"
+	"github.com/wolfix/orders/internal/domain/money"
+	"github.com/wolfix/orders/internal/domain/order"
+)
+
+// The HTTP adapter is tested through its real handler, wired to the real SQLite store, the real
+// outbox, the sandbox gateway and the Stripe webhook verifier: what a client sees is what the
+// service does.
+
+const (
+	jwtSecret     = "httpapi-test-secret-long-enough-for-hs256"
+	webhookSecret = "whsec_httpapi_test"
+	courierFee    = 700 // minor units
+)
+
+// harness is one service over a fresh database, listening on a loopback port so that the sandbox
+// can deliver its signed webhooks to /webhooks/stripe.
+type harness struct {
+	t       *testing.T
+	handler http.Handler
+	url     string
+	store   *sqlstore.Store
+	gateway *sandbox.Gateway
+	logs    *syncBuffer
+	// seller owns the seeded products.
+	seller string
+}
+
+type harnessOption func(*httpapi.Config)
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	ctx := context.Background()
+	logs := &syncBuffer{}
+	log := slog.New(httpapi.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+
+	db, dialect, err := sqlstore.Open(ctx, "", t.TempDir())
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if _, err := sqlstore.Migrate(ctx, db, dialect); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	opener, err := outbox.NewOpener(string(dialect), log)
+	if err != nil {
+		t.Fatalf("outbox: %v", err)
+	}
+	store := sqlstore.NewStore(db, dialect, sqlstore.OutboxOpener(opener))
+
+	delivery, err := sandbox.NewDelivery(sandbox.DeliveryConfig{Secret: webhookSecret, Logger: log,
+		InitialBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("sandbox delivery: %v", err)
+	}
+	gateway := sandbox.New(sandbox.Config{Events: delivery, Logger: log})
+	verifier, err := stripe.NewVerifier(webhookSecret)
+	if err != nil {
+		t.Fatalf("verifier: %v", err)
+	}
+	authn, err := auth.NewAuthenticator(jwtSecret, nil)
+	if err != nil {
+		t.Fatalf("authenticator: %v", err)
+	}
+
+	cfg := httpapi.Config{
+		App:         newApplication(store, gateway, verifier, log),
+		Auth:        authn,
+		Idempotency: store.Idempotency(),
+		Log:         log,
+		Checks:      []httpapi.Check{{Name: "database", Probe: store.Ping}},
+		Public:      httpapi.PublicConfig{Provider: sandbox.ProviderName, Currency: "USD"},
+		Sandbox:     gateway,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := httpapi.NewServer(cfg)
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
+	listener := httptest.NewServer(srv.Handler())
+	delivery.SetTarget(listener.URL + "/webhooks/stripe")
+	t.Cleanup(func() {
+		_ = delivery.Close()
+		listener.Close()
+	})
+	return &harness{t: t, handler: srv.Handler(), url: listener.URL, store: store, gateway: gateway,
+		logs: logs, seller: "seller-1"}
+}
+
+func newApplication(store app.Store, gw app.PaymentGateway, verifier app.WebhookVerifier, log *slog.Logger) *app.Application {
+	clock := app.SystemClock{}
+	pricing := app.Pricing{Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{
+		order.DeliveryCourier: mustMoney(courierFee), order.DeliveryBranch: mustMoney(300),
+		order.DeliveryLocker: mustMoney(200)}}
+	finalizer := app.NewPaymentFinalizer(store, gw, clock, log)
+	return &app.Application{
+		Catalog:     app.NewCatalogHandler(store, clock, log),
+		PlaceOrder:  app.NewPlaceOrderHandler(store, gw, pricing, clock, log),
+		ConfirmPaid: app.NewConfirmPaidHandler(store, finalizer, clock),
+		Finalizer:   finalizer,
+		Webhooks:    app.NewWebhookHandler(store, verifier, finalizer, clock, log),
+		Orders:      app.NewOrderQueries(store),
+		Seeder:      app.NewCatalogSeeder(store, pricing, clock, log),
+	}
+}
+
+func mustMoney(minor int64) money.Money {
+	m, err := money.New(minor, money.USD)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// product stores a product of the harness's seller and returns its id.
+func (h *harness) product(title string, priceMinor, stock int64) string {
+	h.t.Helper()
+	p, err := catalog.NewProduct(app.NewID(), h.seller, title, mustMoney(priceMinor), stock, "", time.Now())
+	if err != nil {
+		h.t.Fatalf("new product: %v", err)
+	}
+	if err := h.store.Products().Add(context.Background(), p); err != nil {
+		h.t.Fatalf("add product: %v", err)
+	}
+	return p.ID()
+}
+
+// stock returns a product's stock as stored.
+func (h *harness) stock(id string) int64 {
+	h.t.Helper()
+	p, err := h.store.Products().Get(context.Background(), id)
+	if err != nil {
+		h.t.Fatalf("get product: %v", err)
+	}
+	return p.Stock()
+}
+
+// orderCount returns how many orders exist.
+func (h *harness) orderCount() int {
+	h.t.Helper()
+	orders, _, err := h.store.Orders().List(context.Background(), app.OrderQuery{Limit: app.MaxPageSize})
+	if err != nil {
+		h.t.Fatalf("list orders: %v", err)
+	}
+	return len(orders)
+}
+
+// token mints a bearer token for sub with roles.
+func token(t *testing.T, sub string, roles ...app.Role) string {
+	t.Helper()
+	tok, err := auth.Mint(jwtSecret, sub, roles, time.Hour)
+	if err != nil {
+		t.Fatalf("mint: %v", err)
+	}
+	return tok
+}
+
+// request describes one call; body is sent as application/json unless contentType says otherwise.
+type request struct {
+	method, path, token, body, contentType string
+	header                                 map[string]string
+}
+
+// response is what came back.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (h *harness) do(r request) response {
+	h.t.Helper()
+	var body io.Reader = http.NoBody
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	req := httptest.NewRequest(r.method, r.path, body)
+	if r.body != "" {
+		ct := r.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	for k, v := range r.header {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, req)
+	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+}
+
+// decode reads the response body into v.
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// problem is the RFC 9457 body every failure carries.
+type problem struct {
+	Type, Title, Detail, Code, RequestID string
+	Status                                 int
+}
+
+// wantProblem checks that r is a problem with status and code.
+func (r response) wantProblem(t *testing.T, status int, code string) problem {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d; want %d (body %s)", r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type = %q; want application/problem+json", ct)
+	}
+	var p problem
+	r.decode(t, &p)
+	if p.Code != code || p.Status != status || p.Type != "https://wolfix.dev/problems/"+code || p.Title == "" || p.RequestID == "" {
+		t.Errorf("problem = %+v; want code %q, status %d, its type URI, a title and a request id", p, code, status)
+	}
+	return p
+}
+
+// syncBuffer is a log sink that tests may read while the server writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// orderBody renders a checkout body for one product.
+func orderBody(productID string, quantity string) string {
+	return `{"items":[{"productId":"` + productID + `","quantity":` + quantity + `}],` + recipientAndCourier + `}`
+}
+
+const recipientAndCourier = `"recipient":{"firstName":"Olena","lastName":"Koval","middleName":null,` +
+	`"phoneNumber":"+380501234567","email":"olena@example.com"},` +
+	`"delivery":{"method":"courier","city":"Kyiv","street":"Khreshchatyk","houseNumber":"22","branchNumber":null}`
