@@ -92,6 +92,13 @@ type Order struct {
 	version     int64
 	timeline    []Change
 	fresh       int // how many of timeline's last entries are not yet stored
+
+	refunds       []Refund
+	dispute       *Dispute
+	disputeClosed bool
+	// stockReturned is set once the items' stock went back to the catalog (cancel or restock),
+	// so it can never go back twice.
+	stockReturned bool
 }
 
 // Place prices the lines from the catalog, adds the delivery fee and starts a new order: card
@@ -121,7 +128,7 @@ func Place(p PlaceParams) (*Order, error) {
 		recipient: p.Recipient.normalized(), delivery: p.Delivery.normalized(), deliveryFee: p.DeliveryFee,
 		total: total, status: StatusPending, payment: payment.New(p.PaymentID, p.Method, total),
 		createdAt: p.Now, updatedAt: p.Now}
-	o.record(p.Now, ChangePlaced, "", StatusPending, CauseCustomer(p.CustomerID))
+	o.record(p.Now, ChangePlaced, "", string(StatusPending), CauseCustomer(p.CustomerID))
 	if p.Method == payment.MethodCash {
 		o.moveTo(p.Now, ChangeConfirmed, StatusConfirmed, CauseCustomer(p.CustomerID))
 	}
@@ -183,6 +190,10 @@ type Snapshot struct {
 	CreatedAt, UpdatedAt   time.Time
 	Version                int64
 	Timeline               []Change
+	Refunds                []Refund
+	Dispute                *Dispute
+	DisputeClosed          bool
+	StockReturned          bool
 }
 
 // Restore rebuilds a stored order; only storage adapters call it.
@@ -190,7 +201,8 @@ func Restore(s Snapshot) *Order {
 	return &Order{id: s.ID, number: s.Number, customerID: s.CustomerID, items: s.Items,
 		recipient: s.Recipient, delivery: s.Delivery, deliveryFee: s.DeliveryFee, total: s.Total,
 		status: s.Status, payment: payment.Restore(s.Payment), createdAt: s.CreatedAt,
-		updatedAt: s.UpdatedAt, version: s.Version, timeline: s.Timeline}
+		updatedAt: s.UpdatedAt, version: s.Version, timeline: s.Timeline, refunds: s.Refunds,
+		dispute: s.Dispute, disputeClosed: s.DisputeClosed, stockReturned: s.StockReturned}
 }
 
 // Snapshot returns the order's stored form.
@@ -198,7 +210,8 @@ func (o *Order) Snapshot() Snapshot {
 	return Snapshot{ID: o.id, Number: o.number, CustomerID: o.customerID, Items: o.Items(),
 		Recipient: o.recipient, Delivery: o.delivery, DeliveryFee: o.deliveryFee, Total: o.total,
 		Status: o.status, Payment: o.payment.Snapshot(), CreatedAt: o.createdAt,
-		UpdatedAt: o.updatedAt, Version: o.version, Timeline: o.Timeline()}
+		UpdatedAt: o.updatedAt, Version: o.version, Timeline: o.Timeline(), Refunds: o.Refunds(),
+		Dispute: o.Dispute(), DisputeClosed: o.disputeClosed, StockReturned: o.stockReturned}
 }
 
 // AttachIntent records the provider intent that collects the order's card payment.
@@ -248,17 +261,17 @@ func (o *Order) RequirePaid() error {
 }
 
 func (o *Order) recordPayment(now time.Time, t ChangeType, before payment.Status, cause Cause) {
-	o.record(now, t, string(before), Status(o.payment.Status()), cause)
+	o.record(now, t, string(before), string(o.payment.Status()), cause)
 }
 
 func (o *Order) moveTo(now time.Time, t ChangeType, to Status, cause Cause) {
 	from := o.status
 	o.status = to
-	o.record(now, t, string(from), to, cause)
+	o.record(now, t, string(from), string(to), cause)
 }
 
-func (o *Order) record(now time.Time, t ChangeType, from string, to Status, cause Cause) {
-	o.timeline = append(o.timeline, Change{At: now, Type: t, From: from, To: string(to), Cause: cause})
+func (o *Order) record(now time.Time, t ChangeType, from, to string, cause Cause) {
+	o.timeline = append(o.timeline, Change{At: now, Type: t, From: from, To: to, Cause: cause})
 	o.fresh++
 	o.updatedAt = now
 }

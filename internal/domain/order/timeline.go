@@ -12,6 +12,14 @@ const (
 	ChangeConfirmed        ChangeType = "order.confirmed"
 	ChangePaymentSucceeded ChangeType = "payment.succeeded"
 	ChangePaymentFailed    ChangeType = "payment.failed"
+	ChangeCancelled        ChangeType = "order.cancelled"
+	ChangeShipped          ChangeType = "order.shipped"
+	ChangeDelivered        ChangeType = "order.delivered"
+	ChangeRefundRequested  ChangeType = "refund.requested"
+	ChangeRefundFailed     ChangeType = "refund.failed"
+	ChangeRefunded         ChangeType = "refund.succeeded"
+	ChangeFullyRefunded    ChangeType = "order.refunded"
+	ChangeDisputed         ChangeType = "dispute.updated"
 )
 
 // Cause says who or what made a change: "customer u1", "webhook evt_…", "admin a1", "reconciler".
