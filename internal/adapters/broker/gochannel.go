@@ -1,0 +1,99 @@
+package broker
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+)
+
+// goChannelQueue is how many publish calls the in-process broker holds before Publish waits.
+const goChannelQueue = 4096
+
+// newGoChannel is the in-process broker. It delivers events one at a time, in publication order,
+// each to every subscriber of its topic, waiting for their acks before the next (gochannel's
+// BlockPublishUntilSubscriberAck). Publish itself only queues: on SQLite the relay publishes while
+// holding the database's only write lock, and a consumer writing its dedupe row would otherwise
+// wait for that lock while the relay waited for the consumer. The price: events queued or being
+// handled when the process dies are not redelivered in-process. Events of a topic nobody
+// subscribes to are dropped, so consumers subscribe before the relay starts.
+func newGoChannel(logger watermill.LoggerAdapter) *Broker {
+	pubsub := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, logger)
+	queue := newQueuedPublisher(pubsub, logger)
+	return &Broker{
+		publisher: queue,
+		subscribe: func(string) (message.Subscriber, error) { return groupSubscriber{pubsub}, nil },
+		close:     queue.Close,
+	}
+}
+
+// groupSubscriber is a consumer group's view of the shared pub/sub: closing it (as a router does
+// on its way out) ends its subscriptions through their contexts but leaves the pub/sub open for
+// the others; Broker.Close closes that.
+type groupSubscriber struct {
+	message.Subscriber
+}
+
+func (groupSubscriber) Close() error { return nil }
+
+// queuedPublisher hands publish calls to its pub/sub one after another, in order, from a
+// goroutine of its own.
+type queuedPublisher struct {
+	next    message.Publisher
+	logger  watermill.LoggerAdapter
+	queue   chan publication
+	closing chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+}
+
+type publication struct {
+	topic string
+	msgs  []*message.Message
+}
+
+var errBrokerClosed = errors.New("broker: closed")
+
+func newQueuedPublisher(next message.Publisher, logger watermill.LoggerAdapter) *queuedPublisher {
+	p := &queuedPublisher{
+		next: next, logger: logger,
+		queue:   make(chan publication, goChannelQueue),
+		closing: make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	go p.run()
+	return p
+}
+
+func (p *queuedPublisher) Publish(topic string, msgs ...*message.Message) error {
+	select {
+	case p.queue <- publication{topic: topic, msgs: msgs}:
+		return nil
+	case <-p.closing:
+		return errBrokerClosed
+	}
+}
+
+func (p *queuedPublisher) run() {
+	defer close(p.stopped)
+	for {
+		select {
+		case pub := <-p.queue:
+			if err := p.next.Publish(pub.topic, pub.msgs...); err != nil {
+				p.logger.Error("in-process broker: publish failed", err, watermill.LogFields{"topic": pub.topic})
+			}
+		case <-p.closing:
+			return
+		}
+	}
+}
+
+// Close stops delivering (what is still queued is dropped) and closes the pub/sub.
+func (p *queuedPublisher) Close() error {
+	p.once.Do(func() { close(p.closing) })
+	err := p.next.Close()
+	<-p.stopped
+	return err
+}

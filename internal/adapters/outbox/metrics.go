@@ -1,0 +1,116 @@
+package outbox
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics counts what the relay publishes and remembers whether the broker takes it.
+type metrics struct {
+	published *prometheus.CounterVec
+	failed    *prometheus.CounterVec
+	lag       prometheus.Histogram
+	backlog   backlogCollector
+
+	mu           sync.Mutex
+	lastProgress time.Time
+	publishErr   error
+}
+
+func newMetrics(backlog func(context.Context) (int64, error)) *metrics {
+	return &metrics{
+		published: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wolfix_outbox_events_published_total",
+			Help: "Events the relay published to the broker, by topic.",
+		}, []string{"topic"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wolfix_outbox_events_failed_total",
+			Help: "Attempts to publish an event that the broker refused, by topic (the event is retried).",
+		}, []string{"topic"}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wolfix_outbox_relay_lag_seconds",
+			Help:    "Time from an event's occurredAt to its publication on the broker.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		backlog: backlogCollector{
+			count: backlog,
+			desc: prometheus.NewDesc("wolfix_outbox_backlog",
+				"Committed events in the outbox not yet relayed to the broker.", nil, nil),
+		},
+	}
+}
+
+func (m *metrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.published, m.failed, m.lag, m.backlog}
+}
+
+func (m *metrics) markProgress(at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lastProgress, m.publishErr = at, nil
+}
+
+func (m *metrics) markFailure(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.publishErr = err
+}
+
+// state returns when the relay last published and, if the latest attempt failed, its error.
+func (m *metrics) state() (time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastProgress, m.publishErr
+}
+
+// meteredPublisher publishes to the broker and records the outcome.
+type meteredPublisher struct {
+	next    message.Publisher
+	metrics *metrics
+}
+
+func (p meteredPublisher) Publish(topic string, msgs ...*message.Message) error {
+	if err := p.next.Publish(topic, msgs...); err != nil {
+		p.metrics.failed.WithLabelValues(topic).Add(float64(len(msgs)))
+		p.metrics.markFailure(err)
+		return err
+	}
+	now := time.Now()
+	p.metrics.published.WithLabelValues(topic).Add(float64(len(msgs)))
+	for _, msg := range msgs {
+		if at, ok := occurredAt(msg); ok {
+			p.metrics.lag.Observe(now.Sub(at).Seconds())
+		}
+	}
+	p.metrics.markProgress(now)
+	return nil
+}
+
+// Close does nothing: the broker publisher belongs to whoever gave it to the relay.
+func (meteredPublisher) Close() error { return nil }
+
+// backlogCollector counts the backlog in the database at scrape time.
+type backlogCollector struct {
+	count func(context.Context) (int64, error)
+	desc  *prometheus.Desc
+}
+
+// backlogScrapeTimeout bounds the count a scrape waits for.
+const backlogScrapeTimeout = 2 * time.Second
+
+func (c backlogCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c backlogCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), backlogScrapeTimeout)
+	defer cancel()
+	n, err := c.count(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n))
+}

@@ -1,0 +1,64 @@
+// Package outbox owns the transactional outbox: integration events written into the outbox table
+// inside the caller's database transaction (watermill-sql's publisher behind the forwarder's
+// envelope, so every topic shares one table), the relay that forwards committed rows to the broker
+// (watermill's forwarder), the SQLite schema and offsets adapters that watermill-sql lacks, the
+// events' JSON envelope on the broker, and the relay's metrics and health.
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/components/forwarder"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/wolfix/orders/internal/app"
+)
+
+// Opener opens the outbox of one database transaction. Events published through it are rows of
+// that transaction: the relay sees them when, and only if, the transaction commits.
+type Opener func(ctx context.Context, tx *sql.Tx) (app.Outbox, error)
+
+// NewOpener returns the Opener for dialect ("postgres" or "sqlite"). The outbox tables must exist
+// (migrations create them): watermill cannot create tables inside a business transaction.
+func NewOpener(dialect string, logger *slog.Logger) (Opener, error) {
+	d, err := dialectFor(dialect, 0)
+	if err != nil {
+		return nil, err
+	}
+	wlog := watermill.NewSlogLogger(logger)
+	return func(_ context.Context, tx *sql.Tx) (app.Outbox, error) {
+		pub, err := wsql.NewPublisher(wsql.TxFromStdSQL(tx), wsql.PublisherConfig{SchemaAdapter: d.schema}, wlog)
+		if err != nil {
+			return nil, fmt.Errorf("outbox: sql publisher: %w", err)
+		}
+		return txOutbox{publisher: forwarder.NewPublisher(pub, forwarder.PublisherConfig{ForwarderTopic: forwarderTopic})}, nil
+	}, nil
+}
+
+// forwarderTopic is the SQL topic every event is written under; each row's envelope names the
+// broker topic the relay publishes it to.
+const forwarderTopic = "outbox"
+
+// txOutbox is the outbox of one transaction.
+type txOutbox struct {
+	publisher message.Publisher
+}
+
+// Publish writes events, in order, into the transaction's outbox.
+func (o txOutbox) Publish(ctx context.Context, events ...app.Event) error {
+	for _, ev := range events {
+		msg, err := newMessage(ctx, ev)
+		if err != nil {
+			return err
+		}
+		if err := o.publisher.Publish(ev.Type, msg); err != nil {
+			return fmt.Errorf("outbox: write %s event %s: %w", ev.Type, ev.ID, err)
+		}
+	}
+	return nil
+}

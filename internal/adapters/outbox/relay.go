@@ -1,0 +1,173 @@
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/components/forwarder"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// ErrRelayStuck is wrapped by Relay.Health when committed events are not reaching the broker.
+var ErrRelayStuck = errors.New("outbox relay is stuck")
+
+// RelayConfig tunes a Relay; zero values take the defaults.
+type RelayConfig struct {
+	// BatchSize is how many rows one read takes (default 100). A stopped relay sends the unacked
+	// part of its batch again, so smaller batches mean fewer duplicates.
+	BatchSize int
+	// PollInterval is the pause after a read that found nothing (default 50ms); it bounds the
+	// relay's lag when the outbox is idle.
+	PollInterval time.Duration
+	// RetryInterval is the pause after a database error, and between attempts to publish a message
+	// the broker refused (default 1s).
+	RetryInterval time.Duration
+	// StuckAfter is how long events may wait without anything being published before Health
+	// reports the relay stuck (default 15s).
+	StuckAfter time.Duration
+}
+
+// Defaults of RelayConfig.
+const (
+	defaultBatchSize     = 100
+	defaultPollInterval  = 50 * time.Millisecond
+	defaultRetryInterval = time.Second
+	defaultStuckAfter    = 15 * time.Second
+)
+
+func (c RelayConfig) withDefaults() RelayConfig {
+	if c.BatchSize <= 0 {
+		c.BatchSize = defaultBatchSize
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = defaultPollInterval
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = defaultRetryInterval
+	}
+	if c.StuckAfter <= 0 {
+		c.StuckAfter = defaultStuckAfter
+	}
+	return c
+}
+
+// relayGroup is the consumer group of every relay. Relays sharing one database share it, so that
+// watermill's offsets row serializes them: each read locks the row (SELECT … FOR UPDATE in a
+// REPEATABLE READ transaction), a relay that waited for it fails with a serialization error and
+// reads again from the offset the other one acked. Two relays never relay one batch at the same
+// time, and none skips a row, because reads stop below the oldest running transaction.
+const relayGroup = "wolfix_relay"
+
+// Relay forwards committed outbox rows to the broker with watermill's forwarder. It runs inside
+// `wolfix serve` or alone in `wolfix relay`; several may run on one database.
+type Relay struct {
+	db         *sql.DB
+	dialect    dialect
+	cfg        RelayConfig
+	subscriber *wsql.Subscriber
+	forwarder  *forwarder.Forwarder
+	metrics    *metrics
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+// NewRelay builds a relay reading dialect's ("postgres" or "sqlite") outbox in db and publishing
+// to broker, which stays the caller's to close. A SQLite db must be opened with _txlock=immediate.
+func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *slog.Logger, cfg RelayConfig) (*Relay, error) {
+	cfg = cfg.withDefaults()
+	d, err := dialectFor(dialectName, cfg.BatchSize)
+	if err != nil {
+		return nil, err
+	}
+	wlog := watermill.NewSlogLogger(logger)
+	subscriber, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(db), wsql.SubscriberConfig{
+		ConsumerGroup:  relayGroup,
+		AckDeadline:    &d.ackDeadline,
+		PollInterval:   cfg.PollInterval,
+		ResendInterval: cfg.RetryInterval,
+		RetryInterval:  cfg.RetryInterval,
+		BackoffManager: pollBackoff{poll: cfg.PollInterval, retry: cfg.RetryInterval},
+		SchemaAdapter:  d.schema,
+		OffsetsAdapter: d.offsets,
+	}, wlog)
+	if err != nil {
+		return nil, fmt.Errorf("outbox relay: sql subscriber: %w", err)
+	}
+	r := &Relay{db: db, dialect: d, cfg: cfg, subscriber: subscriber}
+	r.metrics = newMetrics(r.Backlog)
+	r.forwarder, err = forwarder.NewForwarder(subscriber, meteredPublisher{next: broker, metrics: r.metrics}, wlog, forwarder.Config{
+		ForwarderTopic: forwarderTopic,
+		// a row that is not an envelope can never be relayed; holding it would stop every later event
+		AckWhenCannotUnwrap: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox relay: forwarder: %w", err)
+	}
+	return r, nil
+}
+
+// Run relays until ctx ends or Close is called. On the way out it stops reading first, so that
+// what was already published is acked and only the rest of the batch is sent again.
+func (r *Relay) Run(ctx context.Context) error {
+	r.metrics.markProgress(time.Now())
+	stop := context.AfterFunc(ctx, func() { _ = r.Close() })
+	defer stop()
+	if err := r.forwarder.Run(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("outbox relay: %w", err)
+	}
+	return nil
+}
+
+// Running is closed once the relay reads the outbox.
+func (r *Relay) Running() <-chan struct{} {
+	return r.forwarder.Running()
+}
+
+// Close stops the relay: first the outbox reader (acking what was published), then the forwarder.
+func (r *Relay) Close() error {
+	r.closeOnce.Do(func() {
+		r.closeErr = errors.Join(r.subscriber.Close(), r.forwarder.Close())
+	})
+	return r.closeErr
+}
+
+// Backlog counts the committed events not relayed yet (by any relay of this database).
+func (r *Relay) Backlog(ctx context.Context) (int64, error) {
+	var n int64
+	if err := r.db.QueryRowContext(ctx, r.dialect.backlogQuery, relayGroup).Scan(&n); err != nil {
+		return 0, fmt.Errorf("outbox: count backlog: %w", err)
+	}
+	return n, nil
+}
+
+// Health reports, for /readyz, whether committed events reach the broker: an error wrapping
+// ErrRelayStuck while the broker refuses messages, or while events wait and nothing has been
+// published for StuckAfter; another error when the outbox cannot be read.
+func (r *Relay) Health(ctx context.Context) error {
+	lastProgress, publishErr := r.metrics.state()
+	if publishErr != nil {
+		return fmt.Errorf("%w: the broker refuses messages: %w", ErrRelayStuck, publishErr)
+	}
+	backlog, err := r.Backlog(ctx)
+	if err != nil {
+		return err
+	}
+	if idle := time.Since(lastProgress); backlog > 0 && idle > r.cfg.StuckAfter {
+		return fmt.Errorf("%w: %d events waiting, nothing published for %s", ErrRelayStuck, backlog, idle.Round(time.Second))
+	}
+	return nil
+}
+
+// Collectors are the relay's Prometheus metrics, for the caller to register: the outbox backlog,
+// the lag from an event's occurredAt to its publication, and events published and failed by topic.
+func (r *Relay) Collectors() []prometheus.Collector {
+	return r.metrics.collectors()
+}
