@@ -40,7 +40,7 @@ func (r orderRepo) Add(ctx context.Context, o *order.Order) error {
 }
 
 func (r orderRepo) Get(ctx context.Context, id string) (*order.Order, error) {
-	o, err := r.load(ctx, r.db.NewSelect(), id)
+	o, err := r.load(ctx, r.db, id)
 	if err != nil {
 		return nil, fmt.Errorf("get order %s: %w", id, err)
 	}
@@ -51,7 +51,10 @@ func (r orderRepo) Get(ctx context.Context, id string) (*order.Order, error) {
 func (r orderRepo) Update(ctx context.Context, id string, fn func(o *order.Order) error) (*order.Order, error) {
 	var updated *order.Order
 	err := r.transact(ctx, func(ctx context.Context, db bun.IDB) error {
-		o, err := r.load(ctx, r.lockForUpdate(db.NewSelect(), "o"), id)
+		if err := r.lockRoot(ctx, db, (*orderRow)(nil), "o", id); err != nil {
+			return notFound(err, order.ErrNotFound)
+		}
+		o, err := r.load(ctx, db, id)
 		if err != nil {
 			return err
 		}
@@ -115,10 +118,10 @@ func (r orderRepo) List(ctx context.Context, q app.OrderQuery) ([]*order.Order, 
 	return orders, next, nil
 }
 
-// load reads one order with its children; sel may lock the order row.
-func (r orderRepo) load(ctx context.Context, sel *bun.SelectQuery, id string) (*order.Order, error) {
+// load reads one order with its children.
+func (r orderRepo) load(ctx context.Context, db bun.IDB, id string) (*order.Order, error) {
 	row := new(orderRow)
-	if err := withChildren(sel.Model(row)).Where("o.id = ?", id).Scan(ctx); err != nil {
+	if err := withChildren(db.NewSelect().Model(row)).Where("o.id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, order.ErrNotFound)
 	}
 	return row.toDomain()

@@ -16,7 +16,7 @@ import (
 type productRepo struct{ repos }
 
 func (r productRepo) Get(ctx context.Context, id string) (*catalog.Product, error) {
-	p, err := r.load(ctx, r.db.NewSelect(), id)
+	p, err := r.load(ctx, r.db, id)
 	if err != nil {
 		return nil, fmt.Errorf("get product %s: %w", id, err)
 	}
@@ -82,7 +82,10 @@ func (r productRepo) Add(ctx context.Context, p *catalog.Product) error {
 func (r productRepo) Update(ctx context.Context, id string, fn func(p *catalog.Product) error) (*catalog.Product, error) {
 	var updated *catalog.Product
 	err := r.transact(ctx, func(ctx context.Context, db bun.IDB) error {
-		p, err := r.load(ctx, r.lockForUpdate(db.NewSelect(), "p"), id)
+		if err := r.lockRoot(ctx, db, (*productRow)(nil), "p", id); err != nil {
+			return notFound(err, catalog.ErrNotFound)
+		}
+		p, err := r.load(ctx, db, id)
 		if err != nil {
 			return err
 		}
@@ -125,10 +128,9 @@ func (r productRepo) Count(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
-// load reads one product with sel, which may lock it.
-func (r productRepo) load(ctx context.Context, sel *bun.SelectQuery, id string) (*catalog.Product, error) {
+func (r productRepo) load(ctx context.Context, db bun.IDB, id string) (*catalog.Product, error) {
 	row := new(productRow)
-	if err := sel.Model(row).Where("p.id = ?", id).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(row).Where("p.id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, catalog.ErrNotFound)
 	}
 	return row.toDomain()

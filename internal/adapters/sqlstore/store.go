@@ -79,7 +79,7 @@ func (r repos) Idempotency() app.IdempotencyStore {
 }
 
 // transact runs fn in the current transaction, or in a new one when the repositories run on the
-// pool, so that several statements (and a row lock taken by lockForUpdate) form one unit.
+// pool, so that several statements (and a row lock taken by lockRoot) form one unit.
 func (r repos) transact(ctx context.Context, fn func(ctx context.Context, db bun.IDB) error) error {
 	if r.inTx {
 		return fn(ctx, r.db)
@@ -87,14 +87,18 @@ func (r repos) transact(ctx context.Context, fn func(ctx context.Context, db bun
 	return runInTx(ctx, r.db, func(ctx context.Context, btx bun.Tx) error { return fn(ctx, btx) })
 }
 
-// lockForUpdate makes a SELECT lock the rows of table alias until the transaction ends. Postgres
-// needs FOR UPDATE; SQLite has no row locks, and its IMMEDIATE transaction already holds the only
-// write lock. OF limits the lock to the aggregate's root when the query joins children.
-func (r repos) lockForUpdate(q *bun.SelectQuery, alias string) *bun.SelectQuery {
-	if r.dialect == Postgres {
-		return q.For("UPDATE OF " + alias)
+// lockRoot takes the row lock of an aggregate's root (table alias, primary key id) until the
+// transaction ends, before the aggregate is read. Postgres needs SELECT … FOR UPDATE, and it must be
+// a statement of its own: under READ COMMITTED a locking SELECT that waited re-reads only the rows
+// it locks, so children joined into it (an order's payment) would come from the stale snapshot.
+// SQLite has no row locks; its IMMEDIATE transaction already holds the only write lock.
+func (r repos) lockRoot(ctx context.Context, db bun.IDB, model any, alias, id string) error {
+	if r.dialect != Postgres {
+		return nil
 	}
-	return q
+	var locked string
+	return db.NewSelect().Model(model).Column(alias+".id").Where(alias+".id = ?", id).
+		For("UPDATE").Scan(ctx, &locked)
 }
 
 // runInTx begins a transaction, runs fn, and commits; it rolls back when fn fails or panics, and
