@@ -51,7 +51,7 @@ func mapError(op string, err error) error {
 		return app.ErrProviderUnavailable.Wrap(fmt.Errorf("stripe: %s: %w", op, err))
 	}
 	ae := &apiError{op: op, status: se.HTTPStatusCode, errType: string(se.Type), code: string(se.Code),
-		declineCode: string(se.DeclineCode), message: se.Msg, requestID: se.RequestID}
+		declineCode: string(se.DeclineCode), message: Redact(se.Msg), requestID: se.RequestID}
 	switch {
 	case se.Code == stripeapi.ErrorCodeResourceMissing:
 		return app.ErrIntentNotFound.Wrap(ae)

@@ -1,0 +1,109 @@
+package stripe_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/wolfix/orders/internal/adapters/stripe"
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/domain/payment"
+)
+
+const whSecret = "whsec_wolfixVerifierTests0123456789"
+
+func event(typ, apiVersion, object string) []byte {
+	return fmt.Appendf(nil, `{"id":"evt_1","object":"event","api_version":%q,"created":1700000000,"type":%q,"data":{"object":%s}}`,
+		apiVersion, typ, object)
+}
+
+func sign(payload []byte, secret string, at time.Time) string {
+	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: at}).Header
+}
+
+func TestVerifyAcceptsSignedEvents(t *testing.T) {
+	const intent = `{"id":"pi_1","object":"payment_intent","amount":1000,"currency":"usd","status":"succeeded","metadata":{"order_id":"o-1"}}`
+	tests := []struct {
+		name       string
+		payload    []byte
+		wantType   payment.EventType
+		wantIntent string
+		wantAPI    string
+	}{
+		{"payment_intent.succeeded", event("payment_intent.succeeded", stripe.Version, intent), payment.EventIntentSucceeded, "pi_1", stripe.Version},
+		{"another API version is accepted", event("payment_intent.succeeded", "2020-08-27", intent), payment.EventIntentSucceeded, "pi_1", "2020-08-27"},
+		{"a newer API version is accepted", event("payment_intent.payment_failed", "2025-03-31.basil", intent), payment.EventIntentPaymentFailed, "pi_1", "2025-03-31.basil"},
+		{"charge.refunded", event("charge.refunded", stripe.Version, `{"id":"ch_1","object":"charge","payment_intent":"pi_2","amount_refunded":500}`), payment.EventChargeRefunded, "pi_2", stripe.Version},
+		{"refund.updated", event("refund.updated", stripe.Version, `{"id":"re_1","object":"refund","payment_intent":"pi_3","status":"succeeded"}`), payment.EventRefundUpdated, "pi_3", stripe.Version},
+		{"dispute with expanded intent", event("charge.dispute.created", stripe.Version, `{"id":"dp_1","object":"dispute","payment_intent":{"id":"pi_4","object":"payment_intent"}}`), payment.EventDisputeCreated, "pi_4", stripe.Version},
+		{"unrelated event", event("customer.created", stripe.Version, `{"id":"cus_1","object":"customer"}`), "customer.created", "", stripe.Version},
+	}
+	v := newVerifier(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := v.Verify(tt.payload, sign(tt.payload, whSecret, time.Now()))
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if ev.ID != "evt_1" || ev.Type != tt.wantType || ev.IntentID != tt.wantIntent ||
+				ev.APIVersion != tt.wantAPI || string(ev.Payload) != string(tt.payload) {
+				t.Errorf("event = {%s %s %s %s}; want {evt_1 %s %s %s}", ev.ID, ev.Type, ev.IntentID, ev.APIVersion,
+					tt.wantType, tt.wantIntent, tt.wantAPI)
+			}
+		})
+	}
+}
+
+func TestVerifyRefuses(t *testing.T) {
+	payload := event("payment_intent.succeeded", stripe.Version, `{"id":"pi_1","object":"payment_intent"}`)
+	now := time.Now()
+	tests := []struct {
+		name    string
+		payload []byte
+		header  string
+		want    error
+	}{
+		{"unsigned", payload, "", app.ErrWebhookSignature},
+		{"garbage header", payload, "not a signature", app.ErrWebhookSignature},
+		{"no v1 signature", payload, fmt.Sprintf("t=%d", now.Unix()), app.ErrWebhookSignature},
+		{"wrong secret", payload, sign(payload, "whsec_somebodyElse", now), app.ErrWebhookSignature},
+		{"tampered body", append([]byte(nil), payload...), sign(event("payment_intent.succeeded", stripe.Version, `{"id":"pi_2","object":"payment_intent"}`), whSecret, now), app.ErrWebhookSignature},
+		{"stale timestamp", payload, sign(payload, whSecret, now.Add(-stripe.Tolerance-time.Minute)), app.ErrWebhookSignature},
+		{"signed, not JSON", []byte("hello"), sign([]byte("hello"), whSecret, now), app.ErrWebhookPayload},
+		{"signed, no id", []byte(`{"type":"payment_intent.succeeded","data":{"object":{}}}`), sign([]byte(`{"type":"payment_intent.succeeded","data":{"object":{}}}`), whSecret, now), app.ErrWebhookPayload},
+	}
+	v := newVerifier(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := v.Verify(tt.payload, tt.header); !errors.Is(err, tt.want) {
+				t.Errorf("error = %v; want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestVerifyToleratesRecentSignatures(t *testing.T) {
+	payload := event("payment_intent.canceled", stripe.Version, `{"id":"pi_1","object":"payment_intent"}`)
+	header := sign(payload, whSecret, time.Now().Add(-stripe.Tolerance+time.Minute))
+	if _, err := newVerifier(t).Verify(payload, header); err != nil {
+		t.Errorf("a signature within tolerance was refused: %v", err)
+	}
+}
+
+func TestNewVerifierNeedsASecret(t *testing.T) {
+	if _, err := stripe.NewVerifier(""); !errors.Is(err, stripe.ErrNoWebhookSecret) {
+		t.Errorf("error = %v; want %v", err, stripe.ErrNoWebhookSecret)
+	}
+}
+
+func newVerifier(t *testing.T) *stripe.Verifier {
+	t.Helper()
+	v, err := stripe.NewVerifier(whSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
