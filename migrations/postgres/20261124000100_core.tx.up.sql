@@ -33,6 +33,12 @@ CREATE TABLE orders (
     delivery_street        TEXT NOT NULL DEFAULT '',
     delivery_house_number  TEXT NOT NULL DEFAULT '',
     delivery_branch_number TEXT NOT NULL DEFAULT '',
+    dispute_status         TEXT,
+    dispute_reason         TEXT NOT NULL DEFAULT '',
+    dispute_amount_minor   BIGINT NOT NULL DEFAULT 0 CHECK (dispute_amount_minor >= 0),
+    dispute_opened_at      TIMESTAMPTZ,
+    dispute_closed         BOOLEAN NOT NULL DEFAULT FALSE,
+    stock_returned         BOOLEAN NOT NULL DEFAULT FALSE,
     version                BIGINT NOT NULL DEFAULT 0,
     created_at             TIMESTAMPTZ NOT NULL,
     updated_at             TIMESTAMPTZ NOT NULL,
@@ -60,7 +66,7 @@ CREATE TABLE order_items (
 );
 --bun:split
 
--- One payment per order. Refunds (later) reference payments (id) and keep their own rows.
+-- One payment per order.
 CREATE TABLE payments (
     id              TEXT PRIMARY KEY,
     order_id        TEXT NOT NULL UNIQUE REFERENCES orders (id) ON DELETE CASCADE,
@@ -78,6 +84,24 @@ CREATE TABLE payments (
 );
 --bun:split
 CREATE UNIQUE INDEX payments_intent_id_key ON payments (intent_id) WHERE intent_id IS NOT NULL;
+--bun:split
+
+-- Refunds of an order's payment, in the order they were requested; amounts in the order's currency.
+CREATE TABLE refunds (
+    id                 TEXT PRIMARY KEY,
+    order_id           TEXT NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+    seq                INTEGER NOT NULL CHECK (seq >= 0),
+    amount_minor       BIGINT NOT NULL CHECK (amount_minor > 0),
+    status             TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+    reason             TEXT NOT NULL DEFAULT '',
+    restock            BOOLEAN NOT NULL DEFAULT FALSE,
+    provider_refund_id TEXT NOT NULL DEFAULT '',
+    external           BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at         TIMESTAMPTZ NOT NULL,
+    UNIQUE (order_id, seq)
+);
+--bun:split
+CREATE INDEX refunds_pending_idx ON refunds (created_at) WHERE status = 'pending';
 --bun:split
 
 CREATE TABLE order_timeline (

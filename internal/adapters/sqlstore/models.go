@@ -46,29 +46,37 @@ func (r *productRow) toDomain() (*catalog.Product, error) {
 type orderRow struct {
 	bun.BaseModel `bun:"table:orders,alias:o"`
 
-	ID                   string    `bun:"id,pk"`
-	Number               string    `bun:"number"`
-	CustomerID           string    `bun:"customer_id"`
-	Status               string    `bun:"status"`
-	Currency             string    `bun:"currency"`
-	TotalMinor           int64     `bun:"total_minor"`
-	DeliveryFeeMinor     int64     `bun:"delivery_fee_minor"`
-	RecipientFirstName   string    `bun:"recipient_first_name"`
-	RecipientLastName    string    `bun:"recipient_last_name"`
-	RecipientMiddleName  string    `bun:"recipient_middle_name"`
-	RecipientPhone       string    `bun:"recipient_phone"`
-	RecipientEmail       string    `bun:"recipient_email"`
-	DeliveryMethod       string    `bun:"delivery_method"`
-	DeliveryCity         string    `bun:"delivery_city"`
-	DeliveryStreet       string    `bun:"delivery_street"`
-	DeliveryHouseNumber  string    `bun:"delivery_house_number"`
-	DeliveryBranchNumber string    `bun:"delivery_branch_number"`
-	Version              int64     `bun:"version"`
-	CreatedAt            time.Time `bun:"created_at"`
-	UpdatedAt            time.Time `bun:"updated_at"`
+	ID                   string `bun:"id,pk"`
+	Number               string `bun:"number"`
+	CustomerID           string `bun:"customer_id"`
+	Status               string `bun:"status"`
+	Currency             string `bun:"currency"`
+	TotalMinor           int64  `bun:"total_minor"`
+	DeliveryFeeMinor     int64  `bun:"delivery_fee_minor"`
+	RecipientFirstName   string `bun:"recipient_first_name"`
+	RecipientLastName    string `bun:"recipient_last_name"`
+	RecipientMiddleName  string `bun:"recipient_middle_name"`
+	RecipientPhone       string `bun:"recipient_phone"`
+	RecipientEmail       string `bun:"recipient_email"`
+	DeliveryMethod       string `bun:"delivery_method"`
+	DeliveryCity         string `bun:"delivery_city"`
+	DeliveryStreet       string `bun:"delivery_street"`
+	DeliveryHouseNumber  string `bun:"delivery_house_number"`
+	DeliveryBranchNumber string `bun:"delivery_branch_number"`
+	// DisputeStatus is NULL while the order has no dispute.
+	DisputeStatus      string    `bun:"dispute_status,nullzero"`
+	DisputeReason      string    `bun:"dispute_reason"`
+	DisputeAmountMinor int64     `bun:"dispute_amount_minor"`
+	DisputeOpenedAt    time.Time `bun:"dispute_opened_at,nullzero"`
+	DisputeClosed      bool      `bun:"dispute_closed"`
+	StockReturned      bool      `bun:"stock_returned"`
+	Version            int64     `bun:"version"`
+	CreatedAt          time.Time `bun:"created_at"`
+	UpdatedAt          time.Time `bun:"updated_at"`
 
 	Items    []*orderItemRow `bun:"rel:has-many,join:id=order_id"`
 	Payment  *paymentRow     `bun:"rel:has-one,join:id=order_id"`
+	Refunds  []*refundRow    `bun:"rel:has-many,join:id=order_id"`
 	Timeline []*timelineRow  `bun:"rel:has-many,join:id=order_id"`
 }
 
@@ -100,6 +108,21 @@ type paymentRow struct {
 	PaidAt         time.Time `bun:"paid_at,nullzero"`
 }
 
+type refundRow struct {
+	bun.BaseModel `bun:"table:refunds,alias:rf"`
+
+	ID               string    `bun:"id,pk"`
+	OrderID          string    `bun:"order_id"`
+	Seq              int       `bun:"seq"`
+	AmountMinor      int64     `bun:"amount_minor"`
+	Status           string    `bun:"status"`
+	Reason           string    `bun:"reason"`
+	Restock          bool      `bun:"restock"`
+	ProviderRefundID string    `bun:"provider_refund_id"`
+	External         bool      `bun:"external"`
+	CreatedAt        time.Time `bun:"created_at"`
+}
+
 type timelineRow struct {
 	bun.BaseModel `bun:"table:order_timeline,alias:tl"`
 
@@ -123,8 +146,18 @@ func orderToRows(o *order.Order) (*orderRow, []*timelineRow) {
 		RecipientEmail: s.Recipient.Email, DeliveryMethod: string(s.Delivery.Method),
 		DeliveryCity: s.Delivery.City, DeliveryStreet: s.Delivery.Street,
 		DeliveryHouseNumber: s.Delivery.HouseNumber, DeliveryBranchNumber: s.Delivery.BranchNumber,
+		DisputeClosed: s.DisputeClosed, StockReturned: s.StockReturned,
 		Version: s.Version, CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
 		Payment: paymentToRow(s.ID, s.Payment)}
+	if d := s.Dispute; d != nil {
+		row.DisputeStatus, row.DisputeReason = d.Status, d.Reason
+		row.DisputeAmountMinor, row.DisputeOpenedAt = d.Amount.Minor(), d.OpenedAt.UTC()
+	}
+	for i, rf := range s.Refunds {
+		row.Refunds = append(row.Refunds, &refundRow{ID: rf.ID, OrderID: s.ID, Seq: i,
+			AmountMinor: rf.Amount.Minor(), Status: string(rf.Status), Reason: rf.Reason, Restock: rf.Restock,
+			ProviderRefundID: rf.ProviderRefundID, External: rf.External, CreatedAt: rf.CreatedAt.UTC()})
+	}
 	for i, it := range s.Items {
 		row.Items = append(row.Items, &orderItemRow{OrderID: s.ID, LineNo: i, ProductID: it.ProductID,
 			Title: it.Title, SellerID: it.SellerID, UnitPriceMinor: it.UnitPrice.Minor(), Quantity: it.Quantity})
@@ -174,6 +207,14 @@ func (r *orderRow) snapshot() (order.Snapshot, error) {
 	if err != nil {
 		return order.Snapshot{}, err
 	}
+	refunds, err := r.refunds()
+	if err != nil {
+		return order.Snapshot{}, err
+	}
+	dispute, err := r.dispute()
+	if err != nil {
+		return order.Snapshot{}, err
+	}
 	return order.Snapshot{ID: r.ID, Number: r.Number, CustomerID: r.CustomerID, Items: items,
 		Recipient: order.Recipient{FirstName: r.RecipientFirstName, LastName: r.RecipientLastName,
 			MiddleName: r.RecipientMiddleName, PhoneNumber: r.RecipientPhone, Email: r.RecipientEmail},
@@ -181,7 +222,34 @@ func (r *orderRow) snapshot() (order.Snapshot, error) {
 			Street: r.DeliveryStreet, HouseNumber: r.DeliveryHouseNumber, BranchNumber: r.DeliveryBranchNumber},
 		DeliveryFee: fee, Total: total, Status: order.Status(r.Status), Payment: pay,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version,
-		Timeline: r.timeline()}, nil
+		Timeline: r.timeline(), Refunds: refunds, Dispute: dispute, DisputeClosed: r.DisputeClosed,
+		StockReturned: r.StockReturned}, nil
+}
+
+func (r *orderRow) refunds() ([]order.Refund, error) {
+	var refunds []order.Refund // nil when there are none, as in a fresh order
+	for _, rf := range r.Refunds {
+		amt, err := amount(rf.AmountMinor, r.Currency)
+		if err != nil {
+			return nil, fmt.Errorf("refund %s: %w", rf.ID, err)
+		}
+		refunds = append(refunds, order.Refund{ID: rf.ID, Amount: amt, Status: order.RefundStatus(rf.Status),
+			Reason: rf.Reason, Restock: rf.Restock, ProviderRefundID: rf.ProviderRefundID,
+			External: rf.External, CreatedAt: rf.CreatedAt.UTC()})
+	}
+	return refunds, nil
+}
+
+func (r *orderRow) dispute() (*order.Dispute, error) {
+	if r.DisputeStatus == "" {
+		return nil, nil
+	}
+	amt, err := amount(r.DisputeAmountMinor, r.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("dispute: %w", err)
+	}
+	return &order.Dispute{Status: r.DisputeStatus, Reason: r.DisputeReason, Amount: amt,
+		OpenedAt: r.DisputeOpenedAt.UTC()}, nil
 }
 
 // items prices the lines in the order's currency: an order never mixes currencies.

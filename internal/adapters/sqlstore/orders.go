@@ -15,8 +15,8 @@ import (
 // row lock (Postgres) or the write lock (SQLite) prevents it; the version check proves it.
 var errVersionConflict = fault.Conflict("order_version_conflict", "the order changed concurrently; try again")
 
-// orderRepo is app.OrderRepository. An order is stored as its row, its items, its payment and its
-// timeline; the order row's version counts the updates.
+// orderRepo is app.OrderRepository. An order is stored as its row (with its dispute), its items,
+// payment, refunds and timeline; the order row's version counts the updates.
 type orderRepo struct{ repos }
 
 func (r orderRepo) Add(ctx context.Context, o *order.Order) error {
@@ -30,6 +30,9 @@ func (r orderRepo) Add(ctx context.Context, o *order.Order) error {
 		}
 		if _, err := db.NewInsert().Model(row.Payment).Exec(ctx); err != nil {
 			return fmt.Errorf("payment: %w", err)
+		}
+		if err := saveRefunds(ctx, db, row.Refunds); err != nil {
+			return err
 		}
 		return appendTimeline(ctx, db, changes)
 	})
@@ -127,15 +130,17 @@ func (r orderRepo) load(ctx context.Context, db bun.IDB, id string) (*order.Orde
 	return row.toDomain()
 }
 
-// withChildren loads the payment (joined) and the items and timeline (one query each, in order).
+// withChildren loads the payment (joined) and the items, refunds and timeline (one query each, in
+// order).
 func withChildren(sel *bun.SelectQuery) *bun.SelectQuery {
 	return sel.Relation("Payment").
 		Relation("Items", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("oi.line_no") }).
+		Relation("Refunds", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("rf.seq") }).
 		Relation("Timeline", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("tl.seq") })
 }
 
-// save stores a loaded order: the row with its version bumped, the payment, and the new timeline
-// entries. Items never change after the order is placed.
+// save stores a loaded order: the row with its version bumped, the payment, the refunds and the
+// new timeline entries. Items never change after the order is placed.
 func save(ctx context.Context, db bun.IDB, o *order.Order) error {
 	row, changes := orderToRows(o)
 	row.Version = o.Version() + 1
@@ -149,7 +154,27 @@ func save(ctx context.Context, db bun.IDB, o *order.Order) error {
 	if _, err := db.NewUpdate().Model(row.Payment).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("store payment: %w", err)
 	}
+	if err := saveRefunds(ctx, db, row.Refunds); err != nil {
+		return err
+	}
 	return appendTimeline(ctx, db, changes)
+}
+
+// saveRefunds inserts new refunds and stores the provider's outcome of known ones; what a refund
+// asked for (amount, reason, restock) never changes.
+func saveRefunds(ctx context.Context, db bun.IDB, refunds []*refundRow) error {
+	if len(refunds) == 0 {
+		return nil
+	}
+	_, err := db.NewInsert().Model(&refunds).
+		On("CONFLICT (id) DO UPDATE").
+		Set("status = EXCLUDED.status").
+		Set("provider_refund_id = EXCLUDED.provider_refund_id").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("refunds: %w", err)
+	}
+	return nil
 }
 
 func appendTimeline(ctx context.Context, db bun.IDB, changes []*timelineRow) error {

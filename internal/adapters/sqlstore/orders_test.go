@@ -89,6 +89,51 @@ func TestOrderRepository_SQLiteAndPostgres(t *testing.T) {
 			}
 		})
 
+		t.Run("refunds, a dispute and returned stock survive updates", func(t *testing.T) {
+			o := addOrder(t, tdb, orderSpec{id: "o-refund"}, p1)
+			partial, later := usd(1000), t0.Add(time.Hour)
+			steps := []func(o *order.Order) error{
+				func(o *order.Order) error {
+					_, err := o.ApplyIntent(succeeded(o), order.CauseWebhook("evt_paid"), t0)
+					return err
+				},
+				func(o *order.Order) error {
+					if _, err := o.RequestRefund(order.RefundRequest{ID: "rf-1", Amount: &partial, Reason: "damaged"}, order.CauseAdmin("a1"), t0); err != nil {
+						return err
+					}
+					_, err := o.RequestRefund(order.RefundRequest{ID: "rf-2", Restock: true}, order.CauseAdmin("a1"), t0)
+					return err
+				},
+				func(o *order.Order) error {
+					o.RecordDispute(order.Dispute{Status: "needs_response", Reason: "fraudulent", Amount: partial, OpenedAt: later}, false, order.CauseWebhook("evt_dp"), later)
+					if _, err := o.SettleRefund("rf-1", "re_1", true, order.CauseWebhook("evt_r1"), later); err != nil {
+						return err
+					}
+					_, err := o.SettleRefund("rf-2", "re_2", true, order.CauseWebhook("evt_r2"), later)
+					return err
+				},
+			}
+			var updated *order.Order
+			for i, step := range steps {
+				var err error
+				if updated, err = repo.Update(ctx, o.ID(), step); err != nil {
+					t.Fatalf("step %d: %v", i+1, err)
+				}
+			}
+			stored, err := repo.Get(ctx, o.ID())
+			if err != nil {
+				t.Fatalf("get: %v", err)
+			}
+			want := updated.Snapshot()
+			want.Version = int64(len(steps))
+			if !reflect.DeepEqual(stored.Snapshot(), want) {
+				t.Errorf("stored:\n got %+v\nwant %+v", stored.Snapshot(), want)
+			}
+			if !want.StockReturned || want.Dispute == nil || len(want.Refunds) != 2 {
+				t.Errorf("the fixture did not exercise refunds, dispute and restock: %+v", want)
+			}
+		})
+
 		t.Run("Update stores nothing when fn fails", func(t *testing.T) {
 			o := addOrder(t, tdb, orderSpec{id: "o-fail"}, p1)
 			boom := errors.New("boom")
