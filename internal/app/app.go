@@ -8,5 +8,9 @@ type Application struct {
 	Finalizer   *PaymentFinalizer
 	Webhooks    *WebhookHandler
 	Orders      *OrderQueries
+	Refunds     *RefundHandler
+	Cancel      *CancelHandler
+	Fulfillment *FulfillmentHandler
+	Reconciler  *Reconciler
 	Seeder      *CatalogSeeder
 }

@@ -30,6 +30,7 @@ var (
 type fixture struct {
 	store   *memStore
 	gateway *fakeGateway
+	clock   *movableClock
 	app     Application
 }
 
@@ -38,16 +39,23 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	store, gw := newMemStore(), newFakeGateway()
-	clock, log := fixedClock{testNow}, slog.New(slog.NewTextHandler(io.Discard, nil))
+	clock, log := &movableClock{t: testNow}, slog.New(slog.NewTextHandler(io.Discard, nil))
 	pricing := Pricing{Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{order.DeliveryCourier: usd(700)}}
-	finalizer := NewPaymentFinalizer(store, gw, clock, log)
-	f := &fixture{store: store, gateway: gw, app: Application{
+	refunds := NewRefundHandler(store, gw, clock, log)
+	finalizer := NewPaymentFinalizer(store, gw, refunds, clock, log)
+	cancel := NewCancelHandler(store, gw, finalizer, refunds, clock, log)
+	f := &fixture{store: store, gateway: gw, clock: clock, app: Application{
 		Catalog:     NewCatalogHandler(store, clock, log),
 		PlaceOrder:  NewPlaceOrderHandler(store, gw, pricing, clock, log),
 		ConfirmPaid: NewConfirmPaidHandler(store, finalizer, clock),
 		Finalizer:   finalizer,
-		Webhooks:    NewWebhookHandler(store, fakeVerifier{}, finalizer, clock, log),
+		Webhooks:    NewWebhookHandler(store, fakeVerifier{}, finalizer, refunds, clock, log),
 		Orders:      NewOrderQueries(store),
+		Refunds:     refunds,
+		Cancel:      cancel,
+		Fulfillment: NewFulfillmentHandler(store, clock),
+		Reconciler: NewReconciler(store, finalizer, cancel, refunds, clock,
+			ReconcilerConfig{After: 5 * time.Minute, TTL: 30 * time.Minute}, log),
 	}}
 	for _, p := range []struct {
 		id    string

@@ -11,5 +11,6 @@ var (
 	ErrWebhookPayload      = fault.Invalid("webhook_payload_invalid", "the webhook payload cannot be read")
 	ErrForbidden           = fault.Forbidden("forbidden", "your role does not allow this")
 	ErrIdempotencyReused   = fault.Invalid("idempotency_key_reused", "this Idempotency-Key was used with another request body")
+	ErrInboxEventNotFound  = fault.NotFound("webhook_event_not_found", "webhook event not found")
 	ErrIdempotencyBusy     = fault.Conflict("idempotency_key_in_progress", "a request with this Idempotency-Key is still being processed")
 )

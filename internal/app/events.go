@@ -11,6 +11,11 @@ const (
 	TopicOrderCreated       = "orders.created"
 	TopicOrderPaid          = "orders.paid"
 	TopicOrderPaymentFailed = "orders.payment_failed"
+	TopicOrderCancelled     = "orders.cancelled"
+	TopicOrderRefunded      = "orders.refunded"
+	TopicOrderDisputed      = "orders.disputed"
+	TopicOrderShipped       = "orders.shipped"
+	TopicOrderDelivered     = "orders.delivered"
 	TopicPaymentAnomaly     = "payments.anomaly"
 )
 
@@ -20,6 +25,11 @@ var topicOf = map[order.ChangeType]string{
 	order.ChangePlaced:           TopicOrderCreated,
 	order.ChangePaymentSucceeded: TopicOrderPaid,
 	order.ChangePaymentFailed:    TopicOrderPaymentFailed,
+	order.ChangeCancelled:        TopicOrderCancelled,
+	order.ChangeRefunded:         TopicOrderRefunded,
+	order.ChangeDisputed:         TopicOrderDisputed,
+	order.ChangeShipped:          TopicOrderShipped,
+	order.ChangeDelivered:        TopicOrderDelivered,
 }
 
 // OrderEventData is the data of every orders.* event: the order's state after the change, and
@@ -37,6 +47,7 @@ type OrderEventData struct {
 	Cause          string    `json:"cause,omitempty"`
 	FailureCode    string    `json:"failureCode,omitempty"`
 	FailureMessage string    `json:"failureMessage,omitempty"`
+	RefundedMinor  int64     `json:"refundedMinor"`
 	Items          []ItemRef `json:"items,omitempty"`
 }
 
@@ -82,6 +93,9 @@ func orderData(o *order.Order, c order.Change) OrderEventData {
 		}
 	case order.ChangePaymentFailed:
 		d.FailureCode, d.FailureMessage = p.FailureCode(), p.FailureMessage()
+	}
+	if refunded, err := o.RefundedAmount(); err == nil {
+		d.RefundedMinor = refunded.Minor()
 	}
 	return d
 }

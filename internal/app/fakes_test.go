@@ -25,18 +25,18 @@ type memStore struct {
 type memState struct {
 	products map[string]catalog.Product
 	orders   map[string]order.Snapshot
-	inbox    map[string]string
+	inbox    map[string]InboxEntry
 	events   []Event
 }
 
 func newMemStore() *memStore {
 	return &memStore{state: memState{products: map[string]catalog.Product{},
-		orders: map[string]order.Snapshot{}, inbox: map[string]string{}}}
+		orders: map[string]order.Snapshot{}, inbox: map[string]InboxEntry{}}}
 }
 
 func (s memState) clone() memState {
 	c := memState{products: map[string]catalog.Product{}, orders: map[string]order.Snapshot{},
-		inbox: map[string]string{}, events: append([]Event(nil), s.events...)}
+		inbox: map[string]InboxEntry{}, events: append([]Event(nil), s.events...)}
 	for k, v := range s.products {
 		c.products[k] = v
 	}
@@ -68,7 +68,7 @@ func (s *memStore) Ping(context.Context) error { return nil }
 // Outside a transaction each call takes the lock on its own.
 func (s *memStore) Products() ProductRepository   { return lockedProducts{s} }
 func (s *memStore) Orders() OrderRepository       { return lockedOrders{s} }
-func (s *memStore) Webhooks() WebhookInbox        { return memTx{s} }
+func (s *memStore) Webhooks() WebhookInbox        { return lockedInbox{s} }
 func (s *memStore) Idempotency() IdempotencyStore { return nil }
 
 func (s *memStore) publishedTypes() []string {
@@ -107,17 +107,82 @@ func (t memTx) Publish(_ context.Context, events ...Event) error {
 	return nil
 }
 
-func (t memTx) Record(_ context.Context, ev payment.Event, _ time.Time) (bool, error) {
+func (t memTx) Record(_ context.Context, ev payment.Event, at time.Time) (bool, error) {
 	if _, seen := t.s.state.inbox[ev.ID]; seen {
 		return false, nil
 	}
-	t.s.state.inbox[ev.ID] = "received"
+	t.s.state.inbox[ev.ID] = InboxEntry{Event: ev, ReceivedAt: at}
 	return true, nil
 }
 
-func (t memTx) MarkProcessed(_ context.Context, id, problem string, _ time.Time) error {
-	t.s.state.inbox[id] = "processed:" + problem
+func (t memTx) Claim(_ context.Context, id string, at time.Time) (bool, error) {
+	e, ok := t.s.state.inbox[id]
+	if !ok || !e.ProcessedAt.IsZero() {
+		return false, nil
+	}
+	e.ProcessedAt, e.Problem = at, ""
+	t.s.state.inbox[id] = e
+	return true, nil
+}
+
+func (t memTx) Fail(_ context.Context, id, problem string, _ time.Time) error {
+	e := t.s.state.inbox[id]
+	e.Problem, e.Attempts = problem, e.Attempts+1
+	t.s.state.inbox[id] = e
 	return nil
+}
+
+func (t memTx) ListFailed(_ context.Context, limit int) ([]InboxEntry, error) {
+	var out []InboxEntry
+	for _, e := range t.s.state.inbox {
+		if e.ProcessedAt.IsZero() && e.Problem != "" && len(out) < limit {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (t memTx) Get(_ context.Context, id string) (InboxEntry, error) {
+	e, ok := t.s.state.inbox[id]
+	if !ok {
+		return InboxEntry{}, ErrInboxEventNotFound
+	}
+	return e, nil
+}
+
+// lockedInbox runs each inbox call on its own, outside a transaction.
+type lockedInbox struct{ s *memStore }
+
+func (i lockedInbox) Record(ctx context.Context, ev payment.Event, at time.Time) (fresh bool, err error) {
+	err = i.s.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		fresh, err = tx.Webhooks().Record(ctx, ev, at)
+		return err
+	})
+	return fresh, err
+}
+
+func (i lockedInbox) Claim(ctx context.Context, id string, at time.Time) (won bool, err error) {
+	err = i.s.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		won, err = tx.Webhooks().Claim(ctx, id, at)
+		return err
+	})
+	return won, err
+}
+
+func (i lockedInbox) Fail(ctx context.Context, id, problem string, at time.Time) error {
+	return i.s.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.Webhooks().Fail(ctx, id, problem, at) })
+}
+
+func (i lockedInbox) ListFailed(ctx context.Context, limit int) ([]InboxEntry, error) {
+	i.s.mu.Lock()
+	defer i.s.mu.Unlock()
+	return memTx(i).ListFailed(ctx, limit)
+}
+
+func (i lockedInbox) Get(ctx context.Context, id string) (InboxEntry, error) {
+	i.s.mu.Lock()
+	defer i.s.mu.Unlock()
+	return memTx(i).Get(ctx, id)
 }
 
 type memProducts struct{ s *memStore }
@@ -247,6 +312,30 @@ func (r memOrders) List(context.Context, OrderQuery) ([]*order.Order, string, er
 	return nil, "", errors.New("not used by these tests")
 }
 
+func (r memOrders) ListAwaitingPayment(_ context.Context, before time.Time, limit int) ([]string, error) {
+	var ids []string
+	for id, s := range r.s.state.orders {
+		if s.Status == order.StatusPending && s.Payment.Method == payment.MethodCard && s.CreatedAt.Before(before) && len(ids) < limit {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+func (r memOrders) ListWithPendingRefunds(_ context.Context, before time.Time, limit int) ([]string, error) {
+	var ids []string
+	for id, s := range r.s.state.orders {
+		for _, rf := range s.Refunds {
+			if rf.Status == order.RefundPending && rf.CreatedAt.Before(before) && len(ids) < limit {
+				ids = append(ids, id)
+				break
+			}
+		}
+	}
+	return ids, nil
+}
+
 // lockedProducts and lockedOrders run each call under the store's lock, as autocommit calls.
 type lockedProducts struct{ s *memStore }
 
@@ -324,16 +413,33 @@ func (r lockedOrders) List(ctx context.Context, q OrderQuery) ([]*order.Order, s
 	return memOrders(r).List(ctx, q)
 }
 
+func (r lockedOrders) ListAwaitingPayment(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	return memOrders(r).ListAwaitingPayment(ctx, before, limit)
+}
+
+func (r lockedOrders) ListWithPendingRefunds(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	return memOrders(r).ListWithPendingRefunds(ctx, before, limit)
+}
+
 // fakeGateway is a scripted payment provider: tests set what GetIntent reports.
 type fakeGateway struct {
 	mu        sync.Mutex
 	intents   map[string]payment.Intent
 	createErr error
+	refundErr error
+	getErr    error
 	created   int
 	cancelled []string
+	refunds   map[string]RefundResult // by idempotency key
 }
 
-func newFakeGateway() *fakeGateway { return &fakeGateway{intents: map[string]payment.Intent{}} }
+func newFakeGateway() *fakeGateway {
+	return &fakeGateway{intents: map[string]payment.Intent{}, refunds: map[string]RefundResult{}}
+}
 
 func (g *fakeGateway) Provider() string { return "fake" }
 
@@ -354,6 +460,9 @@ func (g *fakeGateway) CreateIntent(_ context.Context, req IntentRequest) (paymen
 func (g *fakeGateway) GetIntent(_ context.Context, id string) (payment.Intent, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.getErr != nil {
+		return payment.Intent{}, g.getErr
+	}
 	in, ok := g.intents[id]
 	if !ok {
 		return payment.Intent{}, ErrIntentNotFound
@@ -364,15 +473,40 @@ func (g *fakeGateway) GetIntent(_ context.Context, id string) (payment.Intent, e
 func (g *fakeGateway) CancelIntent(_ context.Context, id string) (payment.Intent, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.cancelled = append(g.cancelled, id)
 	in := g.intents[id]
+	if in.Status == payment.IntentSucceeded { // as at Stripe: a succeeded intent cannot be cancelled
+		return payment.Intent{}, ErrProviderRejected
+	}
+	g.cancelled = append(g.cancelled, id)
 	in.Status = payment.IntentCanceled
 	g.intents[id] = in
 	return in, nil
 }
 
-func (g *fakeGateway) Refund(context.Context, RefundRequest) (RefundResult, error) {
-	return RefundResult{}, errors.New("not used by these tests")
+func (g *fakeGateway) Refund(_ context.Context, req RefundRequest) (RefundResult, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.refundErr != nil {
+		return RefundResult{}, g.refundErr
+	}
+	if r, ok := g.refunds[req.RefundID]; ok {
+		return r, nil
+	}
+	in := g.intents[req.IntentID]
+	if in.Status != payment.IntentSucceeded || in.AmountRefunded+req.Amount.Minor() > in.Amount {
+		return RefundResult{}, ErrProviderRejected
+	}
+	in.AmountRefunded += req.Amount.Minor()
+	g.intents[req.IntentID] = in
+	r := RefundResult{ID: fmt.Sprintf("re_%d", len(g.refunds)+1), Status: "succeeded", Amount: req.Amount.Minor()}
+	g.refunds[req.RefundID] = r
+	return r, nil
+}
+
+func (g *fakeGateway) refundCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.refunds)
 }
 
 // set changes what the provider reports for intent id.
@@ -384,9 +518,23 @@ func (g *fakeGateway) set(id string, change func(in *payment.Intent)) {
 	g.intents[id] = in
 }
 
-type fixedClock struct{ t time.Time }
+// movableClock is a clock that tests move forward.
+type movableClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
 
-func (c fixedClock) Now() time.Time { return c.t }
+func (c *movableClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *movableClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
 
 // fakeVerifier accepts payloads of the form "<event id>|<type>|<intent id>" signed "ok".
 type fakeVerifier struct{}

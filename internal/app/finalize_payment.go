@@ -16,13 +16,15 @@ import (
 type PaymentFinalizer struct {
 	store   Store
 	gateway PaymentGateway
+	refunds *RefundHandler
 	clock   Clock
 	log     *slog.Logger
 }
 
-// NewPaymentFinalizer builds the finalize path.
-func NewPaymentFinalizer(store Store, gateway PaymentGateway, clock Clock, log *slog.Logger) *PaymentFinalizer {
-	return &PaymentFinalizer{store: store, gateway: gateway, clock: clock, log: log}
+// NewPaymentFinalizer builds the finalize path. refunds gives back payments that land on orders
+// already cancelled.
+func NewPaymentFinalizer(store Store, gateway PaymentGateway, refunds *RefundHandler, clock Clock, log *slog.Logger) *PaymentFinalizer {
+	return &PaymentFinalizer{store: store, gateway: gateway, refunds: refunds, clock: clock, log: log}
 }
 
 // Finalization is the result of finalizing: the order after the step, and what changed.
@@ -64,11 +66,23 @@ func (f *PaymentFinalizer) FinalizeWith(ctx context.Context, orderID string, cau
 		result, err = f.apply(ctx, tx, orderID, intent, cause)
 		return err
 	})
+	if err == nil && result.Outcome == payment.BecamePaid && result.Order.Status() == order.StatusCancelled {
+		return result, f.refundLatePayment(ctx, orderID, cause)
+	}
 	return result, err
+}
+
+// refundLatePayment gives back a payment that succeeded after its order was cancelled (the
+// customer paid just as the order expired): the money must not be kept for nothing.
+func (f *PaymentFinalizer) refundLatePayment(ctx context.Context, orderID string, cause order.Cause) error {
+	f.log.WarnContext(ctx, "payment arrived for a cancelled order; refunding it", "order_id", orderID)
+	_, err := f.refunds.refund(ctx, orderID, order.RefundRequest{ID: NewID(), Reason: "paid after the order was cancelled"}, cause)
+	return err
 }
 
 func (f *PaymentFinalizer) apply(ctx context.Context, tx Tx, orderID string, intent payment.Intent, cause order.Cause) (Finalization, error) {
 	var result Finalization
+	var release bool
 	o, err := tx.Orders().Update(ctx, orderID, func(o *order.Order) error {
 		outcome, err := o.ApplyIntent(intent, cause, f.clock.Now())
 		if isAnomaly(err) {
@@ -76,12 +90,20 @@ func (f *PaymentFinalizer) apply(ctx context.Context, tx Tx, orderID string, int
 			return nil
 		}
 		result.Outcome = outcome
+		if err == nil && outcome == payment.WasCanceled && o.Status() == order.StatusPending {
+			release, err = o.Cancel(true, cause, f.clock.Now())
+		}
 		return err
 	})
 	if err != nil {
 		return Finalization{}, err
 	}
 	result.Order = o
+	if release {
+		if err := releaseItems(ctx, tx, o); err != nil {
+			return Finalization{}, err
+		}
+	}
 	events := eventsFor(o)
 	if result.Anomaly != nil {
 		f.log.ErrorContext(ctx, "provider report does not match the order; not marking it paid",

@@ -80,6 +80,12 @@ type OrderRepository interface {
 	FindIDByIntent(ctx context.Context, intentID string) (string, error)
 	// List returns up to q.Limit orders, newest first, after the cursor q.After, and the next cursor.
 	List(ctx context.Context, q OrderQuery) ([]*order.Order, string, error)
+	// ListAwaitingPayment returns ids of card orders still Pending that were placed before
+	// placedBefore, oldest first, at most limit.
+	ListAwaitingPayment(ctx context.Context, placedBefore time.Time, limit int) ([]string, error)
+	// ListWithPendingRefunds returns ids of orders with a refund pending since before
+	// requestedBefore, at most limit.
+	ListWithPendingRefunds(ctx context.Context, requestedBefore time.Time, limit int) ([]string, error)
 }
 
 // OrderQuery selects a page of orders; empty fields do not filter.
@@ -105,12 +111,30 @@ type Outbox interface {
 	Publish(ctx context.Context, events ...Event) error
 }
 
-// WebhookInbox remembers every provider event by its id so each is acted on once.
+// WebhookInbox remembers every provider event by its id so each acts at most once. An event is
+// recorded on receipt (so failures can be listed and replayed) and claimed inside the transaction
+// of its effect, so the claim and the effect commit together or not at all.
 type WebhookInbox interface {
 	// Record stores ev unless an event with its id is already stored; it reports whether ev is new.
 	Record(ctx context.Context, ev payment.Event, receivedAt time.Time) (bool, error)
-	// MarkProcessed records the outcome of processing: problem is "" on success.
-	MarkProcessed(ctx context.Context, eventID string, problem string, at time.Time) error
+	// Claim marks a recorded, unprocessed event as processed and reports true; it reports false
+	// when the event was processed already. Concurrent claims of one event: exactly one wins.
+	Claim(ctx context.Context, eventID string, at time.Time) (bool, error)
+	// Fail notes why processing failed, leaving the event unprocessed for a replay.
+	Fail(ctx context.Context, eventID string, problem string, at time.Time) error
+	// ListFailed returns up to limit unprocessed events that failed, oldest first.
+	ListFailed(ctx context.Context, limit int) ([]InboxEntry, error)
+	// Get returns one recorded event, or ErrInboxEventNotFound.
+	Get(ctx context.Context, eventID string) (InboxEntry, error)
+}
+
+// InboxEntry is a recorded provider event with its processing state.
+type InboxEntry struct {
+	Event       payment.Event
+	ReceivedAt  time.Time
+	ProcessedAt time.Time // zero while unprocessed
+	Problem     string
+	Attempts    int
 }
 
 // IdempotencyStore keeps the response to a request made with an Idempotency-Key.

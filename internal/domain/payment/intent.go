@@ -27,6 +27,8 @@ type Intent struct {
 	OrderID          string
 	LastErrorCode    string
 	LastErrorMessage string
+	// AmountRefunded is what the provider has refunded of this intent in total, in minor units.
+	AmountRefunded int64
 }
 
 // EventType is the kind of a provider event.
@@ -54,4 +56,16 @@ type Event struct {
 	APIVersion string
 	// Payload is the raw verified body, kept for replay.
 	Payload []byte
+	// Dispute carries the dispute's state for charge.dispute.* events.
+	Dispute *DisputeReport
+}
+
+// DisputeReport is what a dispute event says about a chargeback. Disputes have no API re-read in
+// the port, so this comes from the signed event itself.
+type DisputeReport struct {
+	Status string
+	Reason string
+	// Amount is in minor units of Currency.
+	Amount   int64
+	Currency string
 }

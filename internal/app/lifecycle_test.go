@@ -1,0 +1,330 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wolfix/orders/internal/domain/order"
+	"github.com/wolfix/orders/internal/domain/payment"
+)
+
+// paidOrder places a card order for qty units of p1 and has the provider report it paid.
+func (f *fixture) paidOrder(t *testing.T, qty int64) *order.Order {
+	t.Helper()
+	o := f.place(t, payment.MethodCard, LineRequest{"p1", qty}).Order
+	f.succeed(o)
+	res, err := f.app.Finalizer.Finalize(context.Background(), o.ID(), order.CauseReconciler)
+	if err != nil || !res.Order.Payment().IsPaid() {
+		t.Fatalf("pay order: %v", err)
+	}
+	return res.Order
+}
+
+func (f *fixture) get(t *testing.T, id string) *order.Order {
+	t.Helper()
+	o, err := f.app.Orders.Get(context.Background(), admin, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func amount(s string) *string { return &s }
+
+func TestFullRefundRequestedTwiceConcurrentlyRestocksOnce(t *testing.T) {
+	f := newFixture(t)
+	o := f.paidOrder(t, 3) // stock 10 → 7
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.app.Refunds.Handle(context.Background(), RefundOrder{Actor: admin, OrderID: o.ID(), Restock: true})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	var ok, refused int
+	for err := range errs {
+		if err == nil {
+			ok++
+		} else if errors.Is(err, order.ErrAlreadyRefunded) || errors.Is(err, order.ErrRefundTooLarge) {
+			refused++
+		} else {
+			t.Fatalf("unexpected error %v", err)
+		}
+	}
+	if ok != 1 || refused != 1 || f.gateway.refundCount() != 1 {
+		t.Fatalf("got %d refunds, %d refused, %d at the provider", ok, refused, f.gateway.refundCount())
+	}
+	// The provider echoes the refund back as charge.refunded: nothing more may change.
+	if err := f.app.Webhooks.Handle(context.Background(), []byte("evt_r1 charge.refunded "+o.Payment().IntentID()), "ok"); err != nil {
+		t.Fatalf("echo: %v", err)
+	}
+	got := f.get(t, o.ID())
+	refunded, _ := got.RefundedAmount()
+	if f.store.stock("p1") != 10 || got.Status() != order.StatusRefunded || got.Payment().Status() != payment.StatusRefunded || refunded != got.Total() {
+		t.Fatalf("got stock %d, %s/%s, refunded %s", f.store.stock("p1"), got.Status(), got.Payment().Status(), refunded)
+	}
+	if n := countType(f.store.publishedTypes(), TopicOrderRefunded); n != 1 {
+		t.Fatalf("got %d orders.refunded events; want 1", n)
+	}
+}
+
+func TestPartialRefundsAddUpAndCannotExceedThePaidTotal(t *testing.T) {
+	f := newFixture(t)
+	o := f.paidOrder(t, 1) // 226.49 + 7.00 = 233.49
+	ctx := context.Background()
+	for _, a := range []string{"100", "100"} {
+		if _, err := f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount(a)}); err != nil {
+			t.Fatalf("refund %s: %v", a, err)
+		}
+	}
+	_, err := f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("33.50")})
+	wantCode(t, err, "refund_exceeds_paid")
+	_, err = f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("10"), Restock: true})
+	wantCode(t, err, "restock_requires_full_refund")
+	got := f.get(t, o.ID())
+	if refunded, _ := got.RefundedAmount(); refunded.Minor() != 20000 || got.Payment().Status() != payment.StatusPaid {
+		t.Fatalf("got refunded %s, payment %s", refunded, got.Payment().Status())
+	}
+	if _, err := f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("33.49")}); err != nil {
+		t.Fatalf("last refund: %v", err)
+	}
+	if got := f.get(t, o.ID()); got.Payment().Status() != payment.StatusRefunded || f.store.stock("p1") != 9 {
+		t.Fatalf("got payment %s, stock %d (no restock asked)", got.Payment().Status(), f.store.stock("p1"))
+	}
+}
+
+func TestRefundRulesAreFaultsThatChangeNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	unpaid := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	_, err := f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: unpaid.ID()})
+	wantCode(t, err, "refund_not_paid")
+	paid := f.paidOrder(t, 1)
+	_, err = f.app.Refunds.Handle(ctx, RefundOrder{Actor: customer, OrderID: paid.ID()})
+	wantCode(t, err, "forbidden")
+	_, err = f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: paid.ID(), Amount: amount("-1")})
+	wantCode(t, err, "refund_amount_invalid")
+	if len(f.get(t, paid.ID()).Refunds()) != 0 || f.gateway.refundCount() != 0 {
+		t.Fatal("a refused refund was booked or sent")
+	}
+}
+
+func TestRefundWithTheProviderDownStaysPendingAndTheReconcilerFinishesIt(t *testing.T) {
+	f := newFixture(t)
+	o := f.paidOrder(t, 1)
+	f.gateway.refundErr = ErrProviderUnavailable
+	_, err := f.app.Refunds.Handle(context.Background(), RefundOrder{Actor: admin, OrderID: o.ID()})
+	wantCode(t, err, "refund_pending")
+	_, err = f.app.Refunds.Handle(context.Background(), RefundOrder{Actor: admin, OrderID: o.ID()})
+	wantCode(t, err, "already_refunded") // the pending refund holds the whole amount
+	f.gateway.refundErr = nil
+	f.clock.advance(2 * time.Minute)
+	if _, err := f.app.Reconciler.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.get(t, o.ID()); got.Payment().Status() != payment.StatusRefunded || f.gateway.refundCount() != 1 {
+		t.Fatalf("got %s with %d provider refunds", got.Payment().Status(), f.gateway.refundCount())
+	}
+}
+
+func TestCancel(t *testing.T) {
+	ctx := context.Background()
+	t.Run("customer cancels an unpaid order: intent cancelled, stock back once", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.place(t, payment.MethodCard, LineRequest{"p1", 4}).Order
+		for range 2 {
+			if _, err := f.app.Cancel.Handle(ctx, CancelOrder{Actor: customer, OrderID: o.ID()}); err != nil {
+				t.Fatalf("cancel: %v", err)
+			}
+		}
+		if got := f.get(t, o.ID()); got.Status() != order.StatusCancelled || f.store.stock("p1") != 10 || len(f.gateway.cancelled) != 1 {
+			t.Fatalf("got %s, stock %d, cancelled intents %v", got.Status(), f.store.stock("p1"), f.gateway.cancelled)
+		}
+	})
+	t.Run("customer cannot cancel a paid order", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.paidOrder(t, 1)
+		_, err := f.app.Cancel.Handle(ctx, CancelOrder{Actor: customer, OrderID: o.ID()})
+		wantCode(t, err, "order_already_paid")
+		if f.get(t, o.ID()).Status() != order.StatusConfirmed {
+			t.Fatal("a refused cancel changed the order")
+		}
+	})
+	t.Run("customer paid just before cancelling: the payment wins", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+		f.succeed(o) // paid at the provider, webhook not here yet
+		_, err := f.app.Cancel.Handle(ctx, CancelOrder{Actor: customer, OrderID: o.ID()})
+		wantCode(t, err, "order_already_paid")
+		if got := f.get(t, o.ID()); got.Status() != order.StatusConfirmed || !got.Payment().IsPaid() {
+			t.Fatalf("got %s/%s; want the paid order kept", got.Status(), got.Payment().Status())
+		}
+	})
+	t.Run("admin cancels a paid order and it is refunded in full", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.paidOrder(t, 2)
+		got, err := f.app.Cancel.Handle(ctx, CancelOrder{Actor: admin, OrderID: o.ID()})
+		if err != nil {
+			t.Fatalf("cancel: %v", err)
+		}
+		if got.Payment().Status() != payment.StatusRefunded || f.store.stock("p1") != 10 {
+			t.Fatalf("got payment %s, stock %d", got.Payment().Status(), f.store.stock("p1"))
+		}
+	})
+	t.Run("shipped orders cannot be cancelled", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.paidOrder(t, 1)
+		if _, err := f.app.Fulfillment.Ship(ctx, admin, o.ID()); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.app.Cancel.Handle(ctx, CancelOrder{Actor: admin, OrderID: o.ID()})
+		wantCode(t, err, "order_not_cancellable")
+	})
+}
+
+func TestReconcilerPaysLostWebhooksAndExpiresUnpaidOrders(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	paid := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	f.succeed(paid) // its webhook is never delivered
+	unpaid := f.place(t, payment.MethodCard, LineRequest{"p1", 2}).Order
+	fresh := f.place(t, payment.MethodCard, LineRequest{"p2", 1}).Order
+
+	f.clock.advance(6 * time.Minute)
+	rep, err := f.app.Reconciler.RunOnce(ctx)
+	if err != nil || rep.Paid != 1 || rep.Expired != 0 {
+		t.Fatalf("first pass: got %+v, %v", rep, err)
+	}
+	if got := f.get(t, paid.ID()); got.Payment().Status() != payment.StatusPaid {
+		t.Fatalf("lost-webhook order: got %s", got.Payment().Status())
+	}
+	f.clock.advance(30 * time.Minute)
+	if rep, err = f.app.Reconciler.RunOnce(ctx); err != nil || rep.Expired != 2 {
+		t.Fatalf("second pass: got %+v, %v", rep, err)
+	}
+	for _, id := range []string{unpaid.ID(), fresh.ID()} {
+		if got := f.get(t, id); got.Status() != order.StatusCancelled {
+			t.Fatalf("expired order %s: got %s", id, got.Status())
+		}
+	}
+	if f.store.stock("p1") != 9 || f.store.stock("p2") != 1 {
+		t.Fatalf("stock: got p1 %d p2 %d; want 9 and 1", f.store.stock("p1"), f.store.stock("p2"))
+	}
+}
+
+func TestPaymentAfterExpiryIsRefunded(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	if _, err := f.app.Cancel.Expire(ctx, o.ID()); err != nil {
+		t.Fatal(err)
+	}
+	f.succeed(o) // the customer's bank confirmed just after the intent was cancelled
+	if err := f.app.Webhooks.Handle(ctx, []byte("evt_late payment_intent.succeeded "+o.Payment().IntentID()), "ok"); err != nil {
+		t.Fatalf("webhook: %v", err)
+	}
+	got := f.get(t, o.ID())
+	if got.Status() != order.StatusRefunded || got.Payment().Status() != payment.StatusRefunded || f.gateway.refundCount() != 1 {
+		t.Fatalf("got %s/%s with %d refunds", got.Status(), got.Payment().Status(), f.gateway.refundCount())
+	}
+}
+
+func TestShipAndDeliver(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	unpaid := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	_, err := f.app.Fulfillment.Ship(ctx, admin, unpaid.ID())
+	wantCode(t, err, "order_not_shippable")
+	_, err = f.app.Fulfillment.Ship(ctx, Actor{UserID: "seller-9", Roles: []Role{RoleSeller}}, unpaid.ID())
+	wantCode(t, err, "not_order_seller")
+	_, err = f.app.Fulfillment.Deliver(ctx, admin, f.paidOrder(t, 1).ID())
+	wantCode(t, err, "order_not_deliverable")
+
+	cash := f.place(t, payment.MethodCash, LineRequest{"p1", 1}).Order
+	if _, err := f.app.Fulfillment.Ship(ctx, seller, cash.ID()); err != nil {
+		t.Fatalf("seller ships: %v", err)
+	}
+	got, err := f.app.Fulfillment.Deliver(ctx, seller, cash.ID())
+	if err != nil || got.Status() != order.StatusDelivered || got.Payment().Status() != payment.StatusPaid {
+		t.Fatalf("deliver cash order: got %v, %v", got, err)
+	}
+	types := f.store.publishedTypes()
+	for _, want := range []string{TopicOrderShipped, TopicOrderDelivered, TopicOrderPaid} {
+		if !slices.Contains(types, want) {
+			t.Fatalf("events %v lack %s", types, want)
+		}
+	}
+}
+
+func TestDisputesShowOnTheOrderAndCloseForward(t *testing.T) {
+	f := newFixture(t)
+	o := f.paidOrder(t, 1)
+	ctx := context.Background()
+	send := func(id string, typ payment.EventType, status string) {
+		t.Helper()
+		ev := payment.Event{ID: id, Type: typ, IntentID: o.Payment().IntentID(),
+			Dispute: &payment.DisputeReport{Status: status, Reason: "fraudulent", Amount: o.Total().Minor(), Currency: "usd"}}
+		if _, err := f.store.Webhooks().Record(ctx, ev, testNow); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.app.Webhooks.process(ctx, ev); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+	}
+	send("evt_d1", payment.EventDisputeCreated, "needs_response")
+	send("evt_d2", payment.EventDisputeClosed, "lost")
+	send("evt_d0", payment.EventDisputeCreated, "warning_needs_response") // late and out of order
+	d := f.get(t, o.ID()).Dispute()
+	if d == nil || d.Status != "lost" || d.Reason != "fraudulent" {
+		t.Fatalf("got dispute %+v", d)
+	}
+	if n := countType(f.store.publishedTypes(), TopicOrderDisputed); n != 2 {
+		t.Fatalf("got %d orders.disputed events; want 2", n)
+	}
+}
+
+func TestFailedWebhooksAreListedAndReplayed(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	f.succeed(o)
+	f.gateway.getErr = ErrProviderUnavailable // the provider is down while the event is processed
+	payload := []byte("evt_x payment_intent.succeeded " + o.Payment().IntentID())
+	if err := f.app.Webhooks.Handle(ctx, payload, "ok"); err == nil {
+		t.Fatal("a failed event was acknowledged")
+	}
+	failed, err := f.app.Webhooks.ListFailed(ctx, admin, 10)
+	if err != nil || len(failed) != 1 || failed[0].Event.ID != "evt_x" {
+		t.Fatalf("got %+v, %v", failed, err)
+	}
+	wantCode(t, f.app.Webhooks.Replay(ctx, customer, "evt_x"), "forbidden")
+	f.gateway.getErr = nil
+	if err := f.app.Webhooks.Replay(ctx, admin, "evt_x"); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	if got := f.get(t, o.ID()); !got.Payment().IsPaid() {
+		t.Fatal("the replayed event did not pay the order")
+	}
+	if failed, _ := f.app.Webhooks.ListFailed(ctx, admin, 10); len(failed) != 0 {
+		t.Fatalf("a processed event is still listed as failed: %+v", failed)
+	}
+}
+
+func countType(types []string, want string) int {
+	n := 0
+	for _, t := range types {
+		if t == want {
+			n++
+		}
+	}
+	return n
+}
