@@ -215,6 +215,9 @@ func (s suite) refund(t *testing.T) {
 	if rest.ID == part.ID {
 		t.Errorf("two refunds share id %s", rest.ID)
 	}
+	if got := mustGet(t, gw, paid.ID); got.AmountRefunded != 5000 || got.Status != payment.IntentSucceeded {
+		t.Errorf("after refunds the intent is %s with %d refunded; want succeeded with 5000", got.Status, got.AmountRefunded)
+	}
 }
 
 func (s suite) idempotentRefund(t *testing.T) {

@@ -6,8 +6,9 @@
 // service's own /webhooks/stripe, where the same verifier as for Stripe checks them.
 //
 // The sandbox accepts only test card numbers, never stores or logs one, and never sees a real card.
-// Intents live in memory: after a restart the sandbox no longer knows intents created before it,
-// so reading one answers app.ErrIntentNotFound and such orders stay unpaid (the reconciler cancels
-// them after their TTL). That is acceptable for a development stand-in and must not be relied on
-// for anything else.
+// Intents live in memory unless Gateway.PersistTo names a state file: without one, a restarted
+// sandbox no longer knows the intents created before, reading one answers app.ErrIntentNotFound,
+// and such orders stay unpaid until the reconciler cancels them. Events waiting in a Delivery are
+// never persisted; a restart loses them, and the service learns those outcomes from PATCH /paid or
+// the reconciler, which re-read the intent.
 package sandbox

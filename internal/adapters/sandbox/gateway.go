@@ -34,6 +34,7 @@ type Gateway struct {
 	mu          sync.Mutex
 	intents     map[string]*intent // by intent id
 	byPaymentID map[string]string  // payment id → intent id
+	statePath   string             // where PersistTo stores intents; "" keeps them in memory only
 }
 
 var _ app.PaymentGateway = (*Gateway)(nil)
@@ -85,6 +86,7 @@ func (g *Gateway) CreateIntent(ctx context.Context, req app.IntentRequest) (paym
 		status: payment.IntentRequiresPaymentMethod, created: g.now(), refunds: map[string]refund{}}
 	g.intents[id] = in
 	g.byPaymentID[req.PaymentID] = id
+	g.save()
 	g.log.Info("sandbox intent created", slog.String("intent_id", id), slog.String("order_id", req.OrderID),
 		slog.Int64("amount", in.amount), slog.String("currency", in.currency))
 	return in.view(), nil
@@ -120,6 +122,7 @@ func (g *Gateway) CancelIntent(ctx context.Context, intentID string) (payment.In
 		return payment.Intent{}, app.ErrProviderRejected.WithMessage("payment_intent_unexpected_state: a %s payment intent cannot be canceled", in.status)
 	}
 	in.status = payment.IntentCanceled
+	g.save()
 	g.emit(payment.EventIntentCanceled, in.eventObject())
 	return in.view(), nil
 }
@@ -152,6 +155,7 @@ func (g *Gateway) Refund(ctx context.Context, req app.RefundRequest) (app.Refund
 	r := refund{id: newID("re"), requested: req.Amount.Minor(), amount: amount}
 	in.refunds[req.RefundID] = r
 	in.refunded += amount
+	g.save()
 	g.log.Info("sandbox refund created", slog.String("intent_id", in.id), slog.String("refund_id", r.id),
 		slog.Int64("amount", amount))
 	g.emit(payment.EventChargeRefunded, in.chargeObject())

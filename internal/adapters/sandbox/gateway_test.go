@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,9 +17,19 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	runConformance(t, func(t *testing.T) *sandbox.Gateway { return sandbox.New(sandbox.Config{}) })
+}
+
+func TestConformancePersisted(t *testing.T) {
+	runConformance(t, func(t *testing.T) *sandbox.Gateway {
+		return persisted(t, filepath.Join(t.TempDir(), "sandbox.json"))
+	})
+}
+
+func runConformance(t *testing.T, newSandbox func(t *testing.T) *sandbox.Gateway) {
 	var gw *sandbox.Gateway
 	gatewaytest.Run(t, func(t *testing.T) app.PaymentGateway {
-		gw = sandbox.New(sandbox.Config{})
+		gw = newSandbox(t)
 		return gw
 	}, gatewaytest.Options{Pay: func(t *testing.T, in payment.Intent) {
 		t.Helper()

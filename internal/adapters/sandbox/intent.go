@@ -31,7 +31,7 @@ type refund struct {
 
 func (in *intent) view() payment.Intent {
 	v := payment.Intent{ID: in.id, ClientSecret: in.clientSecret, Amount: in.amount, Currency: in.currency,
-		Status: in.status, OrderID: in.orderID}
+		Status: in.status, OrderID: in.orderID, AmountRefunded: in.refunded}
 	if in.lastError != nil {
 		v.LastErrorCode, v.LastErrorMessage = in.lastError.reason, in.lastError.message
 	}

@@ -6,11 +6,12 @@
 // API version. stripe-go v76 pins every request to Stripe API version 2023-10-16 (Version). Webhook
 // events, however, are rendered with the version of the webhook endpoint, which the Stripe account
 // owner may change independently. The verifier accepts events of any version, on purpose: after the
-// signature check it reads only the event's id, type, api_version and the id of the object (or the
-// object's payment_intent), fields whose shape has not changed across Stripe API versions, and the
-// service never acts on the event body: FinalizePayment re-reads the intent through this gateway,
-// which speaks 2023-10-16. Rejecting other versions would only turn a dashboard setting into lost
-// payments; the version an event came with is kept in payment.Event.APIVersion for diagnosis.
+// signature check it reads only the event's id, type and api_version, the id of the object or of
+// its payment_intent, and for disputes their status, reason, amount and currency — fields whose
+// shape has not changed across Stripe API versions. The service does not act on intent or charge
+// bodies: FinalizePayment and the refund sync re-read the intent through this gateway, which speaks
+// 2023-10-16. Rejecting other versions would only turn a dashboard setting into lost payments; the
+// version an event came with is kept in payment.Event.APIVersion for diagnosis.
 //
 // Retries. stripe-go retries (Config.MaxRetries, with its own exponential backoff and jitter)
 // connection errors, 409 conflicts, 429 lock timeouts, 503s, other 5xx on non-POST requests, and

@@ -144,11 +144,13 @@ func (g *Gateway) CreateIntent(ctx context.Context, req app.IntentRequest) (paym
 	return toIntent(pi), nil
 }
 
-// GetIntent retrieves the PaymentIntent.
+// GetIntent retrieves the PaymentIntent with its latest charge expanded, whose amount_refunded
+// tells refunds made outside the service (the Stripe dashboard) apart.
 func (g *Gateway) GetIntent(ctx context.Context, intentID string) (payment.Intent, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.callTimeout)
 	defer cancel()
 	params := &stripeapi.PaymentIntentParams{}
+	params.AddExpand("latest_charge")
 	params.Context = ctx
 	pi, err := g.api.PaymentIntents.Get(intentID, params)
 	if err != nil {

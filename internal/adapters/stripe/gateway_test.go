@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -183,6 +184,32 @@ func TestRetryableAnswersAreRetried(t *testing.T) {
 	}
 }
 
+func TestGetIntentReadsRefundsAndFailures(t *testing.T) {
+	var query url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query = r.URL.Query()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"pi_1","object":"payment_intent","amount":5000,"currency":"eur","status":"requires_payment_method",
+			"client_secret":"pi_1_secret_x","metadata":{"order_id":"o-1"},
+			"latest_charge":{"id":"ch_1","object":"charge","amount_refunded":300},
+			"last_payment_error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds."}}`)
+	}))
+	t.Cleanup(srv.Close)
+	in, err := newGateway(t, stripe.Config{APIURL: srv.URL}).GetIntent(context.Background(), "pi_1")
+	if err != nil {
+		t.Fatalf("GetIntent: %v", err)
+	}
+	want := payment.Intent{ID: "pi_1", ClientSecret: "pi_1_secret_x", Amount: 5000, Currency: "eur",
+		Status: payment.IntentRequiresPaymentMethod, OrderID: "o-1", AmountRefunded: 300,
+		LastErrorCode: "insufficient_funds", LastErrorMessage: "Your card has insufficient funds."}
+	if in != want {
+		t.Errorf("intent = %+v; want %+v", in, want)
+	}
+	if got := query.Get("expand[0]"); got != "latest_charge" {
+		t.Errorf("expand[0] = %q; want latest_charge", got)
+	}
+}
+
 func TestErrorMapping(t *testing.T) {
 	const secret = "pi_3Leak_secret_mustNotAppear"
 	tests := []struct {
@@ -236,6 +263,9 @@ func newGateway(t *testing.T, cfg stripe.Config) *stripe.Gateway {
 	t.Helper()
 	if cfg.SecretKey == "" {
 		cfg.SecretKey = testKey
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	gw, err := stripe.New(cfg)
 	if err != nil {

@@ -7,7 +7,8 @@ import (
 )
 
 // toIntent reduces a PaymentIntent to what the service decides on. The order id comes from the
-// intent's metadata, written by CreateIntent; FinalizePayment compares it with its own order.
+// intent's metadata, written by CreateIntent; FinalizePayment compares it with its own order. The
+// refunded amount is known only when latest_charge was expanded (GetIntent does), else it is 0.
 func toIntent(pi *stripeapi.PaymentIntent) payment.Intent {
 	in := payment.Intent{
 		ID:           pi.ID,
@@ -16,6 +17,9 @@ func toIntent(pi *stripeapi.PaymentIntent) payment.Intent {
 		Currency:     string(pi.Currency),
 		Status:       payment.IntentStatus(pi.Status),
 		OrderID:      pi.Metadata[MetadataOrderID],
+	}
+	if pi.LatestCharge != nil {
+		in.AmountRefunded = pi.LatestCharge.AmountRefunded
 	}
 	if e := pi.LastPaymentError; e != nil {
 		in.LastErrorCode = cardCode(string(e.Code), string(e.DeclineCode))

@@ -53,7 +53,11 @@ func (v *Verifier) Verify(payload []byte, signatureHeader string) (payment.Event
 	if ev.ID == "" || ev.Type == "" || ev.Data == nil {
 		return payment.Event{}, app.ErrWebhookPayload.WithMessage("the webhook event lacks an id, type or data")
 	}
-	intentID, err := intentOf(ev.Data.Raw)
+	obj, err := decodeObject(ev.Data.Raw)
+	if err != nil {
+		return payment.Event{}, app.ErrWebhookPayload.Wrap(err)
+	}
+	intentID, err := obj.intentID()
 	if err != nil {
 		return payment.Event{}, app.ErrWebhookPayload.Wrap(err)
 	}
@@ -63,6 +67,7 @@ func (v *Verifier) Verify(payload []byte, signatureHeader string) (payment.Event
 		IntentID:   intentID,
 		APIVersion: ev.APIVersion,
 		Payload:    payload,
+		Dispute:    obj.dispute(),
 	}, nil
 }
 
@@ -71,25 +76,44 @@ func isSignatureError(err error) bool {
 		errors.Is(err, webhook.ErrNoValidSignature) || errors.Is(err, webhook.ErrTooOld)
 }
 
-// eventObject holds the fields of an event's data.object that name the payment intent.
+// eventObject holds the fields of an event's data.object the service reads: what names the
+// payment intent, and for disputes their state.
 type eventObject struct {
 	ID            string          `json:"id"`
 	Object        string          `json:"object"`
 	PaymentIntent json.RawMessage `json:"payment_intent"`
+	Status        string          `json:"status"`
+	Reason        string          `json:"reason"`
+	Amount        int64           `json:"amount"`
+	Currency      string          `json:"currency"`
 }
 
-// intentOf returns the payment intent an event object concerns: the object itself when it is a
-// payment_intent, else its payment_intent field (charges, refunds, disputes), which is an id or,
-// when expanded, an object with an id. Objects that concern no intent yield "".
-func intentOf(raw json.RawMessage) (string, error) {
+func decodeObject(raw json.RawMessage) (eventObject, error) {
 	var obj eventObject
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		return "", fmt.Errorf("stripe: read event object: %w", err)
+		return eventObject{}, fmt.Errorf("stripe: read event object: %w", err)
 	}
-	if obj.Object == "payment_intent" {
-		return obj.ID, nil
+	return obj, nil
+}
+
+// intentID returns the payment intent the object concerns: the object itself when it is a
+// payment_intent, else its payment_intent field (charges, refunds, disputes), which is an id or,
+// when expanded, an object with an id. Objects that concern no intent yield "".
+func (o eventObject) intentID() (string, error) {
+	if o.Object == "payment_intent" {
+		return o.ID, nil
 	}
-	return idOf(obj.PaymentIntent)
+	return idOf(o.PaymentIntent)
+}
+
+// dispute returns the dispute's state when the object is a dispute. Disputes cannot be re-read
+// through the gateway, so this is the one place the service trusts an event body, after its
+// signature was checked.
+func (o eventObject) dispute() *payment.DisputeReport {
+	if o.Object != "dispute" {
+		return nil
+	}
+	return &payment.DisputeReport{Status: o.Status, Reason: o.Reason, Amount: o.Amount, Currency: o.Currency}
 }
 
 func idOf(ref json.RawMessage) (string, error) {

@@ -38,7 +38,7 @@ func TestVerifyAcceptsSignedEvents(t *testing.T) {
 		{"a newer API version is accepted", event("payment_intent.payment_failed", "2025-03-31.basil", intent), payment.EventIntentPaymentFailed, "pi_1", "2025-03-31.basil"},
 		{"charge.refunded", event("charge.refunded", stripe.Version, `{"id":"ch_1","object":"charge","payment_intent":"pi_2","amount_refunded":500}`), payment.EventChargeRefunded, "pi_2", stripe.Version},
 		{"refund.updated", event("refund.updated", stripe.Version, `{"id":"re_1","object":"refund","payment_intent":"pi_3","status":"succeeded"}`), payment.EventRefundUpdated, "pi_3", stripe.Version},
-		{"dispute with expanded intent", event("charge.dispute.created", stripe.Version, `{"id":"dp_1","object":"dispute","payment_intent":{"id":"pi_4","object":"payment_intent"}}`), payment.EventDisputeCreated, "pi_4", stripe.Version},
+		{"dispute with expanded intent", event("charge.dispute.created", stripe.Version, `{"id":"dp_1","object":"dispute","payment_intent":{"id":"pi_4","object":"payment_intent"},"status":"needs_response","reason":"fraudulent","amount":1000,"currency":"usd"}`), payment.EventDisputeCreated, "pi_4", stripe.Version},
 		{"unrelated event", event("customer.created", stripe.Version, `{"id":"cus_1","object":"customer"}`), "customer.created", "", stripe.Version},
 	}
 	v := newVerifier(t)
@@ -53,7 +53,22 @@ func TestVerifyAcceptsSignedEvents(t *testing.T) {
 				t.Errorf("event = {%s %s %s %s}; want {evt_1 %s %s %s}", ev.ID, ev.Type, ev.IntentID, ev.APIVersion,
 					tt.wantType, tt.wantIntent, tt.wantAPI)
 			}
+			if isDispute := ev.Type == payment.EventDisputeCreated; isDispute != (ev.Dispute != nil) {
+				t.Errorf("Dispute = %+v for a %s event", ev.Dispute, ev.Type)
+			}
 		})
+	}
+}
+
+func TestVerifyReadsDisputes(t *testing.T) {
+	payload := event("charge.dispute.closed", "2024-06-20", `{"id":"dp_1","object":"dispute","charge":"ch_1","payment_intent":"pi_9","status":"lost","reason":"product_not_received","amount":4599,"currency":"usd"}`)
+	ev, err := newVerifier(t).Verify(payload, sign(payload, whSecret, time.Now()))
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	want := payment.DisputeReport{Status: "lost", Reason: "product_not_received", Amount: 4599, Currency: "usd"}
+	if ev.IntentID != "pi_9" || ev.Dispute == nil || *ev.Dispute != want {
+		t.Errorf("event intent %s dispute %+v; want pi_9 %+v", ev.IntentID, ev.Dispute, want)
 	}
 }
 
