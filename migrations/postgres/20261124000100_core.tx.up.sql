@@ -116,7 +116,8 @@ CREATE TABLE order_timeline (
 );
 --bun:split
 
--- The webhook inbox: every verified provider event, once, by the provider's event id.
+-- The webhook inbox: every verified provider event, once, by the provider's event id; processed_at
+-- is set by the transaction that applied it, problem and attempts by failed processing.
 CREATE TABLE webhook_events (
     event_id     TEXT PRIMARY KEY,
     type         TEXT NOT NULL,
@@ -125,7 +126,8 @@ CREATE TABLE webhook_events (
     payload      BYTEA NOT NULL,
     received_at  TIMESTAMPTZ NOT NULL,
     processed_at TIMESTAMPTZ,
-    problem      TEXT NOT NULL DEFAULT ''
+    problem      TEXT NOT NULL DEFAULT '',
+    attempts     INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0)
 );
 --bun:split
 

@@ -107,6 +107,25 @@ func TestConcurrency_SQLiteAndPostgres(t *testing.T) {
 			}
 		})
 
+		t.Run("concurrent claims of one webhook event: exactly one wins", func(t *testing.T) {
+			ev := payment.Event{ID: "evt_claim", Type: payment.EventIntentSucceeded, Payload: []byte(`{}`)}
+			if _, err := tdb.store.Webhooks().Record(ctx, ev, t0); err != nil {
+				t.Fatalf("record: %v", err)
+			}
+			won := make([]bool, racers)
+			errs := parallel(racers, func(i int) error {
+				return tdb.store.InTx(ctx, func(ctx context.Context, tx app.Tx) error {
+					var err error
+					won[i], err = tx.Webhooks().Claim(ctx, ev.ID, t0)
+					return err
+				})
+			})
+			assertNoErrors(t, errs)
+			if n := countTrue(won); n != 1 {
+				t.Errorf("%d claims won; want 1", n)
+			}
+		})
+
 		t.Run("concurrent requests with one Idempotency-Key: exactly one claims it", func(t *testing.T) {
 			claimed := make([]bool, racers)
 			errs := parallel(racers, func(i int) error {

@@ -24,6 +24,9 @@ type idempotencyRow struct {
 	CreatedAt   time.Time `bun:"created_at"`
 }
 
+// errNotClaimed reports a Complete for a key no request claimed.
+var errNotClaimed = errors.New("idempotency key is not claimed")
+
 // claimAttempts bounds Begin's retries: a claim can vanish between our failed insert and our read
 // when its request is abandoned, and then the key is free to claim again.
 const claimAttempts = 3
@@ -61,7 +64,7 @@ func (s idempotencyStore) Complete(ctx context.Context, scope, key string, statu
 		Set("done = ?", true).Set("status = ?", status).Set("body = ?", body).
 		Where("scope = ? AND key = ?", scope, key).Exec(ctx)
 	if err == nil {
-		err = requireOneRow(res, "key is not claimed")
+		err = requireOneRow(res, errNotClaimed)
 	}
 	if err != nil {
 		return fmt.Errorf("complete idempotency key: %w", err)

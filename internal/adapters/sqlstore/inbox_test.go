@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -16,28 +17,47 @@ func TestWebhookInbox_SQLiteAndPostgres(t *testing.T) {
 		inbox := tdb.store.Webhooks()
 		ev := payment.Event{ID: "evt_1", Type: payment.EventIntentPaymentFailed, IntentID: "pi_1",
 			APIVersion: "2023-10-16", Payload: []byte(`{"id":"evt_1"}`)}
-
-		for i, want := range []bool{true, false} {
-			if fresh, err := inbox.Record(ctx, ev, t0); err != nil || fresh != want {
-				t.Fatalf("delivery %d: Record = %v, %v; want %v", i+1, fresh, err, want)
+		failing := payment.Event{ID: "evt_2", Type: payment.EventIntentSucceeded, Payload: []byte(`{}`)}
+		for _, e := range []payment.Event{ev, failing} {
+			for i, want := range []bool{true, false} {
+				if fresh, err := inbox.Record(ctx, e, t0); err != nil || fresh != want {
+					t.Fatalf("%s delivery %d: Record = %v, %v; want %v", e.ID, i+1, fresh, err, want)
+				}
 			}
 		}
+
 		processed := t0.Add(time.Second)
-		if err := inbox.MarkProcessed(ctx, ev.ID, "card_declined", processed); err != nil {
-			t.Fatalf("MarkProcessed: %v", err)
+		for i, want := range []bool{true, false} {
+			if won, err := inbox.Claim(ctx, ev.ID, processed); err != nil || won != want {
+				t.Fatalf("claim %d = %v, %v; want %v", i+1, won, err, want)
+			}
 		}
-		got := new(webhookEventRow)
-		if err := tdb.db.NewSelect().Model(got).Where("event_id = ?", ev.ID).Scan(ctx); err != nil {
-			t.Fatalf("read event: %v", err)
+		for range 2 {
+			if err := inbox.Fail(ctx, failing.ID, "order is locked", processed); err != nil {
+				t.Fatalf("Fail: %v", err)
+			}
 		}
-		got.ReceivedAt, got.ProcessedAt = got.ReceivedAt.UTC(), got.ProcessedAt.UTC()
-		want := &webhookEventRow{EventID: ev.ID, Type: string(ev.Type), IntentID: ev.IntentID,
-			APIVersion: ev.APIVersion, Payload: ev.Payload, ReceivedAt: t0, ProcessedAt: processed, Problem: "card_declined"}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("stored %+v; want %+v", got, want)
+
+		entries := []struct {
+			id   string
+			want app.InboxEntry
+		}{
+			{ev.ID, app.InboxEntry{Event: ev, ReceivedAt: t0, ProcessedAt: processed}},
+			{failing.ID, app.InboxEntry{Event: failing, ReceivedAt: t0, Problem: "order is locked", Attempts: 2}},
 		}
-		if err := inbox.MarkProcessed(ctx, "evt_unknown", "", processed); err == nil {
-			t.Error("MarkProcessed of an unknown event succeeded")
+		for _, e := range entries {
+			if got, err := inbox.Get(ctx, e.id); err != nil || !reflect.DeepEqual(got, e.want) {
+				t.Errorf("Get(%s) = %+v, %v; want %+v", e.id, got, err, e.want)
+			}
+		}
+		if failed, err := inbox.ListFailed(ctx, 10); err != nil || !reflect.DeepEqual(failed, []app.InboxEntry{entries[1].want}) {
+			t.Errorf("ListFailed = %+v, %v; want only %s", failed, err, failing.ID)
+		}
+		if _, err := inbox.Get(ctx, "evt_unknown"); !errors.Is(err, app.ErrInboxEventNotFound) {
+			t.Errorf("Get of an unknown event: got %v; want ErrInboxEventNotFound", err)
+		}
+		if err := inbox.Fail(ctx, "evt_unknown", "x", processed); !errors.Is(err, app.ErrInboxEventNotFound) {
+			t.Errorf("Fail of an unknown event: got %v; want ErrInboxEventNotFound", err)
 		}
 	})
 }

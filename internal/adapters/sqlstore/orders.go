@@ -3,12 +3,14 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/fault"
 	"github.com/wolfix/orders/internal/domain/order"
+	"github.com/wolfix/orders/internal/domain/payment"
 )
 
 // errVersionConflict reports an order stored by someone else between our read and our write. The
@@ -119,6 +121,34 @@ func (r orderRepo) List(ctx context.Context, q app.OrderQuery) ([]*order.Order, 
 		orders = append(orders, o)
 	}
 	return orders, next, nil
+}
+
+// ListAwaitingPayment returns card orders still Pending placed before placedBefore, oldest first.
+func (r orderRepo) ListAwaitingPayment(ctx context.Context, placedBefore time.Time, limit int) ([]string, error) {
+	var ids []string
+	err := r.db.NewSelect().Model((*orderRow)(nil)).Column("o.id").
+		Join("JOIN payments AS pay ON pay.order_id = o.id").
+		Where("o.status = ?", order.StatusPending).Where("pay.method = ?", payment.MethodCard).
+		Where("o.created_at < ?", placedBefore.UTC()).
+		Order("o.created_at", "o.id").Limit(int64(pageSize(limit))).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("list orders awaiting payment: %w", err)
+	}
+	return ids, nil
+}
+
+// ListWithPendingRefunds returns orders whose oldest pending refund was requested before
+// requestedBefore, that refund oldest first.
+func (r orderRepo) ListWithPendingRefunds(ctx context.Context, requestedBefore time.Time, limit int) ([]string, error) {
+	var ids []string
+	err := r.db.NewSelect().Model((*refundRow)(nil)).Column("rf.order_id").
+		Where("rf.status = ?", order.RefundPending).Where("rf.created_at < ?", requestedBefore.UTC()).
+		Group("rf.order_id").OrderExpr("MIN(rf.created_at), rf.order_id").
+		Limit(int64(pageSize(limit))).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("list orders with pending refunds: %w", err)
+	}
+	return ids, nil
 }
 
 // load reads one order with its children.

@@ -134,6 +134,33 @@ func TestOrderRepository_SQLiteAndPostgres(t *testing.T) {
 			}
 		})
 
+		t.Run("the reconciler's lists find stale unpaid orders and pending refunds", func(t *testing.T) {
+			stale := addOrder(t, tdb, orderSpec{id: "o-stale", customer: "recon", at: t0.Add(-2 * time.Hour)}, p1)
+			addOrder(t, tdb, orderSpec{id: "o-fresh", customer: "recon", at: t0}, p1)
+			addOrder(t, tdb, orderSpec{id: "o-stale-cash", customer: "recon", method: payment.MethodCash, at: t0.Add(-2 * time.Hour)}, p1)
+			cutoff := t0.Add(-time.Hour)
+			if got, err := repo.ListAwaitingPayment(ctx, cutoff, 10); err != nil || !slices.Contains(got, stale.ID()) ||
+				slices.Contains(got, "o-fresh") || slices.Contains(got, "o-stale-cash") {
+				t.Errorf("ListAwaitingPayment = %v, %v; want o-stale and neither o-fresh nor o-stale-cash", got, err)
+			}
+			_, err := repo.Update(ctx, stale.ID(), func(o *order.Order) error {
+				if _, err := o.ApplyIntent(succeeded(o), order.CauseWebhook("evt_s"), cutoff); err != nil {
+					return err
+				}
+				_, err := o.RequestRefund(order.RefundRequest{ID: "rf-stale"}, order.CauseAdmin("a1"), t0.Add(-90*time.Minute))
+				return err
+			})
+			if err != nil {
+				t.Fatalf("refund: %v", err)
+			}
+			if got, err := repo.ListWithPendingRefunds(ctx, cutoff, 10); err != nil || !slices.Equal(got, []string{stale.ID()}) {
+				t.Errorf("ListWithPendingRefunds = %v, %v; want [%s]", got, err, stale.ID())
+			}
+			if got, err := repo.ListAwaitingPayment(ctx, cutoff, 10); err != nil || slices.Contains(got, stale.ID()) {
+				t.Errorf("ListAwaitingPayment = %v, %v; a paid order is not awaiting payment", got, err)
+			}
+		})
+
 		t.Run("Update stores nothing when fn fails", func(t *testing.T) {
 			o := addOrder(t, tdb, orderSpec{id: "o-fail"}, p1)
 			boom := errors.New("boom")

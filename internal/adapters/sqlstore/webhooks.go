@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
 
@@ -22,6 +23,7 @@ type webhookEventRow struct {
 	ReceivedAt  time.Time `bun:"received_at"`
 	ProcessedAt time.Time `bun:"processed_at,nullzero"`
 	Problem     string    `bun:"problem"`
+	Attempts    int       `bun:"attempts"`
 }
 
 // webhookInbox is app.WebhookInbox: the provider's event id is the primary key, so the database
@@ -41,17 +43,62 @@ func (w webhookInbox) Record(ctx context.Context, ev payment.Event, receivedAt t
 	return inserted, nil
 }
 
-func (w webhookInbox) MarkProcessed(ctx context.Context, eventID string, problem string, at time.Time) error {
+// Claim marks the event processed unless it already is; the conditional UPDATE makes concurrent
+// claims queue on the row, and only the first finds it unprocessed.
+func (w webhookInbox) Claim(ctx context.Context, eventID string, at time.Time) (bool, error) {
 	res, err := w.db.NewUpdate().Model((*webhookEventRow)(nil)).
-		Set("processed_at = ?", at.UTC()).Set("problem = ?", problem).
+		Set("processed_at = ?", at.UTC()).Set("problem = ''").
+		Where("event_id = ?", eventID).Where("processed_at IS NULL").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("claim webhook event %s: %w", eventID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim webhook event %s: %w", eventID, err)
+	}
+	return n == 1, nil
+}
+
+// Fail notes the problem and counts the attempt; the event stays unprocessed.
+func (w webhookInbox) Fail(ctx context.Context, eventID string, problem string, _ time.Time) error {
+	res, err := w.db.NewUpdate().Model((*webhookEventRow)(nil)).
+		Set("problem = ?", problem).Set("attempts = attempts + 1").
 		Where("event_id = ?", eventID).Exec(ctx)
 	if err == nil {
-		err = requireOneRow(res, "event is not recorded")
+		err = requireOneRow(res, app.ErrInboxEventNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("mark webhook event %s processed: %w", eventID, err)
+		return fmt.Errorf("note failure of webhook event %s: %w", eventID, err)
 	}
 	return nil
+}
+
+func (w webhookInbox) ListFailed(ctx context.Context, limit int) ([]app.InboxEntry, error) {
+	var rows []*webhookEventRow
+	err := w.db.NewSelect().Model(&rows).Where("we.processed_at IS NULL").Where("we.problem <> ''").
+		Order("we.received_at", "we.event_id").Limit(int64(pageSize(limit))).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list failed webhook events: %w", err)
+	}
+	entries := make([]app.InboxEntry, 0, len(rows))
+	for _, row := range rows {
+		entries = append(entries, row.toEntry())
+	}
+	return entries, nil
+}
+
+func (w webhookInbox) Get(ctx context.Context, eventID string) (app.InboxEntry, error) {
+	row := new(webhookEventRow)
+	if err := w.db.NewSelect().Model(row).Where("we.event_id = ?", eventID).Scan(ctx); err != nil {
+		return app.InboxEntry{}, fmt.Errorf("get webhook event %s: %w", eventID, notFound(err, app.ErrInboxEventNotFound))
+	}
+	return row.toEntry(), nil
+}
+
+func (r *webhookEventRow) toEntry() app.InboxEntry {
+	return app.InboxEntry{Event: payment.Event{ID: r.EventID, Type: payment.EventType(r.Type),
+		IntentID: r.IntentID, APIVersion: r.APIVersion, Payload: r.Payload},
+		ReceivedAt: r.ReceivedAt.UTC(), ProcessedAt: r.ProcessedAt.UTC(), Problem: r.Problem, Attempts: r.Attempts}
 }
 
 // insertIfAbsent runs ins with ON CONFLICT (key) DO NOTHING and reports whether it inserted.
@@ -64,14 +111,14 @@ func insertIfAbsent(ctx context.Context, ins *bun.InsertQuery, key string) (bool
 	return n == 1, err
 }
 
-// requireOneRow fails unless the statement changed exactly one row.
-func requireOneRow(res sql.Result, problem string) error {
+// requireOneRow returns missing unless the statement changed exactly one row.
+func requireOneRow(res sql.Result, missing error) error {
 	n, err := res.RowsAffected()
 	if err != nil {
 		return err
 	}
 	if n != 1 {
-		return fmt.Errorf("%s", problem)
+		return missing
 	}
 	return nil
 }
