@@ -91,6 +91,7 @@ func natsSubscriber(url, prefix, group string, logger watermill.LoggerAdapter) (
 		},
 		JetStream: wnats.JetStreamConfig{
 			DurableCalculator: durable,
+			AckAsync:          true,
 			SubscribeOptions:  []nats.SubOpt{nats.ManualAck(), nats.AckExplicit(), nats.DeliverAll()},
 		},
 	}, logger)

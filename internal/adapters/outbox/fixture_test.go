@@ -65,6 +65,7 @@ func openPostgres(t testing.TB) *sql.DB {
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}
+	db.SetMaxOpenConns(8) // the machine's Postgres is shared; 100 is its limit
 	t.Cleanup(func() { _ = db.Close() })
 	applyOutboxMigration(t, db, migrations.Postgres())
 	return db

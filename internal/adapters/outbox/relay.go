@@ -24,7 +24,7 @@ type RelayConfig struct {
 	// BatchSize is how many rows one read takes (default 100). A stopped relay sends the unacked
 	// part of its batch again, so smaller batches mean fewer duplicates.
 	BatchSize int
-	// PollInterval is the pause after a read that found nothing (default 50ms); it bounds the
+	// PollInterval is the pause after a read that found nothing (default 10ms); it bounds the
 	// relay's lag when the outbox is idle.
 	PollInterval time.Duration
 	// RetryInterval is the pause after a database error, and between attempts to publish a message
@@ -38,7 +38,7 @@ type RelayConfig struct {
 // Defaults of RelayConfig.
 const (
 	defaultBatchSize     = 100
-	defaultPollInterval  = 50 * time.Millisecond
+	defaultPollInterval  = 10 * time.Millisecond
 	defaultRetryInterval = time.Second
 	defaultStuckAfter    = 15 * time.Second
 )

@@ -1,0 +1,231 @@
+package consumers_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	_ "modernc.org/sqlite" // the pure-Go "sqlite" database/sql driver
+
+	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/consumers"
+	"github.com/wolfix/orders/internal/adapters/outbox"
+	"github.com/wolfix/orders/internal/testenv"
+	"github.com/wolfix/orders/migrations"
+)
+
+func TestRouterHandlesEachEventOnce(t *testing.T) {
+	b, router := startRouter(t, func(r *consumers.Router, calls *counter) {
+		handle(t, r, "orders.paid", func(context.Context, outbox.Envelope) error { calls.add(); return nil })
+	})
+	publish(t, b, "orders.paid", "ev-1", "ev-1", "ev-2", "ev-1")
+	waitFor(t, func() bool { return router.calls.get() == 2 })
+	time.Sleep(100 * time.Millisecond)
+	if got := router.calls.get(); got != 2 {
+		t.Errorf("handler calls: got %d; want 2 (ev-1 and ev-2 once each)", got)
+	}
+}
+
+func TestRouterRetriesThenSucceeds(t *testing.T) {
+	b, router := startRouter(t, func(r *consumers.Router, calls *counter) {
+		handle(t, r, "orders.paid", func(context.Context, outbox.Envelope) error {
+			if calls.add() == 1 {
+				return errors.New("first try fails")
+			}
+			return nil
+		})
+	})
+	publish(t, b, "orders.paid", "ev-1")
+	waitFor(t, func() bool { return router.calls.get() == 2 })
+	publish(t, b, "orders.paid", "ev-1")
+	time.Sleep(100 * time.Millisecond)
+	if got := router.calls.get(); got != 2 {
+		t.Errorf("handler calls: got %d; want 2 (a failure, then one success; the redelivery dropped)", got)
+	}
+}
+
+func TestRouterPoisonsAnEventThatAlwaysFails(t *testing.T) {
+	b, router := startRouter(t, func(r *consumers.Router, calls *counter) {
+		handle(t, r, "orders.paid", func(context.Context, outbox.Envelope) error { calls.add(); return errors.New("always") })
+	})
+	poisoned := subscribe(t, b, consumers.DefaultPoisonTopic)
+	publish(t, b, "orders.paid", "ev-bad")
+	select {
+	case msg := <-poisoned:
+		if msg.UUID != "ev-bad" {
+			t.Errorf("poisoned message: got %s; want ev-bad", msg.UUID)
+		}
+		msg.Ack()
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing reached the poison topic")
+	}
+	if got := router.calls.get(); got != 4 {
+		t.Errorf("handler calls: got %d; want 4 (a try and 3 retries)", got)
+	}
+}
+
+func TestNotificationsLogWithoutPersonalData(t *testing.T) {
+	logs := &syncWriter{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	b, _ := startRouter(t, func(r *consumers.Router, _ *counter) {
+		if err := consumers.HandleNotifications(r, consumers.LogNotifier{Logger: logger}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	publish(t, b, "orders.created", "ev-n")
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "order_confirmed") })
+	if line := logs.String(); !strings.Contains(line, "customer_id=cus-1") || strings.Contains(line, "secret") {
+		t.Errorf("log line: %q; want the customer id and no secret", line)
+	}
+}
+
+func TestInboxOncePostgresIntegration(t *testing.T) {
+	db, err := sql.Open("pgx", testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	applyMigration(t, db, migrations.Postgres())
+	inbox, err := consumers.NewInbox(db, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	fn := func(context.Context) error { calls.Add(1); return nil }
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() { _ = inbox.Once(context.Background(), "test", "ev-1", fn) })
+	}
+	wg.Wait()
+	if got := calls.Load(); got != 1 {
+		t.Errorf("calls: got %d; want 1", got)
+	}
+}
+
+type counter struct{ n atomic.Int32 }
+
+func (c *counter) add() int32 { return c.n.Add(1) }
+func (c *counter) get() int32 { return c.n.Load() }
+
+type running struct{ calls *counter }
+
+// startRouter runs a router on SQLite and the in-process broker, with handlers added by setup.
+func startRouter(t *testing.T, setup func(*consumers.Router, *counter)) (*broker.Broker, running) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+testenv.SQLitePath(t)+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	applyMigration(t, db, migrations.SQLite())
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	b, err := broker.New(broker.Config{Kind: broker.KindGoChannel}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	inbox, err := consumers.NewInbox(db, "sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := consumers.NewRouter(b, b.Publisher(), inbox, logger, consumers.RouterConfig{RetryInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := &counter{}
+	setup(r, calls)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(context.Background()) }()
+	<-r.Running()
+	t.Cleanup(func() {
+		if err := errors.Join(r.Close(), <-done); err != nil {
+			t.Errorf("router: %v", err)
+		}
+	})
+	return b, running{calls: calls}
+}
+
+func handle(t *testing.T, r *consumers.Router, topic string, h consumers.Handler) {
+	t.Helper()
+	if err := r.Handle("test", topic, h); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func publish(t *testing.T, b *broker.Broker, topic string, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		payload, _ := json.Marshal(outbox.Envelope{ID: id, Type: topic, OccurredAt: time.Now(), OrderID: "ord-1",
+			Data: json.RawMessage(`{"customerId":"cus-1"}`)})
+		if err := b.Publisher().Publish(topic, message.NewMessage(id, payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func subscribe(t *testing.T, b *broker.Broker, topic string) <-chan *message.Message {
+	t.Helper()
+	sub, err := b.Subscriber("observer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	msgs, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
+func applyMigration(t *testing.T, db *sql.DB, files fs.FS) {
+	t.Helper()
+	body, err := fs.ReadFile(files, "20261124000200_outbox.tx.up.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range strings.Split(string(body), "--bun:split") {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("migration: %v", err)
+		}
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// syncWriter is a log sink tests may read while handlers write.
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

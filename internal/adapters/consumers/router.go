@@ -1,0 +1,142 @@
+// Package consumers owns the service's own consumers of integration events: a watermill router
+// that runs each handler with retries and a poison topic for events that keep failing, and drops
+// redelivered events by their id in the consumers' table (consumed_events); the notifications
+// consumer and its Notifier port (logging by default). Other consumers (fulfillment) plug in with
+// Router.Handle.
+package consumers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"github.com/wolfix/orders/internal/adapters/outbox"
+)
+
+// Handler acts on one event. Returning an error retries it; when the retries are spent the event
+// goes to the poison topic and the consumer moves on.
+type Handler func(ctx context.Context, ev outbox.Envelope) error
+
+// Subscribers opens a subscriber for a consumer group (broker.Broker does).
+type Subscribers interface {
+	Subscriber(group string) (message.Subscriber, error)
+}
+
+// RouterConfig tunes a Router; zero values take the defaults.
+type RouterConfig struct {
+	// Retries is how many times a failing event is tried again before it is poisoned (default 3).
+	Retries int
+	// RetryInterval is the first pause between tries, doubling after each (default 200ms).
+	RetryInterval time.Duration
+	// PoisonTopic receives the events that failed every try, with the reason in their metadata
+	// (default events.poison).
+	PoisonTopic string
+}
+
+// DefaultPoisonTopic is where events go when no RouterConfig.PoisonTopic is set.
+const DefaultPoisonTopic = "events.poison"
+
+func (c RouterConfig) withDefaults() RouterConfig {
+	if c.Retries <= 0 {
+		c.Retries = 3
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = 200 * time.Millisecond
+	}
+	if c.PoisonTopic == "" {
+		c.PoisonTopic = DefaultPoisonTopic
+	}
+	return c
+}
+
+// Router runs the consumers' handlers.
+type Router struct {
+	router      *message.Router
+	subscribers Subscribers
+	groups      map[string]message.Subscriber
+	inbox       *Inbox
+}
+
+// NewRouter builds a router whose consumers subscribe through subscribers, publish poisoned
+// events with poison, and remember handled events in inbox.
+func NewRouter(subscribers Subscribers, poison message.Publisher, inbox *Inbox, logger *slog.Logger, cfg RouterConfig) (*Router, error) {
+	cfg = cfg.withDefaults()
+	wlog := watermill.NewSlogLogger(logger)
+	router, err := message.NewRouter(message.RouterConfig{}, wlog)
+	if err != nil {
+		return nil, fmt.Errorf("consumers: router: %w", err)
+	}
+	poisonQueue, err := middleware.PoisonQueueWithFilter(poison, cfg.PoisonTopic, func(err error) bool {
+		if errors.Is(err, errInProgress) {
+			return false // another replica holds the event; let the broker bring it back
+		}
+		logger.Error("consumers: event failed every try; moved to the poison topic", "topic", cfg.PoisonTopic, "err", err)
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consumers: poison queue: %w", err)
+	}
+	router.AddMiddleware(
+		poisonQueue,
+		middleware.Retry{
+			MaxRetries: cfg.Retries, InitialInterval: cfg.RetryInterval, Multiplier: 2,
+			ShouldRetry: func(p middleware.RetryParams) bool { return !errors.Is(p.Err, errInProgress) },
+			Logger:      wlog,
+		}.Middleware,
+		middleware.Recoverer,
+	)
+	return &Router{router: router, subscribers: subscribers, groups: map[string]message.Subscriber{}, inbox: inbox}, nil
+}
+
+// Handle makes consumer (its consumer group and its name in the dedupe table) handle the events
+// of topic with h, each event id once. Call it before Run.
+func (r *Router) Handle(consumer, topic string, h Handler) error {
+	sub, err := r.subscriber(consumer)
+	if err != nil {
+		return err
+	}
+	r.router.AddConsumerHandler(consumer+"@"+topic, topic, sub, func(msg *message.Message) error {
+		ev, err := outbox.DecodeEnvelope(msg.Payload)
+		if err != nil {
+			return fmt.Errorf("consumers: %s: message %s: %w", consumer, msg.UUID, err)
+		}
+		return r.inbox.Once(msg.Context(), consumer, ev.ID, func(ctx context.Context) error { return h(ctx, ev) })
+	})
+	return nil
+}
+
+func (r *Router) subscriber(consumer string) (message.Subscriber, error) {
+	if sub, ok := r.groups[consumer]; ok {
+		return sub, nil
+	}
+	sub, err := r.subscribers.Subscriber(consumer)
+	if err != nil {
+		return nil, fmt.Errorf("consumers: %s: %w", consumer, err)
+	}
+	r.groups[consumer] = sub
+	return sub, nil
+}
+
+// Run consumes until ctx ends or Close is called.
+func (r *Router) Run(ctx context.Context) error {
+	if err := r.router.Run(ctx); err != nil {
+		return fmt.Errorf("consumers: %w", err)
+	}
+	return nil
+}
+
+// Running is closed once every handler is subscribed: start the relay after it.
+func (r *Router) Running() <-chan struct{} {
+	return r.router.Running()
+}
+
+// Close stops the consumers, letting handlers in progress finish.
+func (r *Router) Close() error {
+	return r.router.Close()
+}
