@@ -78,7 +78,10 @@ type Dispute struct {
 // RecordDispute notes the dispute's latest state from the provider. A closed dispute never
 // reopens through a late "created" event. It reports whether anything changed.
 func (o *Order) RecordDispute(d Dispute, closed bool, cause Cause, now time.Time) bool {
-	if o.dispute != nil && (o.dispute.Status == d.Status || (o.disputeClosed && !closed)) {
+	// A closing event whose status equals the last update's (charge.dispute.updated "lost" delivered
+	// before charge.dispute.closed "lost") must still close the dispute, or a late "created" would
+	// reopen it.
+	if o.dispute != nil && ((o.disputeClosed && !closed) || (o.dispute.Status == d.Status && o.disputeClosed == closed)) {
 		return false
 	}
 	if o.dispute != nil && d.OpenedAt.IsZero() {

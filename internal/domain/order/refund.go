@@ -1,7 +1,9 @@
 package order
 
 import (
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wolfix/orders/internal/domain/fault"
 	"github.com/wolfix/orders/internal/domain/money"
@@ -28,6 +30,8 @@ var (
 	ErrRefundNotFound      = fault.NotFound("refund_not_found", "refund not found")
 	ErrRefundReasonTooLong = fault.Invalid("refund_reason_invalid", "reason must be at most 500 characters")
 )
+
+const maxReasonChars = 500
 
 // Refund is money going back to the customer, in full or in part.
 type Refund struct {
@@ -59,7 +63,9 @@ func (o *Order) RequestRefund(req RefundRequest, cause Cause, now time.Time) (Re
 		}
 		return Refund{}, ErrRefundUnpaid
 	}
-	if len(req.Reason) > 500 {
+	// Characters, not bytes (500 Cyrillic letters are 1000 bytes); text the database would refuse
+	// (invalid UTF-8, NUL) is a 4xx here rather than a 5xx at commit (invariant 8).
+	if !utf8.ValidString(req.Reason) || strings.ContainsRune(req.Reason, 0) || utf8.RuneCountInString(req.Reason) > maxReasonChars {
 		return Refund{}, ErrRefundReasonTooLong
 	}
 	refundable, err := o.Refundable()
@@ -104,10 +110,13 @@ func (o *Order) SettleRefund(id, providerRefundID string, succeeded bool, cause 
 	if i < 0 {
 		return false, ErrRefundNotFound
 	}
-	r := &o.refunds[i]
-	if r.Status != RefundPending {
+	if o.refunds[i].Status != RefundPending {
 		return false, nil
 	}
+	// Restore shares the snapshot's slice; write to our own copy so that a caller's snapshot (a
+	// repository's stored state, a transaction being rolled back) never changes behind its back.
+	o.refunds = append([]Refund(nil), o.refunds...)
+	r := &o.refunds[i]
 	r.ProviderRefundID = providerRefundID
 	if !succeeded {
 		r.Status = RefundFailed
@@ -116,7 +125,23 @@ func (o *Order) SettleRefund(id, providerRefundID string, succeeded bool, cause 
 	}
 	r.Status = RefundSucceeded
 	o.afterRefund(now, cause)
-	return r.Restock && o.takeStockBack(), nil
+	return o.restockDue() && o.takeStockBack(), nil
+}
+
+// restockDue reports whether the stock should go back: only once everything has been refunded and
+// a succeeded refund asked for it. Checking at request time is not enough: the restocking refund
+// may complete the booked total while an earlier pending one later fails, which would return
+// the stock of an order that was only partly refunded (and can still be shipped).
+func (o *Order) restockDue() bool {
+	if o.payment.Status() != payment.StatusRefunded {
+		return false
+	}
+	for _, r := range o.refunds {
+		if r.Restock && r.Status == RefundSucceeded {
+			return true
+		}
+	}
+	return false
 }
 
 // SyncProviderRefunds brings in refunds made outside the service: when the provider reports more
@@ -136,6 +161,12 @@ func (o *Order) SyncProviderRefunds(id string, providerTotal int64, cause Cause,
 	}
 	if refundable, _ := o.Refundable(); diff.Minor() > refundable.Minor() {
 		diff = refundable
+	}
+	// Everything is already booked (a pending refund covers the rest) and the provider reports more
+	// than the order's total: nothing real to record. Recording a zero refund here would add one
+	// on every repeated sync.
+	if diff.IsZero() {
+		return false, nil
 	}
 	o.refunds = append(o.refunds, Refund{ID: id, Amount: diff, Status: RefundSucceeded, External: true,
 		Reason: "refunded at the provider", CreatedAt: now})
