@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/wolfix/orders/internal/domain/catalog"
 	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/order"
+	"github.com/wolfix/orders/internal/domain/payment"
 )
 
 // The HTTP adapter is tested through its real handler, wired to the real SQLite store, the real
@@ -43,7 +45,9 @@ type harness struct {
 	url     string
 	store   *sqlstore.Store
 	gateway *sandbox.Gateway
-	logs    *syncBuffer
+	// providerDown makes creating intents fail as if the provider were unreachable.
+	providerDown *atomic.Bool
+	logs         *syncBuffer
 	// seller owns the seeded products.
 	seller string
 }
@@ -76,6 +80,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		t.Fatalf("sandbox delivery: %v", err)
 	}
 	gateway := sandbox.New(sandbox.Config{Events: delivery, Logger: log})
+	unreliable := &unreliableGateway{Gateway: gateway, down: &atomic.Bool{}}
 	verifier, err := stripe.NewVerifier(webhookSecret)
 	if err != nil {
 		t.Fatalf("verifier: %v", err)
@@ -86,7 +91,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	}
 
 	cfg := httpapi.Config{
-		App:         newApplication(store, gateway, verifier, log),
+		App:         newApplication(store, unreliable, verifier, log),
 		Auth:        authn,
 		Idempotency: store.Idempotency(),
 		Log:         log,
@@ -108,7 +113,20 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		listener.Close()
 	})
 	return &harness{t: t, handler: srv.Handler(), url: listener.URL, store: store, gateway: gateway,
-		logs: logs, seller: "seller-1"}
+		providerDown: unreliable.down, logs: logs, seller: "seller-1"}
+}
+
+// unreliableGateway is the sandbox with a switch that takes the provider down.
+type unreliableGateway struct {
+	*sandbox.Gateway
+	down *atomic.Bool
+}
+
+func (g *unreliableGateway) CreateIntent(ctx context.Context, req app.IntentRequest) (payment.Intent, error) {
+	if g.down.Load() {
+		return payment.Intent{}, app.ErrProviderUnavailable
+	}
+	return g.Gateway.CreateIntent(ctx, req)
 }
 
 func newApplication(store app.Store, gw app.PaymentGateway, verifier app.WebhookVerifier, log *slog.Logger) *app.Application {
@@ -230,7 +248,7 @@ func (r response) decode(t *testing.T, v any) {
 // problem is the RFC 9457 body every failure carries.
 type problem struct {
 	Type, Title, Detail, Code, RequestID string
-	Status                                 int
+	Status                               int
 }
 
 // wantProblem checks that r is a problem with status and code.

@@ -1,0 +1,90 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wolfix/orders/internal/adapters/httpapi"
+	"github.com/wolfix/orders/internal/app"
+)
+
+func TestIdempotencyKey(t *testing.T) {
+	h := newHarness(t)
+	pid := h.product("Keyboard", 12999, 10)
+	customer := token(t, "customer-1", app.RoleCustomer)
+	post := func(key, body string) response {
+		return h.do(request{method: http.MethodPost, path: "/api/orders/with-payment", token: customer, body: body,
+			header: map[string]string{httpapi.IdempotencyKeyHeader: key}})
+	}
+
+	t.Run("a replay returns the stored answer and creates nothing", func(t *testing.T) {
+		first := post("order-1", orderBody(pid, "1"))
+		if first.status != http.StatusCreated || first.header.Get(httpapi.ReplayedHeader) != "" {
+			t.Fatalf("first: status %d replayed %q; want 201, not replayed", first.status, first.header.Get(httpapi.ReplayedHeader))
+		}
+		second := post("order-1", orderBody(pid, "1"))
+		if second.status != http.StatusCreated || second.header.Get(httpapi.ReplayedHeader) != "true" || !bytes.Equal(second.body, first.body) {
+			t.Fatalf("replay: status %d replayed %q body %s; want 201, replayed, %s", second.status,
+				second.header.Get(httpapi.ReplayedHeader), second.body, first.body)
+		}
+		if n, stock := h.orderCount(), h.stock(pid); n != 1 || stock != 9 {
+			t.Errorf("after a replay: %d orders, stock %d; want 1 order, stock 9", n, stock)
+		}
+	})
+
+	t.Run("the same key with another body is refused", func(t *testing.T) {
+		post("order-1", orderBody(pid, "2")).wantProblem(t, http.StatusUnprocessableEntity, "idempotency_key_reused")
+		if n := h.orderCount(); n != 1 {
+			t.Errorf("orders = %d; want 1", n)
+		}
+	})
+
+	t.Run("keys are per user", func(t *testing.T) {
+		r := h.do(request{method: http.MethodPost, path: "/api/orders/with-payment", token: token(t, "customer-2", app.RoleCustomer),
+			body: orderBody(pid, "1"), header: map[string]string{httpapi.IdempotencyKeyHeader: "order-1"}})
+		if r.status != http.StatusCreated || r.header.Get(httpapi.ReplayedHeader) != "" {
+			t.Fatalf("another user's key: status %d replayed %q; want a fresh 201", r.status, r.header.Get(httpapi.ReplayedHeader))
+		}
+	})
+
+	t.Run("a 4xx answer is replayed too", func(t *testing.T) {
+		first := post("bad-1", orderBody(pid, "0"))
+		first.wantProblem(t, http.StatusUnprocessableEntity, "quantity_invalid")
+		again := post("bad-1", orderBody(pid, "0"))
+		again.wantProblem(t, http.StatusUnprocessableEntity, "quantity_invalid")
+		if again.header.Get(httpapi.ReplayedHeader) != "true" {
+			t.Error("the second 422 was not a replay")
+		}
+	})
+
+	t.Run("a 5xx answer releases the key for a retry", func(t *testing.T) {
+		h.providerDown.Store(true)
+		post("flaky-1", orderBody(pid, "1")).wantProblem(t, http.StatusServiceUnavailable, "payment_provider_unavailable")
+		h.providerDown.Store(false)
+		r := post("flaky-1", orderBody(pid, "1"))
+		if r.status != http.StatusCreated || r.header.Get(httpapi.ReplayedHeader) != "" {
+			t.Fatalf("retry after 503: status %d replayed %q; want a fresh 201", r.status, r.header.Get(httpapi.ReplayedHeader))
+		}
+	})
+
+	t.Run("a key still in progress is refused", func(t *testing.T) {
+		body := orderBody(pid, "1")
+		sum := sha256.Sum256([]byte(body))
+		scope := "customer-1 POST /api/orders/with-payment"
+		if _, claimed, err := h.store.Idempotency().Begin(context.Background(), scope, "busy-1", hex.EncodeToString(sum[:]), time.Now()); err != nil || !claimed {
+			t.Fatalf("claim: claimed %v err %v", claimed, err)
+		}
+		post("busy-1", body).wantProblem(t, http.StatusConflict, "idempotency_key_in_progress")
+	})
+
+	t.Run("malformed keys are refused", func(t *testing.T) {
+		post(strings.Repeat("k", 256), orderBody(pid, "1")).wantProblem(t, http.StatusBadRequest, "idempotency_key_invalid")
+		post("with space", orderBody(pid, "1")).wantProblem(t, http.StatusBadRequest, "idempotency_key_invalid")
+	})
+}
