@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/google/wire"
+	"github.com/uptrace/bun"
+
+	"github.com/wolfix/orders/internal/adapters/auth"
+	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/config"
+	"github.com/wolfix/orders/internal/adapters/httpapi"
+	"github.com/wolfix/orders/internal/adapters/outbox"
+	"github.com/wolfix/orders/internal/adapters/sandbox"
+	"github.com/wolfix/orders/internal/adapters/sqlstore"
+	"github.com/wolfix/orders/internal/adapters/stripe"
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/domain/money"
+	"github.com/wolfix/orders/internal/domain/order"
+)
+
+// The provider sets, one per adapter, that wire.go assembles. Each turns config.Config into the
+// adapter's own configuration; the adapters themselves know nothing of wire or of config.Config.
+var (
+	databaseSet = wire.NewSet(provideDatabase, provideStore,
+		wire.Bind(new(app.Store), new(*sqlstore.Store)))
+	outboxSet   = wire.NewSet(provideOutboxOpener, provideBroker, provideRelay)
+	paymentsSet = wire.NewSet(providePayments, provideGateway, provideVerifier)
+	appSet      = wire.NewSet(provideClock, providePricing, provideReconcilerConfig,
+		app.NewCatalogHandler, app.NewPlaceOrderHandler, app.NewConfirmPaidHandler, app.NewPaymentFinalizer,
+		app.NewWebhookHandler, app.NewOrderQueries, app.NewRefundHandler, app.NewCancelHandler,
+		app.NewFulfillmentHandler, app.NewReconciler, app.NewCatalogSeeder,
+		wire.Struct(new(app.Application), "*"))
+	httpSet = wire.NewSet(provideJWTSecret, provideAuthenticator, provideHTTPServer)
+)
+
+// database is the open database and its dialect.
+type database struct {
+	DB      *bun.DB
+	Dialect sqlstore.Dialect
+}
+
+// provideDatabase opens the configured database and, when configured to, migrates it.
+func provideDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*database, func(), error) {
+	db, dialect, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() { _ = db.Close() }
+	if cfg.MigrateOnStart {
+		applied, err := sqlstore.Migrate(ctx, db, dialect)
+		if err != nil {
+			cleanup()
+			return nil, nil, fmt.Errorf("migrate on start: %w", err)
+		}
+		if len(applied) > 0 {
+			log.Info("database migrated", "dialect", dialect, "applied", applied)
+		}
+	}
+	return &database{DB: db, Dialect: dialect}, cleanup, nil
+}
+
+func provideOutboxOpener(d *database, log *slog.Logger) (outbox.Opener, error) {
+	return outbox.NewOpener(string(d.Dialect), log)
+}
+
+func provideStore(d *database, opener outbox.Opener) *sqlstore.Store {
+	return sqlstore.NewStore(d.DB, d.Dialect, sqlstore.OutboxOpener(opener))
+}
+
+func provideBroker(cfg config.Config, log *slog.Logger) (*broker.Broker, func(), error) {
+	b, err := broker.New(broker.Config{Kind: cfg.BrokerKind, NATSURL: cfg.NATSURL, AMQPURL: cfg.AMQPURL}, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, func() { _ = b.Close() }, nil
+}
+
+func provideRelay(d *database, b *broker.Broker, log *slog.Logger) (*outbox.Relay, func(), error) {
+	r, err := outbox.NewRelay(d.DB.DB, string(d.Dialect), b.Publisher(), log, outbox.RelayConfig{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, func() { _ = r.Close() }, nil
+}
+
+// payments is the configured provider: Stripe when a secret key is set, else the sandbox, whose
+// signed events are delivered to this service's own webhook endpoint.
+type payments struct {
+	Gateway  app.PaymentGateway
+	Verifier app.WebhookVerifier
+	Sandbox  *sandbox.Gateway  // nil with Stripe
+	Delivery *sandbox.Delivery // nil with Stripe
+}
+
+func providePayments(cfg config.Config, log *slog.Logger) (*payments, func(), error) {
+	if !cfg.UsesSandbox() {
+		return stripePayments(cfg, log)
+	}
+	return sandboxPayments(cfg, log)
+}
+
+func stripePayments(cfg config.Config, log *slog.Logger) (*payments, func(), error) {
+	gw, err := stripe.New(stripe.Config{SecretKey: cfg.StripeSecretKey, APIURL: cfg.StripeAPIURL, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := stripe.NewVerifier(cfg.StripeWebhookSecret)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &payments{Gateway: gw, Verifier: v}, func() {}, nil
+}
+
+func sandboxPayments(cfg config.Config, log *slog.Logger) (*payments, func(), error) {
+	secret := cfg.StripeWebhookSecret
+	if secret == "" { // the sandbox only signs for this process: a fresh secret per start is enough
+		buf := make([]byte, 24)
+		if _, err := rand.Read(buf); err != nil {
+			return nil, nil, err
+		}
+		secret = "whsec_sandbox_" + hex.EncodeToString(buf)
+	}
+	delivery, err := sandbox.NewDelivery(sandbox.DeliveryConfig{Secret: secret, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	gw := sandbox.New(sandbox.Config{Events: delivery, Logger: log})
+	if err := gw.PersistTo(filepath.Join(cfg.DataDir, "sandbox-intents.json")); err != nil {
+		_ = delivery.Close()
+		return nil, nil, err
+	}
+	v, err := stripe.NewVerifier(secret)
+	if err != nil {
+		_ = delivery.Close()
+		return nil, nil, err
+	}
+	return &payments{Gateway: gw, Verifier: v, Sandbox: gw, Delivery: delivery}, func() { _ = delivery.Close() }, nil
+}
+
+func provideGateway(p *payments) app.PaymentGateway   { return p.Gateway }
+func provideVerifier(p *payments) app.WebhookVerifier { return p.Verifier }
+
+func provideClock() app.Clock { return app.SystemClock{} }
+
+func providePricing(cfg config.Config) (app.Pricing, error) {
+	cur, err := money.ParseCurrency(cfg.Currency)
+	if err != nil {
+		return app.Pricing{}, err
+	}
+	fees := map[order.DeliveryMethod]int64{order.DeliveryCourier: cfg.DeliveryFeeCourier,
+		order.DeliveryBranch: cfg.DeliveryFeeBranch, order.DeliveryLocker: cfg.DeliveryFeeLocker}
+	p := app.Pricing{Currency: cur, Fees: map[order.DeliveryMethod]money.Money{}}
+	for method, minor := range fees {
+		if p.Fees[method], err = money.New(minor, cur); err != nil {
+			return app.Pricing{}, fmt.Errorf("delivery fee for %s: %w", method, err)
+		}
+	}
+	return p, nil
+}
+
+func provideReconcilerConfig(cfg config.Config) app.ReconcilerConfig {
+	return app.ReconcilerConfig{After: cfg.ReconcileAfter, TTL: cfg.PaymentTTL}
+}
+
+func provideAuthenticator(secret JWTSecret) (*auth.Authenticator, error) {
+	return auth.NewAuthenticator(string(secret), time.Now)
+}
+
+func provideHTTPServer(cfg config.Config, log *slog.Logger, application *app.Application, authn *auth.Authenticator,
+	store *sqlstore.Store, relay *outbox.Relay, p *payments, pricing app.Pricing) (*httpapi.Server, error) {
+	checks := []httpapi.Check{{Name: "database", Probe: store.Ping}}
+	if cfg.RunRelay {
+		checks = append(checks, httpapi.Check{Name: "outbox relay", Probe: relay.Health})
+	}
+	hc := httpapi.Config{App: application, Auth: authn, Idempotency: store.Idempotency(), Log: log,
+		Checks: checks, Metrics: metricsHandler(relay),
+		Public: httpapi.PublicConfig{StripePublishableKey: cfg.StripePublishableKey,
+			Provider: p.Gateway.Provider(), Currency: pricing.Currency.Code()}}
+	if p.Sandbox != nil { // only a real sandbox: a typed nil would still enable the route
+		hc.Sandbox = p.Sandbox
+	}
+	return httpapi.NewServer(hc)
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wolfix/orders/internal/adapters/config"
+	"github.com/wolfix/orders/internal/adapters/httpapi"
+	"github.com/wolfix/orders/internal/adapters/outbox"
+	"github.com/wolfix/orders/internal/app"
+)
+
+// reconcileEvery is how often the reconciler looks for stuck payments and expired orders.
+const reconcileEvery = 30 * time.Second
+
+// server is `wolfix serve`: the HTTP API, plus the outbox relay and the reconciler in-process.
+type server struct {
+	Cfg      config.Config
+	Log      *slog.Logger
+	HTTP     *httpapi.Server
+	App      *app.Application
+	Relay    *outbox.Relay
+	Payments *payments
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	s, cleanup, err := newServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	return s.run(ctx)
+}
+
+// run serves until ctx ends, then shuts down in order: stop taking requests, finish the
+// background work, deliver queued sandbox events, close the adapters (cleanup).
+func (s *server) run(ctx context.Context) error {
+	if s.Cfg.SeedDemo {
+		if n, err := s.App.Seeder.SeedIfEmpty(ctx); err != nil {
+			return fmt.Errorf("seed demo catalog: %w", err)
+		} else if n > 0 {
+			s.Log.Info("demo catalog created", "products", n)
+		}
+	}
+	ln, err := net.Listen("tcp", s.Cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (WOLFIX_HTTP_ADDR): %w", s.Cfg.HTTPAddr, err)
+	}
+	base := s.publicURL(ln.Addr())
+	if s.Payments.Delivery != nil {
+		s.Payments.Delivery.SetTarget(base + "/webhooks/stripe")
+	}
+	s.announce(base)
+
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	s.startBackground(bg, &wg)
+
+	httpServer := &http.Server{Handler: s.HTTP.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpServer.Serve(ln) }()
+
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		s.Log.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err = httpServer.Shutdown(shutdownCtx)
+		cancel()
+	}
+	stopBackground()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *server) startBackground(ctx context.Context, wg *sync.WaitGroup) {
+	run := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				s.Log.Error("background task stopped", "task", name, "error", err)
+			}
+		}()
+	}
+	if s.Cfg.RunRelay {
+		run("outbox relay", s.Relay.Run)
+	}
+	run("reconciler", func(ctx context.Context) error { return s.App.Reconciler.Run(ctx, reconcileEvery) })
+}
+
+// publicURL is where this process can be reached: WOLFIX_PUBLIC_URL, or the listening address
+// (an unspecified host becomes 127.0.0.1, so the sandbox can deliver to itself).
+func (s *server) publicURL(addr net.Addr) string {
+	if s.Cfg.PublicURL != "" {
+		return strings.TrimRight(s.Cfg.PublicURL, "/")
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func (s *server) announce(base string) {
+	s.Log.Info("wolfix is serving", "url", base, "provider", s.Payments.Gateway.Provider(),
+		"broker", s.Cfg.BrokerKind, "relay", s.Cfg.RunRelay)
+	if s.Payments.Sandbox != nil {
+		s.Log.Info("sandbox payments: confirm with POST " + base + "/sandbox/payment-intents/{id}/confirm")
+	}
+	s.Log.Info("get a token: go run ./cmd/wolfix token --sub customer-1 --role customer (or --role admin, --role seller)")
+}
