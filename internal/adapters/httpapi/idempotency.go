@@ -22,7 +22,8 @@ const (
 // idempotent makes a POST safe to retry: the first request with a key runs and its answer is
 // kept; a repeat with the same body gets that answer again (and creates nothing), a repeat with
 // another body is refused, and a repeat while the first still runs is told to wait. Answers of
-// 5xx are not kept, so the client may try again. Keys are scoped to the user and the endpoint.
+// 5xx are not kept, so the client may try again. Keys are scoped to the user and the endpoint:
+// the store sees the scope "<user id> <METHOD> <path>" and the body's SHA-256 in hex.
 func (s *Server) idempotent(c *gin.Context) {
 	key := c.GetHeader(IdempotencyKeyHeader)
 	if key == "" {

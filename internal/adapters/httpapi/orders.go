@@ -118,7 +118,12 @@ func (s *Server) getOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.writeJSON(c, http.StatusOK, orderView(o))
+	view, err := orderView(o)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeJSON(c, http.StatusOK, view)
 }
 
 // confirmPaid serves PATCH /paid: 204 once the order is paid, 409 payment_not_completed if not.

@@ -3,12 +3,10 @@ package httpapi
 import (
 	"encoding/json"
 
-	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/order"
 )
 
-// orderJSON is the order representation of DESIGN §3. Refunds and disputes do not exist yet:
-// refundedAmount is 0, refunds is [] and dispute is null, so clients can rely on the fields.
+// orderJSON is the order representation of DESIGN §3.
 type orderJSON struct {
 	orderSummaryJSON
 	RefundedAmount json.Number    `json:"refundedAmount"`
@@ -17,8 +15,8 @@ type orderJSON struct {
 	Recipient      recipientJSON  `json:"recipient"`
 	Delivery       deliveryJSON   `json:"delivery"`
 	Payment        paymentJSON    `json:"payment"`
-	Refunds        []struct{}     `json:"refunds"`
-	Dispute        *struct{}      `json:"dispute"`
+	Refunds        []refundJSON   `json:"refunds"`
+	Dispute        *disputeJSON   `json:"dispute"`
 	Timeline       []timelineJSON `json:"timeline"`
 }
 
@@ -59,6 +57,23 @@ type paymentJSON struct {
 	FailureMessage *string `json:"failureMessage"`
 }
 
+type refundJSON struct {
+	ID        string      `json:"id"`
+	Amount    json.Number `json:"amount"`
+	Status    string      `json:"status"`
+	Reason    *string     `json:"reason"`
+	Restock   bool        `json:"restock"`
+	External  bool        `json:"external"`
+	CreatedAt string      `json:"createdAt"`
+}
+
+type disputeJSON struct {
+	Status   string      `json:"status"`
+	Reason   string      `json:"reason"`
+	Amount   json.Number `json:"amount"`
+	OpenedAt string      `json:"openedAt"`
+}
+
 type timelineJSON struct {
 	At    string  `json:"at"`
 	Type  string  `json:"type"`
@@ -74,11 +89,15 @@ func orderSummaryView(o *order.Order) orderSummaryJSON {
 		Currency: o.Total().Currency().Code(), CustomerID: o.CustomerID(), CreatedAt: timestamp(o.CreatedAt())}
 }
 
-func orderView(o *order.Order) orderJSON {
+func orderView(o *order.Order) (orderJSON, error) {
+	refunded, err := o.RefundedAmount()
+	if err != nil {
+		return orderJSON{}, err
+	}
 	p, r, d := o.Payment(), o.Recipient(), o.Delivery()
 	view := orderJSON{
 		orderSummaryJSON: orderSummaryView(o),
-		RefundedAmount:   amount(money.Zero(o.Total().Currency())),
+		RefundedAmount:   amount(refunded),
 		DeliveryFee:      amount(o.DeliveryFee()),
 		Recipient: recipientJSON{FirstName: r.FirstName, LastName: r.LastName, MiddleName: nullable(r.MiddleName),
 			PhoneNumber: r.PhoneNumber, Email: r.Email},
@@ -87,16 +106,23 @@ func orderView(o *order.Order) orderJSON {
 		Payment: paymentJSON{Provider: p.Provider(), IntentID: nullable(p.IntentID()), Status: string(p.Status()),
 			FailureCode: nullable(p.FailureCode()), FailureMessage: nullable(p.FailureMessage())},
 		Items:    make([]itemJSON, 0, len(o.Items())),
-		Refunds:  []struct{}{},
+		Refunds:  make([]refundJSON, 0, len(o.Refunds())),
 		Timeline: make([]timelineJSON, 0, len(o.Timeline())),
 	}
 	for _, it := range o.Items() {
 		view.Items = append(view.Items, itemJSON{ProductID: it.ProductID, Title: it.Title,
 			UnitPrice: amount(it.UnitPrice), Quantity: it.Quantity, SellerID: it.SellerID})
 	}
+	for _, rf := range o.Refunds() {
+		view.Refunds = append(view.Refunds, refundJSON{ID: rf.ID, Amount: amount(rf.Amount), Status: string(rf.Status),
+			Reason: nullable(rf.Reason), Restock: rf.Restock, External: rf.External, CreatedAt: timestamp(rf.CreatedAt)})
+	}
+	if dp := o.Dispute(); dp != nil {
+		view.Dispute = &disputeJSON{Status: dp.Status, Reason: dp.Reason, Amount: amount(dp.Amount), OpenedAt: timestamp(dp.OpenedAt)}
+	}
 	for _, ch := range o.Timeline() {
 		view.Timeline = append(view.Timeline, timelineJSON{At: timestamp(ch.At), Type: string(ch.Type),
 			From: nullable(ch.From), To: ch.To, Cause: string(ch.Cause)})
 	}
-	return view
+	return view, nil
 }
