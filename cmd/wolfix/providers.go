@@ -15,6 +15,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/auth"
 	"github.com/wolfix/orders/internal/adapters/broker"
 	"github.com/wolfix/orders/internal/adapters/config"
+	"github.com/wolfix/orders/internal/adapters/consumers"
 	"github.com/wolfix/orders/internal/adapters/httpapi"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/adapters/sandbox"
@@ -30,7 +31,7 @@ import (
 var (
 	databaseSet = wire.NewSet(provideDatabase, provideStore,
 		wire.Bind(new(app.Store), new(*sqlstore.Store)))
-	outboxSet   = wire.NewSet(provideOutboxOpener, provideBroker, provideRelay)
+	outboxSet   = wire.NewSet(provideOutboxOpener, provideBroker, provideRelay, provideConsumers)
 	paymentsSet = wire.NewSet(providePayments, provideGateway, provideVerifier)
 	appSet      = wire.NewSet(provideClock, providePricing, provideReconcilerConfig,
 		app.NewCatalogHandler, app.NewPlaceOrderHandler, app.NewConfirmPaidHandler, app.NewPaymentFinalizer,
@@ -88,6 +89,23 @@ func provideRelay(d *database, b *broker.Broker, log *slog.Logger) (*outbox.Rela
 		return nil, nil, err
 	}
 	return r, func() { _ = r.Close() }, nil
+}
+
+// provideConsumers builds the in-process consumers of the integration events: customer
+// notifications (logged by default), deduplicated by event id in the database.
+func provideConsumers(d *database, b *broker.Broker, log *slog.Logger) (*consumers.Router, error) {
+	inbox, err := consumers.NewInbox(d.DB.DB, string(d.Dialect))
+	if err != nil {
+		return nil, err
+	}
+	router, err := consumers.NewRouter(b, b.Publisher(), inbox, log, consumers.RouterConfig{})
+	if err != nil {
+		return nil, err
+	}
+	if err := consumers.HandleNotifications(router, consumers.LogNotifier{Logger: log}); err != nil {
+		return nil, err
+	}
+	return router, nil
 }
 
 // payments is the configured provider: Stripe when a secret key is set, else the sandbox, whose

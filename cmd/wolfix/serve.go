@@ -8,10 +8,10 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wolfix/orders/internal/adapters/config"
+	"github.com/wolfix/orders/internal/adapters/consumers"
 	"github.com/wolfix/orders/internal/adapters/httpapi"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/app"
@@ -26,8 +26,9 @@ type server struct {
 	Log      *slog.Logger
 	HTTP     *httpapi.Server
 	App      *app.Application
-	Relay    *outbox.Relay
-	Payments *payments
+	Relay     *outbox.Relay
+	Consumers *consumers.Router
+	Payments  *payments
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -59,9 +60,10 @@ func (s *server) run(ctx context.Context) error {
 	}
 	s.announce(base)
 
-	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	s.startBackground(bg, &wg)
+	stopBackground, err := s.startBackground(context.WithoutCancel(ctx))
+	if err != nil {
+		return err
+	}
 
 	httpServer := &http.Server{Handler: s.HTTP.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
@@ -77,27 +79,52 @@ func (s *server) run(ctx context.Context) error {
 		cancel()
 	}
 	stopBackground()
-	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
 }
 
-func (s *server) startBackground(ctx context.Context, wg *sync.WaitGroup) {
-	run := func(name string, fn func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				s.Log.Error("background task stopped", "task", name, "error", err)
-			}
-		}()
+// startBackground starts the consumers, then (once they are subscribed, so no event finds an
+// empty topic) the relay and the reconciler. The returned stop ends them in the reverse order:
+// the relay first, so nothing is published to consumers that are gone.
+func (s *server) startBackground(ctx context.Context) (stop func(), err error) {
+	consumersCtx, stopConsumers := context.WithCancel(ctx)
+	consumersDone := s.spawn(consumersCtx, "consumers", s.Consumers.Run)
+	select {
+	case <-s.Consumers.Running():
+	case <-time.After(30 * time.Second):
+		stopConsumers()
+		return nil, errors.New("the event consumers did not start within 30s")
 	}
+	workCtx, stopWork := context.WithCancel(ctx)
+	var work []<-chan struct{}
 	if s.Cfg.RunRelay {
-		run("outbox relay", s.Relay.Run)
+		work = append(work, s.spawn(workCtx, "outbox relay", s.Relay.Run))
 	}
-	run("reconciler", func(ctx context.Context) error { return s.App.Reconciler.Run(ctx, reconcileEvery) })
+	work = append(work, s.spawn(workCtx, "reconciler", func(ctx context.Context) error {
+		return s.App.Reconciler.Run(ctx, reconcileEvery)
+	}))
+	return func() {
+		stopWork()
+		for _, done := range work {
+			<-done
+		}
+		stopConsumers()
+		<-consumersDone
+	}, nil
+}
+
+// spawn runs fn in the background and closes the returned channel when it has returned.
+func (s *server) spawn(ctx context.Context, name string, fn func(context.Context) error) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.Log.Error("background task stopped", "task", name, "error", err)
+		}
+	}()
+	return done
 }
 
 // publicURL is where this process can be reached: WOLFIX_PUBLIC_URL, or the listening address

@@ -99,13 +99,22 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		cleanup()
 		return nil, nil, err
 	}
+	router, err := provideConsumers(mainDatabase, broker, log)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	mainServer := &server{
-		Cfg:      cfg,
-		Log:      log,
-		HTTP:     httpapiServer,
-		App:      application,
-		Relay:    outboxRelay,
-		Payments: mainPayments,
+		Cfg:       cfg,
+		Log:       log,
+		HTTP:      httpapiServer,
+		App:       application,
+		Relay:     outboxRelay,
+		Consumers: router,
+		Payments:  mainPayments,
 	}
 	return mainServer, func() {
 		cleanup4()
