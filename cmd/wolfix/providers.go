@@ -34,10 +34,7 @@ var (
 	outboxSet   = wire.NewSet(provideOutboxOpener, provideBroker, provideRelay, provideConsumers)
 	paymentsSet = wire.NewSet(providePayments, provideGateway, provideVerifier)
 	appSet      = wire.NewSet(provideClock, providePricing, provideReconcilerConfig,
-		app.NewCatalogHandler, app.NewPlaceOrderHandler, app.NewConfirmPaidHandler, app.NewPaymentFinalizer,
-		app.NewWebhookHandler, app.NewOrderQueries, app.NewRefundHandler, app.NewCancelHandler,
-		app.NewFulfillmentHandler, app.NewReconciler, app.NewCatalogSeeder,
-		wire.Struct(new(app.Application), "*"))
+		wire.Struct(new(app.Dependencies), "*"), app.New)
 	httpSet = wire.NewSet(provideJWTSecret, provideAuthenticator, provideHTTPServer)
 )
 

@@ -22,10 +22,10 @@ const reconcileEvery = 30 * time.Second
 
 // server is `wolfix serve`: the HTTP API, plus the outbox relay and the reconciler in-process.
 type server struct {
-	Cfg      config.Config
-	Log      *slog.Logger
-	HTTP     *httpapi.Server
-	App      *app.Application
+	Cfg       config.Config
+	Log       *slog.Logger
+	HTTP      *httpapi.Server
+	App       *app.Application
 	Relay     *outbox.Relay
 	Consumers *consumers.Router
 	Payments  *payments

@@ -27,45 +27,31 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		return nil, nil, err
 	}
 	store := provideStore(mainDatabase, opener)
-	clock := provideClock()
-	catalogHandler := app.NewCatalogHandler(store, clock, log)
 	mainPayments, cleanup2, err := providePayments(cfg, log)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	paymentGateway := provideGateway(mainPayments)
+	webhookVerifier := provideVerifier(mainPayments)
 	pricing, err := providePricing(cfg)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	placeOrderHandler := app.NewPlaceOrderHandler(store, paymentGateway, pricing, clock, log)
-	refundHandler := app.NewRefundHandler(store, paymentGateway, clock, log)
-	paymentFinalizer := app.NewPaymentFinalizer(store, paymentGateway, refundHandler, clock, log)
-	confirmPaidHandler := app.NewConfirmPaidHandler(store, paymentFinalizer, clock)
-	webhookVerifier := provideVerifier(mainPayments)
-	webhookHandler := app.NewWebhookHandler(store, webhookVerifier, paymentFinalizer, refundHandler, clock, log)
-	orderQueries := app.NewOrderQueries(store)
-	cancelHandler := app.NewCancelHandler(store, paymentGateway, paymentFinalizer, refundHandler, clock, log)
-	fulfillmentHandler := app.NewFulfillmentHandler(store, clock)
+	clock := provideClock()
 	reconcilerConfig := provideReconcilerConfig(cfg)
-	reconciler := app.NewReconciler(store, paymentFinalizer, cancelHandler, refundHandler, clock, reconcilerConfig, log)
-	catalogSeeder := app.NewCatalogSeeder(store, pricing, clock, log)
-	application := &app.Application{
-		Catalog:     catalogHandler,
-		PlaceOrder:  placeOrderHandler,
-		ConfirmPaid: confirmPaidHandler,
-		Finalizer:   paymentFinalizer,
-		Webhooks:    webhookHandler,
-		Orders:      orderQueries,
-		Refunds:     refundHandler,
-		Cancel:      cancelHandler,
-		Fulfillment: fulfillmentHandler,
-		Reconciler:  reconciler,
-		Seeder:      catalogSeeder,
+	dependencies := app.Dependencies{
+		Store:      store,
+		Gateway:    paymentGateway,
+		Verifier:   webhookVerifier,
+		Pricing:    pricing,
+		Clock:      clock,
+		Reconciler: reconcilerConfig,
+		Log:        log,
 	}
+	application := app.New(dependencies)
 	jwtSecret, err := provideJWTSecret(cfg)
 	if err != nil {
 		cleanup2()

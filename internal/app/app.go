@@ -1,5 +1,7 @@
 package app
 
+import "log/slog"
+
 // Application is every use case, as the driving adapters (HTTP, CLI, workers) see them.
 type Application struct {
 	Catalog     *CatalogHandler
@@ -13,4 +15,35 @@ type Application struct {
 	Fulfillment *FulfillmentHandler
 	Reconciler  *Reconciler
 	Seeder      *CatalogSeeder
+}
+
+// Dependencies is what the use cases need from outside.
+type Dependencies struct {
+	Store      Store
+	Gateway    PaymentGateway
+	Verifier   WebhookVerifier
+	Pricing    Pricing
+	Clock      Clock
+	Reconciler ReconcilerConfig
+	Log        *slog.Logger
+}
+
+// New assembles every use case over d, in the one order their dependencies allow.
+func New(d Dependencies) *Application {
+	refunds := NewRefundHandler(d.Store, d.Gateway, d.Clock, d.Log)
+	finalizer := NewPaymentFinalizer(d.Store, d.Gateway, refunds, d.Clock, d.Log)
+	cancel := NewCancelHandler(d.Store, d.Gateway, finalizer, refunds, d.Clock, d.Log)
+	return &Application{
+		Catalog:     NewCatalogHandler(d.Store, d.Clock, d.Log),
+		PlaceOrder:  NewPlaceOrderHandler(d.Store, d.Gateway, d.Pricing, d.Clock, d.Log),
+		ConfirmPaid: NewConfirmPaidHandler(d.Store, finalizer, d.Clock),
+		Finalizer:   finalizer,
+		Webhooks:    NewWebhookHandler(d.Store, d.Verifier, finalizer, refunds, d.Clock, d.Log),
+		Orders:      NewOrderQueries(d.Store),
+		Refunds:     refunds,
+		Cancel:      cancel,
+		Fulfillment: NewFulfillmentHandler(d.Store, d.Clock),
+		Reconciler:  NewReconciler(d.Store, finalizer, cancel, refunds, d.Clock, d.Reconciler, d.Log),
+		Seeder:      NewCatalogSeeder(d.Store, d.Pricing, d.Clock, d.Log),
+	}
 }

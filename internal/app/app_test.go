@@ -41,22 +41,9 @@ func newFixture(t *testing.T) *fixture {
 	store, gw := newMemStore(), newFakeGateway()
 	clock, log := &movableClock{t: testNow}, slog.New(slog.NewTextHandler(io.Discard, nil))
 	pricing := Pricing{Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{order.DeliveryCourier: usd(700)}}
-	refunds := NewRefundHandler(store, gw, clock, log)
-	finalizer := NewPaymentFinalizer(store, gw, refunds, clock, log)
-	cancel := NewCancelHandler(store, gw, finalizer, refunds, clock, log)
-	f := &fixture{store: store, gateway: gw, clock: clock, app: Application{
-		Catalog:     NewCatalogHandler(store, clock, log),
-		PlaceOrder:  NewPlaceOrderHandler(store, gw, pricing, clock, log),
-		ConfirmPaid: NewConfirmPaidHandler(store, finalizer, clock),
-		Finalizer:   finalizer,
-		Webhooks:    NewWebhookHandler(store, fakeVerifier{}, finalizer, refunds, clock, log),
-		Orders:      NewOrderQueries(store),
-		Refunds:     refunds,
-		Cancel:      cancel,
-		Fulfillment: NewFulfillmentHandler(store, clock),
-		Reconciler: NewReconciler(store, finalizer, cancel, refunds, clock,
-			ReconcilerConfig{After: 5 * time.Minute, TTL: 30 * time.Minute}, log),
-	}}
+	f := &fixture{store: store, gateway: gw, clock: clock, app: *New(Dependencies{Store: store, Gateway: gw,
+		Verifier: fakeVerifier{}, Pricing: pricing, Clock: clock, Log: log,
+		Reconciler: ReconcilerConfig{After: 5 * time.Minute, TTL: 30 * time.Minute}})}
 	for _, p := range []struct {
 		id    string
 		price int64

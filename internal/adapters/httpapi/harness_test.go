@@ -134,17 +134,8 @@ func newApplication(store app.Store, gw app.PaymentGateway, verifier app.Webhook
 	pricing := app.Pricing{Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{
 		order.DeliveryCourier: mustMoney(courierFee), order.DeliveryBranch: mustMoney(300),
 		order.DeliveryLocker: mustMoney(200)}}
-	refunds := app.NewRefundHandler(store, gw, clock, log)
-	finalizer := app.NewPaymentFinalizer(store, gw, refunds, clock, log)
-	return &app.Application{
-		Catalog:     app.NewCatalogHandler(store, clock, log),
-		PlaceOrder:  app.NewPlaceOrderHandler(store, gw, pricing, clock, log),
-		ConfirmPaid: app.NewConfirmPaidHandler(store, finalizer, clock),
-		Finalizer:   finalizer,
-		Webhooks:    app.NewWebhookHandler(store, verifier, finalizer, refunds, clock, log),
-		Orders:      app.NewOrderQueries(store),
-		Refunds:     refunds,
-	}
+	return app.New(app.Dependencies{Store: store, Gateway: gw, Verifier: verifier, Pricing: pricing,
+		Clock: clock, Log: log, Reconciler: app.ReconcilerConfig{After: time.Minute, TTL: time.Hour}})
 }
 
 func mustMoney(minor int64) money.Money {
