@@ -67,6 +67,18 @@ func (h *FulfillmentHandler) change(ctx context.Context, actor Actor, orderID st
 	return out, err
 }
 
+// RequestFulfillment hands a paid (or cash-on-delivery) order to the warehouse; the fulfillment
+// consumer calls it on orders.paid. Repeats, and orders that are not Confirmed, change nothing.
+func (h *FulfillmentHandler) RequestFulfillment(ctx context.Context, orderID string) error {
+	return h.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		_, err := tx.Orders().Update(ctx, orderID, func(o *order.Order) error {
+			o.HandToFulfillment(order.CauseFulfillment, h.clock.Now())
+			return nil
+		})
+		return err
+	})
+}
+
 func roleOf(a Actor) Role {
 	if a.IsAdmin() {
 		return RoleAdmin

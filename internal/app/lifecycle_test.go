@@ -328,3 +328,32 @@ func countType(types []string, want string) int {
 	}
 	return n
 }
+
+func TestRequestFulfillmentIsRecordedOnceForConfirmedOrders(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	paid := f.paidOrder(t, 1)
+	unpaid := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	for range 2 {
+		for _, id := range []string{paid.ID(), unpaid.ID()} {
+			if err := f.app.Fulfillment.RequestFulfillment(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	count := func(o *order.Order) int {
+		n := 0
+		for _, c := range o.Timeline() {
+			if c.Type == order.ChangeFulfillmentRequested {
+				n++
+			}
+		}
+		return n
+	}
+	if got := count(f.get(t, paid.ID())); got != 1 {
+		t.Fatalf("paid order: got %d fulfillment requests; want 1", got)
+	}
+	if got := count(f.get(t, unpaid.ID())); got != 0 {
+		t.Fatalf("unpaid order: got %d fulfillment requests; want 0", got)
+	}
+}

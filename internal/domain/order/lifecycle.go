@@ -57,6 +57,21 @@ func (o *Order) Deliver(cause Cause, now time.Time) error {
 	return nil
 }
 
+// HandToFulfillment records that the warehouse was asked to prepare the order, once: it reports
+// false when that was recorded before or the order cannot be fulfilled (not Confirmed).
+func (o *Order) HandToFulfillment(cause Cause, now time.Time) bool {
+	if o.status != StatusConfirmed {
+		return false
+	}
+	for _, c := range o.timeline {
+		if c.Type == ChangeFulfillmentRequested {
+			return false
+		}
+	}
+	o.record(now, ChangeFulfillmentRequested, "", string(o.status), cause)
+	return true
+}
+
 // SoldEntirelyBy reports whether every item of the order is sold by seller.
 func (o *Order) SoldEntirelyBy(sellerID string) bool {
 	for _, it := range o.items {

@@ -8,18 +8,19 @@ type ChangeType string
 
 // Change types.
 const (
-	ChangePlaced           ChangeType = "order.placed"
-	ChangeConfirmed        ChangeType = "order.confirmed"
-	ChangePaymentSucceeded ChangeType = "payment.succeeded"
-	ChangePaymentFailed    ChangeType = "payment.failed"
-	ChangeCancelled        ChangeType = "order.cancelled"
-	ChangeShipped          ChangeType = "order.shipped"
-	ChangeDelivered        ChangeType = "order.delivered"
-	ChangeRefundRequested  ChangeType = "refund.requested"
-	ChangeRefundFailed     ChangeType = "refund.failed"
-	ChangeRefunded         ChangeType = "refund.succeeded"
-	ChangeFullyRefunded    ChangeType = "order.refunded"
-	ChangeDisputed         ChangeType = "dispute.updated"
+	ChangePlaced               ChangeType = "order.placed"
+	ChangeConfirmed            ChangeType = "order.confirmed"
+	ChangePaymentSucceeded     ChangeType = "payment.succeeded"
+	ChangePaymentFailed        ChangeType = "payment.failed"
+	ChangeCancelled            ChangeType = "order.cancelled"
+	ChangeShipped              ChangeType = "order.shipped"
+	ChangeDelivered            ChangeType = "order.delivered"
+	ChangeRefundRequested      ChangeType = "refund.requested"
+	ChangeRefundFailed         ChangeType = "refund.failed"
+	ChangeRefunded             ChangeType = "refund.succeeded"
+	ChangeFullyRefunded        ChangeType = "order.refunded"
+	ChangeDisputed             ChangeType = "dispute.updated"
+	ChangeFulfillmentRequested ChangeType = "fulfillment.requested"
 )
 
 // Cause says who or what made a change: "customer u1", "webhook evt_…", "admin a1", "reconciler".
@@ -39,6 +40,9 @@ func CauseClientConfirm(userID string) Cause { return Cause("confirm by " + user
 
 // CauseReconciler is the background reconciler.
 const CauseReconciler Cause = "reconciler"
+
+// CauseFulfillment is the fulfillment consumer reacting to an integration event.
+const CauseFulfillment Cause = "fulfillment consumer"
 
 // Change is one entry of the order's timeline.
 type Change struct {
