@@ -5,6 +5,7 @@
 package order
 
 import (
+	"slices"
 	"time"
 
 	"github.com/wolfix/orders/internal/domain/catalog"
@@ -197,12 +198,19 @@ type Snapshot struct {
 }
 
 // Restore rebuilds a stored order; only storage adapters call it.
+// The order shares no memory with s: changing one never changes the other.
 func Restore(s Snapshot) *Order {
-	return &Order{id: s.ID, number: s.Number, customerID: s.CustomerID, items: s.Items,
+	var dispute *Dispute
+	if s.Dispute != nil {
+		d := *s.Dispute
+		dispute = &d
+	}
+	return &Order{id: s.ID, number: s.Number, customerID: s.CustomerID, items: slices.Clone(s.Items),
 		recipient: s.Recipient, delivery: s.Delivery, deliveryFee: s.DeliveryFee, total: s.Total,
 		status: s.Status, payment: payment.Restore(s.Payment), createdAt: s.CreatedAt,
-		updatedAt: s.UpdatedAt, version: s.Version, timeline: s.Timeline, refunds: s.Refunds,
-		dispute: s.Dispute, disputeClosed: s.DisputeClosed, stockReturned: s.StockReturned}
+		updatedAt: s.UpdatedAt, version: s.Version, timeline: slices.Clone(s.Timeline),
+		refunds: slices.Clone(s.Refunds), dispute: dispute, disputeClosed: s.DisputeClosed,
+		stockReturned: s.StockReturned}
 }
 
 // Snapshot returns the order's stored form.
