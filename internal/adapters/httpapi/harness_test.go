@@ -47,14 +47,38 @@ type harness struct {
 	gateway *sandbox.Gateway
 	// providerDown makes creating intents fail as if the provider were unreachable.
 	providerDown *atomic.Bool
-	logs         *syncBuffer
+	// refundsDown makes refunds fail as if the provider were unreachable.
+	refundsDown *atomic.Bool
+	// readsDown makes reading intents fail as if the provider were unreachable.
+	readsDown *atomic.Bool
+	// app is the application behind the handler, for the background work (the reconciler).
+	app *app.Application
+	// clock is the application's clock; tests move it forward.
+	clock *testClock
+	logs  *syncBuffer
 	// seller owns the seeded products.
 	seller string
 }
 
 type harnessOption func(*httpapi.Config)
 
+// harnessSetup changes what newHarnessWith assembles.
+type harnessSetup struct {
+	// noWebhooks keeps the sandbox from delivering its events: a webhook lost on the way.
+	noWebhooks bool
+	// reconciler configures the reconciler; zero is After 1m, TTL 1h.
+	reconciler app.ReconcilerConfig
+	// intents, when set, changes every intent request before the sandbox sees it: a provider
+	// that creates intents not matching the order.
+	intents func(app.IntentRequest) app.IntentRequest
+}
+
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	return newHarnessWith(t, harnessSetup{}, opts...)
+}
+
+func newHarnessWith(t *testing.T, setup harnessSetup, opts ...harnessOption) *harness {
 	t.Helper()
 	ctx := context.Background()
 	logs := &syncBuffer{}
@@ -79,8 +103,13 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatalf("sandbox delivery: %v", err)
 	}
-	gateway := sandbox.New(sandbox.Config{Events: delivery, Logger: log})
-	unreliable := &unreliableGateway{Gateway: gateway, down: &atomic.Bool{}}
+	var events sandbox.EventSink = delivery
+	if setup.noWebhooks {
+		events = nil
+	}
+	gateway := sandbox.New(sandbox.Config{Events: events, Logger: log})
+	unreliable := &unreliableGateway{Gateway: gateway, down: &atomic.Bool{}, refundsDown: &atomic.Bool{},
+		readsDown: &atomic.Bool{}, intents: setup.intents}
 	verifier, err := stripe.NewVerifier(webhookSecret)
 	if err != nil {
 		t.Fatalf("verifier: %v", err)
@@ -90,8 +119,14 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		t.Fatalf("authenticator: %v", err)
 	}
 
+	clock := &testClock{}
+	rc := setup.reconciler
+	if rc == (app.ReconcilerConfig{}) {
+		rc = app.ReconcilerConfig{After: time.Minute, TTL: time.Hour}
+	}
+	application := newApplication(store, unreliable, verifier, clock, rc, log)
 	cfg := httpapi.Config{
-		App:         newApplication(store, unreliable, verifier, log),
+		App:         application,
 		Auth:        authn,
 		Idempotency: store.Idempotency(),
 		Log:         log,
@@ -113,29 +148,59 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		listener.Close()
 	})
 	return &harness{t: t, handler: srv.Handler(), url: listener.URL, store: store, gateway: gateway,
-		providerDown: unreliable.down, logs: logs, seller: "seller-1"}
+		providerDown: unreliable.down, refundsDown: unreliable.refundsDown, readsDown: unreliable.readsDown,
+		app: application, clock: clock, logs: logs, seller: "seller-1"}
 }
 
-// unreliableGateway is the sandbox with a switch that takes the provider down.
+// testClock is the real time moved forward by an offset the test chooses.
+type testClock struct{ offset atomic.Int64 }
+
+func (c *testClock) Now() time.Time { return time.Now().UTC().Add(time.Duration(c.offset.Load())) }
+
+// advance moves the clock forward by d.
+func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+// unreliableGateway is the sandbox with switches that take the provider down, and optionally a
+// change to every intent request (to make intents that do not match their order).
 type unreliableGateway struct {
 	*sandbox.Gateway
-	down *atomic.Bool
+	down        *atomic.Bool
+	refundsDown *atomic.Bool
+	readsDown   *atomic.Bool
+	intents     func(app.IntentRequest) app.IntentRequest
 }
 
 func (g *unreliableGateway) CreateIntent(ctx context.Context, req app.IntentRequest) (payment.Intent, error) {
 	if g.down.Load() {
 		return payment.Intent{}, app.ErrProviderUnavailable
 	}
+	if g.intents != nil {
+		req = g.intents(req)
+	}
 	return g.Gateway.CreateIntent(ctx, req)
 }
 
-func newApplication(store app.Store, gw app.PaymentGateway, verifier app.WebhookVerifier, log *slog.Logger) *app.Application {
-	clock := app.SystemClock{}
+func (g *unreliableGateway) GetIntent(ctx context.Context, id string) (payment.Intent, error) {
+	if g.readsDown.Load() {
+		return payment.Intent{}, app.ErrProviderUnavailable
+	}
+	return g.Gateway.GetIntent(ctx, id)
+}
+
+func (g *unreliableGateway) Refund(ctx context.Context, req app.RefundRequest) (app.RefundResult, error) {
+	if g.refundsDown.Load() {
+		return app.RefundResult{}, app.ErrProviderUnavailable
+	}
+	return g.Gateway.Refund(ctx, req)
+}
+
+func newApplication(store app.Store, gw app.PaymentGateway, verifier app.WebhookVerifier, clock app.Clock,
+	rc app.ReconcilerConfig, log *slog.Logger) *app.Application {
 	pricing := app.Pricing{Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{
 		order.DeliveryCourier: mustMoney(courierFee), order.DeliveryBranch: mustMoney(300),
 		order.DeliveryLocker: mustMoney(200)}}
 	return app.New(app.Dependencies{Store: store, Gateway: gw, Verifier: verifier, Pricing: pricing,
-		Clock: clock, Log: log, Reconciler: app.ReconcilerConfig{After: time.Minute, TTL: time.Hour}})
+		Clock: clock, Log: log, Reconciler: rc})
 }
 
 func mustMoney(minor int64) money.Money {

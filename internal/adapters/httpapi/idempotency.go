@@ -22,8 +22,9 @@ const (
 // idempotent makes a POST safe to retry: the first request with a key runs and its answer is
 // kept; a repeat with the same body gets that answer again (and creates nothing), a repeat with
 // another body is refused, and a repeat while the first still runs is told to wait. Answers of
-// 5xx are not kept, so the client may try again. Keys are scoped to the user and the endpoint:
-// the store sees the scope "<user id> <METHOD> <path>" and the body's SHA-256 in hex.
+// 5xx are not kept, so the client may try again, unless the handler changed state before it
+// failed (keepAnswer). Keys are scoped to the user and the endpoint: the store sees the scope
+// "<user id> <METHOD> <path>" and the body's SHA-256 in hex.
 func (s *Server) idempotent(c *gin.Context) {
 	key := c.GetHeader(IdempotencyKeyHeader)
 	if key == "" {
@@ -67,7 +68,7 @@ func (s *Server) runAndKeep(c *gin.Context, scope, key string) {
 	}()
 	c.Next()
 	finished = true
-	if status := rec.Status(); status >= http.StatusInternalServerError {
+	if status := rec.Status(); status >= http.StatusInternalServerError && !c.GetBool(keepAnswerKey) {
 		s.forget(ctx, scope, key)
 		return
 	}
@@ -75,6 +76,14 @@ func (s *Server) runAndKeep(c *gin.Context, scope, key string) {
 		s.log.ErrorContext(ctx, "could not keep the answer to an idempotent request", "error", err)
 	}
 }
+
+// keepAnswerKey marks a 5xx answer that must be kept all the same, because the request changed
+// state before it failed (a refund booked while the provider is down): a retry with the same
+// key gets this answer again instead of doing the work a second time.
+const keepAnswerKey = "httpapi.keepAnswer"
+
+// keepAnswer asks runAndKeep to keep the answer even if it is a 5xx.
+func keepAnswer(c *gin.Context) { c.Set(keepAnswerKey, true) }
 
 func (s *Server) forget(ctx context.Context, scope, key string) {
 	if err := s.idempotency.Abandon(ctx, scope, key); err != nil {

@@ -109,6 +109,7 @@ func (s *Server) routes(metrics http.Handler) *gin.Engine {
 	e.NoMethod(func(c *gin.Context) { s.fail(c, errMethodNotAllowed) })
 
 	e.GET("/healthz", s.healthz)
+	e.GET("/openapi.yaml", s.openAPI)
 	e.GET("/readyz", s.readyz)
 	if metrics != nil {
 		e.GET("/metrics", gin.WrapH(metrics))
@@ -131,5 +132,11 @@ func (s *Server) routes(metrics http.Handler) *gin.Engine {
 	authed.GET("/orders", s.listOrders)
 	authed.GET("/orders/:orderId", s.getOrder)
 	authed.PATCH("/orders/:orderId/paid", s.confirmPaid)
+	authed.POST("/orders/:orderId/cancel", s.idempotent, s.cancelOrder)
+	authed.POST("/orders/:orderId/refunds", s.idempotent, s.refundOrder)
+	authed.POST("/orders/:orderId/ship", s.idempotent, s.shipOrder)
+	authed.POST("/orders/:orderId/deliver", s.idempotent, s.deliverOrder)
+	authed.GET("/admin/webhook-events", s.listWebhookEvents)
+	authed.POST("/admin/webhook-events/:id/replay", s.idempotent, s.replayWebhookEvent)
 	return e
 }
