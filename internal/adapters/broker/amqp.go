@@ -13,7 +13,7 @@ const amqpPublishChannels = 4
 
 // newAMQP connects to RabbitMQ. Every event goes to one durable topic exchange with its topic as
 // the routing key, persistent, and Publish waits for the broker's confirm. Each consumer group
-// gets a durable queue per topic, <group>.<topic>, bound to the exchange by that topic. An event
+// gets a durable queue per topic, <group>.<topic> (after Config.AMQPQueuePrefix), bound to the exchange by that topic. An event
 // published before any queue is bound to its topic is dropped by RabbitMQ, so consumers declare
 // their queues (subscribe) before the relay first runs.
 func newAMQP(cfg Config, logger watermill.LoggerAdapter) (*Broker, error) {
@@ -28,7 +28,7 @@ func newAMQP(cfg Config, logger watermill.LoggerAdapter) (*Broker, error) {
 		publisher: pub,
 		subscribe: func(group string) (message.Subscriber, error) {
 			queues := amqpTopology(cfg)
-			queues.Queue.GenerateName = func(topic string) string { return group + "." + topic }
+			queues.Queue.GenerateName = func(topic string) string { return cfg.AMQPQueuePrefix + group + "." + topic }
 			return wamqp.NewSubscriber(queues, logger)
 		},
 		close: pub.Close,

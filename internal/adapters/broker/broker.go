@@ -35,6 +35,9 @@ type Config struct {
 	// AMQPExchange is the durable topic exchange every event is published to, with its topic as
 	// the routing key (default wolfix.events).
 	AMQPExchange string
+	// AMQPQueuePrefix is put before the name of every queue a consumer group declares
+	// (<prefix><group>.<topic>); tests sharing a RabbitMQ set it to keep their queues apart.
+	AMQPQueuePrefix string
 }
 
 // Defaults of Config.

@@ -165,12 +165,21 @@ func handle(t *testing.T, r *consumers.Router, topic string, h consumers.Handler
 func publish(t *testing.T, b *broker.Broker, topic string, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
-		payload, _ := json.Marshal(outbox.Envelope{ID: id, Type: topic, OccurredAt: time.Now(), OrderID: "ord-1",
-			Data: json.RawMessage(`{"customerId":"cus-1"}`)})
-		if err := b.Publisher().Publish(topic, message.NewMessage(id, payload)); err != nil {
-			t.Fatal(err)
-		}
+		publishEnvelope(t, b, topic, "ord-1", id)
 	}
+}
+
+func publishEnvelope(t *testing.T, b *broker.Broker, topic, orderID, id string) {
+	t.Helper()
+	payload, _ := json.Marshal(outbox.Envelope{ID: id, Type: topic, OccurredAt: time.Now(), OrderID: orderID,
+		Data: json.RawMessage(`{"customerId":"cus-1"}`)})
+	if err := b.Publisher().Publish(topic, message.NewMessage(id, payload)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func discardLogger() *slog.Logger {
+	return slog.New(slog.DiscardHandler)
 }
 
 func subscribe(t *testing.T, b *broker.Broker, topic string) <-chan *message.Message {

@@ -1,8 +1,8 @@
 // Package consumers owns the service's own consumers of integration events: a watermill router
 // that runs each handler with retries and a poison topic for events that keep failing, and drops
 // redelivered events by their id in the consumers' table (consumed_events); the notifications
-// consumer and its Notifier port (logging by default). Other consumers (fulfillment) plug in with
-// Router.Handle.
+// consumer and its Notifier port (logging by default); the fulfillment consumer and its Fulfiller
+// port. Other consumers plug in with Router.Handle.
 package consumers
 
 import (

@@ -118,10 +118,33 @@ func openRabbitMQ(t testing.TB) (*broker.Broker, []string) {
 	url := testenv.AMQPURL(t)
 	cfg := broker.Config{Kind: broker.KindAMQP, AMQPURL: url, AMQPExchange: "wolfix.test." + randomHex()}
 	t.Cleanup(func() { deleteExchange(t, url, cfg.AMQPExchange) })
-	return openBroker(t, cfg), []string{"orders.#"}
+	b := openBroker(t, cfg)
+	amqpBrokers.Store(b, url)
+	return b, []string{"orders.#"}
 }
 
-// deleteExchange removes the test's exchange; its queues go with their observers (see observe).
+// amqpBrokers maps the tests' RabbitMQ brokers to their URL, so that observe can delete the
+// durable queues its consumer groups declare.
+var amqpBrokers sync.Map
+
+// deleteQueue removes a durable queue a test declared.
+func deleteQueue(t testing.TB, url, queue string) {
+	conn, err := amqp091.Dial(url)
+	if err != nil {
+		t.Logf("cleanup: %v", err)
+		return
+	}
+	defer func() { _ = conn.Close() }()
+	ch, err := conn.Channel()
+	if err == nil {
+		_, err = ch.QueueDelete(queue, false, false, false)
+	}
+	if err != nil {
+		t.Logf("cleanup: delete queue %s: %v", queue, err)
+	}
+}
+
+// deleteExchange removes the test's exchange.
 func deleteExchange(t testing.TB, url, exchange string) {
 	conn, err := amqp091.Dial(url)
 	if err != nil {
@@ -237,13 +260,22 @@ type observer struct {
 // observe subscribes a fresh consumer group to topics before anything is relayed.
 func observe(t testing.TB, b *broker.Broker, topics []string) *observer {
 	t.Helper()
-	sub, err := b.Subscriber("observer-" + randomHex())
+	group := "observer-" + randomHex()
+	sub, err := b.Subscriber(group)
 	if err != nil {
 		t.Fatalf("subscriber: %v", err)
 	}
 	o := &observer{seen: map[string]bool{}, firstSeqs: map[string][]int{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	if url, ok := amqpBrokers.Load(b); ok {
+		t.Cleanup(func() { // close the subscriber first, or it would declare its queues again
+			_ = sub.Close()
+			for _, topic := range topics {
+				deleteQueue(t, url.(string), group+"."+topic)
+			}
+		})
+	}
 	for _, topic := range topics {
 		msgs, err := sub.Subscribe(ctx, topic)
 		if err != nil {

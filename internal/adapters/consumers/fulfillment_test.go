@@ -1,0 +1,182 @@
+package consumers_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/consumers"
+	"github.com/wolfix/orders/internal/testenv"
+	"github.com/wolfix/orders/migrations"
+)
+
+// fakeFulfiller records the orders handed to fulfillment; it fails the first try of the orders
+// in failOnce.
+type fakeFulfiller struct {
+	mu       sync.Mutex
+	calls    map[string]int
+	failOnce map[string]bool
+}
+
+func (f *fakeFulfiller) RequestFulfillment(_ context.Context, orderID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[orderID]++
+	if f.failOnce[orderID] && f.calls[orderID] == 1 {
+		return errors.New("fulfillment is busy")
+	}
+	return nil
+}
+
+func (f *fakeFulfiller) count(orderID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[orderID]
+}
+
+// TestFulfillmentOncePerPaidEvent runs the fulfillment consumer on PostgreSQL with NATS JetStream
+// and with RabbitMQ: each orders.paid event hands its order over once, redeliveries are dropped,
+// a failed try is retried, and other topics are ignored.
+func TestFulfillmentOncePerPaidEvent(t *testing.T) {
+	for name, openBroker := range map[string]func(t *testing.T) *broker.Broker{
+		"nats": privateNATS, "amqp": privateAMQP,
+	} {
+		t.Run(name, func(t *testing.T) {
+			db, err := sql.Open("pgx", testenv.PostgresURL(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = db.Close() })
+			applyMigration(t, db, migrations.Postgres())
+			b := openBroker(t)
+			inbox, err := consumers.NewInbox(db, "postgres")
+			if err != nil {
+				t.Fatal(err)
+			}
+			logger := discardLogger()
+			r, err := consumers.NewRouter(b, b.Publisher(), inbox, logger, consumers.RouterConfig{RetryInterval: 10 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &fakeFulfiller{calls: map[string]int{}, failOnce: map[string]bool{"ord-2": true}}
+			if err := consumers.HandleFulfillment(r, f); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- r.Run(context.Background()) }()
+			<-r.Running()
+			t.Cleanup(func() {
+				if err := errors.Join(r.Close(), <-done); err != nil {
+					t.Errorf("router: %v", err)
+				}
+			})
+
+			publishFor(t, b, "orders.paid", "ord-1", "paid-1")
+			publishFor(t, b, "orders.paid", "ord-1", "paid-1") // redelivered by the relay
+			publishFor(t, b, "orders.paid", "ord-2", "paid-2")
+			publishFor(t, b, "orders.created", "ord-3", "created-3")
+			waitFor(t, func() bool { return f.count("ord-1") >= 1 && f.count("ord-2") >= 2 })
+			time.Sleep(300 * time.Millisecond) // a second hand-over, if any, shows up
+			for order, want := range map[string]int{"ord-1": 1, "ord-2": 2, "ord-3": 0} {
+				if got := f.count(order); got != want {
+					t.Errorf("%s: RequestFulfillment called %d times; want %d", order, got, want)
+				}
+			}
+			var handled int
+			if err := db.QueryRow(`SELECT count(*) FROM consumed_events WHERE consumer = $1 AND done_at IS NOT NULL`,
+				consumers.FulfillmentConsumer).Scan(&handled); err != nil {
+				t.Fatal(err)
+			}
+			if handled != 2 {
+				t.Errorf("inbox: %d events done; want 2", handled)
+			}
+		})
+	}
+}
+
+func TestHandleFulfillmentNeedsAFulfiller(t *testing.T) {
+	_, _ = startRouter(t, func(r *consumers.Router, _ *counter) {
+		if err := consumers.HandleFulfillment(r, nil); err == nil {
+			t.Error("HandleFulfillment(nil): got no error")
+		}
+	})
+}
+
+func publishFor(t *testing.T, b *broker.Broker, topic, orderID, id string) {
+	t.Helper()
+	publishEnvelope(t, b, topic, orderID, id)
+}
+
+// privateNATS opens a broker on a stream of the test's own, deleted (with its consumers) at the end.
+func privateNATS(t *testing.T) *broker.Broker {
+	url := testenv.NATSURL(t)
+	name := "consumerstest" + hexSuffix()
+	cfg := broker.Config{Kind: broker.KindNATS, NATSURL: url, NATSStream: strings.ToUpper(name), NATSSubjectPrefix: name}
+	t.Cleanup(func() {
+		conn, err := nats.Connect(url)
+		if err != nil {
+			t.Logf("cleanup: %v", err)
+			return
+		}
+		defer conn.Close()
+		if js, err := conn.JetStream(); err == nil {
+			if err := js.DeleteStream(cfg.NATSStream); err != nil {
+				t.Errorf("cleanup: delete stream: %v", err)
+			}
+		}
+	})
+	return openBrokerCfg(t, cfg)
+}
+
+// privateAMQP opens a broker on an exchange and queue names of the test's own, deleted at the end.
+func privateAMQP(t *testing.T) *broker.Broker {
+	url := testenv.AMQPURL(t)
+	suffix := hexSuffix()
+	cfg := broker.Config{Kind: broker.KindAMQP, AMQPURL: url, AMQPExchange: "wolfix.consumerstest." + suffix,
+		AMQPQueuePrefix: "consumerstest-" + suffix + "."}
+	t.Cleanup(func() {
+		conn, err := amqp091.Dial(url)
+		if err != nil {
+			t.Logf("cleanup: %v", err)
+			return
+		}
+		defer func() { _ = conn.Close() }()
+		ch, err := conn.Channel()
+		if err == nil {
+			_, err = ch.QueueDelete(cfg.AMQPQueuePrefix+consumers.FulfillmentConsumer+".orders.paid", false, false, false)
+		}
+		if err == nil {
+			err = ch.ExchangeDelete(cfg.AMQPExchange, false, false)
+		}
+		if err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	return openBrokerCfg(t, cfg)
+}
+
+func openBrokerCfg(t *testing.T, cfg broker.Config) *broker.Broker {
+	t.Helper()
+	b, err := broker.New(cfg, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() }) // runs before the cleanup above: the router is closed by then
+	return b
+}
+
+func hexSuffix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
