@@ -32,6 +32,9 @@ type Config struct {
 
 	JWTSecret string `yaml:"jwtSecret" env:"WOLFIX_JWT_SECRET"`
 
+	// PaymentProvider chooses the payment provider: auto (Stripe when a secret key is set, the
+	// sandbox otherwise), sandbox or stripe. Provider() resolves it.
+	PaymentProvider      string `yaml:"paymentProvider" env:"WOLFIX_PAYMENT_PROVIDER"`
 	StripeSecretKey      string `yaml:"stripeSecretKey" env:"WOLFIX_STRIPE_SECRET_KEY"`
 	StripeWebhookSecret  string `yaml:"stripeWebhookSecret" env:"WOLFIX_STRIPE_WEBHOOK_SECRET"`
 	StripePublishableKey string `yaml:"stripePublishableKey" env:"WOLFIX_STRIPE_PUBLISHABLE_KEY"`
@@ -55,7 +58,7 @@ type Config struct {
 // sandbox payments.
 func Defaults() Config {
 	return Config{HTTPAddr: ":8080", DataDir: "./var", MigrateOnStart: true, SeedDemo: true,
-		LogLevel: "info", LogFormat: "text", Currency: "USD", DeliveryFeeCourier: 700,
+		LogLevel: "info", LogFormat: "text", PaymentProvider: ProviderAuto, Currency: "USD", DeliveryFeeCourier: 700,
 		DeliveryFeeBranch: 500, DeliveryFeeLocker: 400, BrokerKind: "gochannel", RunRelay: true,
 		PaymentTTL: 30 * time.Minute, ReconcileAfter: 5 * time.Minute}
 }

@@ -46,6 +46,9 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 		{"WOLFIX_BROKER_KIND", "kafka", "WOLFIX_BROKER_KIND"},
 		{"WOLFIX_STRIPE_SECRET_KEY", "sk_test_abc", "WOLFIX_STRIPE_WEBHOOK_SECRET"},
 		{"WOLFIX_STRIPE_SECRET_KEY", "pk_test_abc", "WOLFIX_STRIPE_SECRET_KEY"},
+		{"WOLFIX_PAYMENT_PROVIDER", "paypal", "WOLFIX_PAYMENT_PROVIDER"},
+		{"WOLFIX_PAYMENT_PROVIDER", "stripe", "WOLFIX_STRIPE_SECRET_KEY"},
+		{"WOLFIX_STRIPE_API_URL", "http://127.0.0.1:12111", "WOLFIX_STRIPE_API_URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.env+"="+c.value, func(t *testing.T) {
@@ -54,6 +57,96 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 			_, err := Load()
 			if err == nil || !strings.Contains(err.Error(), c.wantKey) {
 				t.Fatalf("got error %v; want one naming %s", err, c.wantKey)
+			}
+		})
+	}
+}
+
+// Fake keys: made-up values with Stripe's prefixes, nothing real.
+const (
+	fakeTestKey  = "sk_test_wolfixConfigTestsOnly000"
+	fakeLiveKey  = "sk_live_wolfixConfigTestsOnly000"
+	fakeRLiveKey = "rk_live_wolfixConfigTestsOnly000"
+	fakeWebhook  = "whsec_wolfixConfigTestsOnly000"
+)
+
+func TestPaymentSettingsThatStopStartUp(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		wantKey string
+	}{
+		{"a key without webhook secret", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey}, "WOLFIX_STRIPE_WEBHOOK_SECRET"},
+		{"stripe chosen, key without webhook secret", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "stripe",
+			"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey}, "WOLFIX_STRIPE_WEBHOOK_SECRET"},
+		{"stripe chosen without a key", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "stripe",
+			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook}, "WOLFIX_STRIPE_SECRET_KEY"},
+		{"sandbox with a live key", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "sandbox",
+			"WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey, "WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook}, "WOLFIX_PAYMENT_PROVIDER"},
+		{"sandbox with a restricted live key", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "sandbox",
+			"WOLFIX_STRIPE_SECRET_KEY": fakeRLiveKey, "WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook}, "WOLFIX_PAYMENT_PROVIDER"},
+		{"live key at a stripe-mock", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey,
+			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook, "WOLFIX_STRIPE_API_URL": "http://127.0.0.1:12111"}, "WOLFIX_STRIPE_API_URL"},
+		{"live key at a look-alike host", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey,
+			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook, "WOLFIX_STRIPE_API_URL": "https://api.stripe.com.example.org"}, "WOLFIX_STRIPE_API_URL"},
+		{"live key over plain http", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey,
+			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook, "WOLFIX_STRIPE_API_URL": "http://api.stripe.com"}, "WOLFIX_STRIPE_API_URL"},
+		{"API URL that is not a URL", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey,
+			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook, "WOLFIX_STRIPE_API_URL": "127.0.0.1:12111"}, "WOLFIX_STRIPE_API_URL"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("WOLFIX_CONFIG", writeFile(t, ""))
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			_, err := Load()
+			if err == nil || !strings.Contains(err.Error(), c.wantKey) {
+				t.Fatalf("got error %v; want one naming %s", err, c.wantKey)
+			}
+			for _, v := range c.env {
+				if strings.HasPrefix(v, "sk_") || strings.HasPrefix(v, "rk_") || strings.HasPrefix(v, "whsec_") {
+					if strings.Contains(err.Error(), v) {
+						t.Fatalf("the error repeats a secret: %v", err)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestPaymentProviderChoice(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"default: no key is the sandbox", nil, ProviderSandbox},
+		{"default: a key is stripe", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey,
+			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook}, ProviderStripe},
+		{"auto with a live key at Stripe", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "auto", "WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey,
+			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook, "WOLFIX_STRIPE_API_URL": "https://api.stripe.com"}, ProviderStripe},
+		{"sandbox chosen beside a test key", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "sandbox",
+			"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey}, ProviderSandbox},
+		{"stripe chosen with a test key at stripe-mock", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "stripe",
+			"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey, "WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook,
+			"WOLFIX_STRIPE_API_URL": "http://127.0.0.1:12111"}, ProviderStripe},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("WOLFIX_CONFIG", writeFile(t, ""))
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			cfg, err := Load()
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got := cfg.Provider(); got != c.want {
+				t.Fatalf("Provider() = %q; want %q", got, c.want)
+			}
+			if cfg.UsesSandbox() != (c.want == ProviderSandbox) {
+				t.Fatalf("UsesSandbox() = %v for provider %q", cfg.UsesSandbox(), c.want)
 			}
 		})
 	}
@@ -78,4 +171,15 @@ func writeFile(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestBlankPaymentProviderMeansAuto(t *testing.T) {
+	t.Setenv("WOLFIX_CONFIG", writeFile(t, "paymentProvider: \"\"\nstripeSecretKey: "+fakeTestKey+"\nstripeWebhookSecret: "+fakeWebhook+"\n"))
+	cfg, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.Provider() != ProviderStripe {
+		t.Fatalf("Provider() = %q; want %q (auto with a key)", cfg.Provider(), ProviderStripe)
+	}
 }

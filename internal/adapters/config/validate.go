@@ -58,26 +58,59 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Payment providers, the values of WOLFIX_PAYMENT_PROVIDER.
+const (
+	ProviderAuto    = "auto"    // Stripe when a secret key is set, the sandbox otherwise
+	ProviderSandbox = "sandbox" // the in-process sandbox, whatever keys are set (never a live key)
+	ProviderStripe  = "stripe"  // Stripe; a secret key and a webhook secret are required
+)
+
+// stripeAPIHost is the only host a live key may be sent to.
+const stripeAPIHost = "api.stripe.com"
+
 func (c Config) validateStripe(bad func(key, format string, args ...any)) {
 	key := c.StripeSecretKey
+	live := isLiveKey(key)
+	switch c.PaymentProvider {
+	case ProviderAuto, "": // empty (an explicitly blank setting) means auto
+	case ProviderSandbox:
+		if live {
+			bad("WOLFIX_PAYMENT_PROVIDER", "is sandbox but WOLFIX_STRIPE_SECRET_KEY is a live key; the sandbox never runs "+
+				"beside a live key (unset the key, or use a test key sk_test_…)")
+		}
+	case ProviderStripe:
+		if key == "" {
+			bad("WOLFIX_STRIPE_SECRET_KEY", "is required when WOLFIX_PAYMENT_PROVIDER=stripe")
+		}
+	default:
+		bad("WOLFIX_PAYMENT_PROVIDER", "must be auto, sandbox or stripe")
+	}
 	switch {
 	case key == "":
 		if c.StripeAPIURL != "" {
 			bad("WOLFIX_STRIPE_API_URL", "is set but WOLFIX_STRIPE_SECRET_KEY is not")
 		}
 	case !strings.HasPrefix(key, "sk_test_") && !strings.HasPrefix(key, "sk_live_") && !strings.HasPrefix(key, "rk_"):
+		// The message never repeats the value: it may be a real secret pasted into the wrong key.
 		bad("WOLFIX_STRIPE_SECRET_KEY", "must be a Stripe secret key (sk_test_…, sk_live_… or rk_…)")
-	case c.StripeWebhookSecret == "":
+	case c.StripeWebhookSecret == "" && c.Provider() == ProviderStripe:
 		bad("WOLFIX_STRIPE_WEBHOOK_SECRET", "is required when WOLFIX_STRIPE_SECRET_KEY is set (webhooks must be verified)")
 	}
-	if strings.HasPrefix(key, "sk_live_") && c.StripeAPIURL != "" {
-		bad("WOLFIX_STRIPE_API_URL", "must not redirect a live key away from Stripe")
-	}
 	if c.StripeAPIURL != "" {
-		if u, err := url.Parse(c.StripeAPIURL); err != nil || u.Host == "" {
-			bad("WOLFIX_STRIPE_API_URL", "must be an absolute URL")
+		u, err := url.Parse(c.StripeAPIURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+			bad("WOLFIX_STRIPE_API_URL", "must be an absolute http(s) URL")
+		case live && (u.Scheme != "https" || u.Hostname() != stripeAPIHost):
+			bad("WOLFIX_STRIPE_API_URL", "must be empty or https://%s with a live WOLFIX_STRIPE_SECRET_KEY: "+
+				"a live key is never sent anywhere but Stripe", stripeAPIHost)
 		}
 	}
+}
+
+// isLiveKey reports whether key is a live-mode secret or restricted key.
+func isLiveKey(key string) bool {
+	return strings.HasPrefix(key, "sk_live_") || strings.HasPrefix(key, "rk_live_")
 }
 
 func (c Config) validateBroker(bad func(key, format string, args ...any)) {
@@ -96,5 +129,18 @@ func (c Config) validateBroker(bad func(key, format string, args ...any)) {
 	}
 }
 
-// UsesSandbox reports whether payments go to the in-process sandbox (no Stripe key configured).
-func (c Config) UsesSandbox() bool { return c.StripeSecretKey == "" }
+// Provider resolves WOLFIX_PAYMENT_PROVIDER: ProviderStripe or ProviderSandbox. With auto it is
+// Stripe when a secret key is set, the sandbox otherwise.
+func (c Config) Provider() string {
+	switch c.PaymentProvider {
+	case ProviderSandbox, ProviderStripe:
+		return c.PaymentProvider
+	}
+	if c.StripeSecretKey != "" {
+		return ProviderStripe
+	}
+	return ProviderSandbox
+}
+
+// UsesSandbox reports whether payments go to the in-process sandbox (Provider() is sandbox).
+func (c Config) UsesSandbox() bool { return c.Provider() == ProviderSandbox }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	stripeapi "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/wolfix/orders/internal/app"
@@ -50,6 +51,23 @@ func (v *Verifier) Verify(payload []byte, signatureHeader string) (payment.Event
 		}
 		return payment.Event{}, app.ErrWebhookPayload.Wrap(err)
 	}
+	return toEvent(ev, payload)
+}
+
+// Decode rebuilds the payment.Event of a stored payload exactly as Verify would, dispute details
+// included, but checks no signature. It is only for payloads that were verified on receipt (a
+// replay from the webhook inbox); never call it on a body fresh from the network. It fails with
+// app.ErrWebhookPayload when the payload is not an event.
+func (v *Verifier) Decode(payload []byte) (payment.Event, error) {
+	var ev stripeapi.Event
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return payment.Event{}, app.ErrWebhookPayload.Wrap(fmt.Errorf("stripe: read stored event: %w", err))
+	}
+	return toEvent(ev, payload)
+}
+
+// toEvent maps a Stripe event to the service's; Verify and Decode share it.
+func toEvent(ev stripeapi.Event, payload []byte) (payment.Event, error) {
 	if ev.ID == "" || ev.Type == "" || ev.Data == nil {
 		return payment.Event{}, app.ErrWebhookPayload.WithMessage("the webhook event lacks an id, type or data")
 	}

@@ -3,6 +3,7 @@ package stripe_test
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -121,4 +122,75 @@ func newVerifier(t *testing.T) *stripe.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+func TestDecodeRebuildsWhatVerifyReturned(t *testing.T) {
+	payloads := map[string][]byte{
+		"succeeded":        event("payment_intent.succeeded", stripe.Version, `{"id":"pi_1","object":"payment_intent","status":"succeeded","metadata":{"order_id":"o-1"}}`),
+		"other version":    event("payment_intent.payment_failed", "2025-03-31.basil", `{"id":"pi_1","object":"payment_intent"}`),
+		"refund":           event("refund.updated", stripe.Version, `{"id":"re_1","object":"refund","payment_intent":"pi_3","status":"succeeded"}`),
+		"dispute created":  event("charge.dispute.created", stripe.Version, `{"id":"dp_1","object":"dispute","payment_intent":{"id":"pi_4","object":"payment_intent"},"status":"needs_response","reason":"fraudulent","amount":1000,"currency":"usd"}`),
+		"dispute closed":   event("charge.dispute.closed", "2024-06-20", `{"id":"dp_1","object":"dispute","charge":"ch_1","payment_intent":"pi_9","status":"lost","reason":"product_not_received","amount":4599,"currency":"usd"}`),
+		"unrelated object": event("customer.created", stripe.Version, `{"id":"cus_1","object":"customer"}`),
+	}
+	v := newVerifier(t)
+	for name, payload := range payloads {
+		t.Run(name, func(t *testing.T) {
+			verified, err := v.Verify(payload, sign(payload, whSecret, time.Now()))
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			decoded, err := v.Decode(payload)
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if !reflect.DeepEqual(decoded, verified) {
+				t.Errorf("Decode = %+v (dispute %+v)\nVerify = %+v (dispute %+v)", decoded, decoded.Dispute, verified, verified.Dispute)
+			}
+		})
+	}
+}
+
+func TestDecodeReadsDisputeDetails(t *testing.T) {
+	payload := event("charge.dispute.closed", "2024-06-20", `{"id":"dp_1","object":"dispute","payment_intent":"pi_9","status":"won","reason":"fraudulent","amount":4599,"currency":"eur"}`)
+	ev, err := newVerifier(t).Decode(payload)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	want := payment.DisputeReport{Status: "won", Reason: "fraudulent", Amount: 4599, Currency: "eur"}
+	if ev.ID != "evt_1" || ev.Type != payment.EventDisputeClosed || ev.IntentID != "pi_9" || ev.APIVersion != "2024-06-20" ||
+		ev.Dispute == nil || *ev.Dispute != want || string(ev.Payload) != string(payload) {
+		t.Errorf("event = %+v dispute %+v; want evt_1 %s pi_9 2024-06-20 %+v", ev, ev.Dispute, payment.EventDisputeClosed, want)
+	}
+}
+
+// Decode is for payloads verified on receipt: it checks no signature and no age, so a payload
+// stored long ago still replays.
+func TestDecodeIgnoresSignatureAndAge(t *testing.T) {
+	payload := []byte(`{"id":"evt_old","object":"event","api_version":"2023-10-16","created":1500000000,"type":"payment_intent.canceled","data":{"object":{"id":"pi_7","object":"payment_intent"}}}`)
+	ev, err := newVerifier(t).Decode(payload)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if ev.ID != "evt_old" || ev.Type != payment.EventIntentCanceled || ev.IntentID != "pi_7" {
+		t.Errorf("event = %+v", ev)
+	}
+}
+
+func TestDecodeRefusesWhatIsNotAnEvent(t *testing.T) {
+	for name, payload := range map[string]string{
+		"empty":                 ``,
+		"not JSON":              `hello`,
+		"no id":                 `{"type":"payment_intent.succeeded","data":{"object":{}}}`,
+		"no type":               `{"id":"evt_1","data":{"object":{}}}`,
+		"no data":               `{"id":"evt_1","type":"payment_intent.succeeded"}`,
+		"object not an object":  `{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":"pi_1"}}`,
+		"intent reference junk": `{"id":"evt_1","type":"charge.refunded","data":{"object":{"id":"ch_1","object":"charge","payment_intent":17}}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := newVerifier(t).Decode([]byte(payload)); !errors.Is(err, app.ErrWebhookPayload) {
+				t.Errorf("error = %v; want %v", err, app.ErrWebhookPayload)
+			}
+		})
+	}
 }
