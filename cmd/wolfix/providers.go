@@ -19,6 +19,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/httpapi"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/adapters/sandbox"
+	"github.com/wolfix/orders/internal/adapters/smtpnotify"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
 	"github.com/wolfix/orders/internal/adapters/stripe"
 	"github.com/wolfix/orders/internal/app"
@@ -89,8 +90,9 @@ func provideRelay(d *database, b *broker.Broker, log *slog.Logger) (*outbox.Rela
 }
 
 // provideConsumers builds the in-process consumers of the integration events: customer
-// notifications (logged by default), deduplicated by event id in the database.
-func provideConsumers(d *database, b *broker.Broker, log *slog.Logger) (*consumers.Router, error) {
+// notifications (by e-mail with WOLFIX_SMTP_URL, else logged), deduplicated by event id in the
+// database.
+func provideConsumers(cfg config.Config, d *database, b *broker.Broker, store *sqlstore.Store, log *slog.Logger) (*consumers.Router, error) {
 	inbox, err := consumers.NewInbox(d.DB.DB, string(d.Dialect))
 	if err != nil {
 		return nil, err
@@ -99,7 +101,13 @@ func provideConsumers(d *database, b *broker.Broker, log *slog.Logger) (*consume
 	if err != nil {
 		return nil, err
 	}
-	if err := consumers.HandleNotifications(router, consumers.LogNotifier{Logger: log}); err != nil {
+	var notifier consumers.Notifier = consumers.LogNotifier{Logger: log}
+	if cfg.SMTPURL != "" {
+		if notifier, err = smtpnotify.New(cfg.SMTPURL, store.Orders()); err != nil {
+			return nil, err
+		}
+	}
+	if err := consumers.HandleNotifications(router, notifier); err != nil {
 		return nil, err
 	}
 	return router, nil
@@ -142,21 +150,32 @@ func sandboxPayments(cfg config.Config, log *slog.Logger) (*payments, func(), er
 		}
 		secret = "whsec_sandbox_" + hex.EncodeToString(buf)
 	}
-	delivery, err := sandbox.NewDelivery(sandbox.DeliveryConfig{Secret: secret, Logger: log})
-	if err != nil {
-		return nil, nil, err
-	}
-	gw := sandbox.New(sandbox.Config{Events: delivery, Logger: log})
-	if err := gw.PersistTo(filepath.Join(cfg.DataDir, "sandbox-intents.json")); err != nil {
-		_ = delivery.Close()
-		return nil, nil, err
-	}
 	v, err := stripe.NewVerifier(secret)
 	if err != nil {
-		_ = delivery.Close()
 		return nil, nil, err
 	}
-	return &payments{Gateway: gw, Verifier: v, Sandbox: gw, Delivery: delivery}, func() { _ = delivery.Close() }, nil
+	p := &payments{Verifier: v}
+	sandboxCfg := sandbox.Config{Logger: log}
+	if cfg.SandboxWebhooks {
+		if p.Delivery, err = sandbox.NewDelivery(sandbox.DeliveryConfig{Secret: secret, Logger: log}); err != nil {
+			return nil, nil, err
+		}
+		sandboxCfg.Events = p.Delivery
+	} else {
+		log.Warn("sandbox webhooks are off (WOLFIX_SANDBOX_WEBHOOKS=false): payments settle through PATCH /paid or the reconciler")
+	}
+	p.Sandbox = sandbox.New(sandboxCfg)
+	p.Gateway = p.Sandbox
+	cleanup := func() {
+		if p.Delivery != nil {
+			_ = p.Delivery.Close()
+		}
+	}
+	if err := p.Sandbox.PersistTo(filepath.Join(cfg.DataDir, "sandbox-intents.json")); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return p, cleanup, nil
 }
 
 func provideGateway(p *payments) app.PaymentGateway   { return p.Gateway }

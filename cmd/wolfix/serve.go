@@ -17,9 +17,6 @@ import (
 	"github.com/wolfix/orders/internal/app"
 )
 
-// reconcileEvery is how often the reconciler looks for stuck payments and expired orders.
-const reconcileEvery = 30 * time.Second
-
 // server is `wolfix serve`: the HTTP API, plus the outbox relay and the reconciler in-process.
 type server struct {
 	Cfg       config.Config
@@ -103,7 +100,7 @@ func (s *server) startBackground(ctx context.Context) (stop func(), err error) {
 		work = append(work, s.spawn(workCtx, "outbox relay", s.Relay.Run))
 	}
 	work = append(work, s.spawn(workCtx, "reconciler", func(ctx context.Context) error {
-		return s.App.Reconciler.Run(ctx, reconcileEvery)
+		return s.App.Reconciler.Run(ctx, s.Cfg.ReconcileEvery)
 	}))
 	return func() {
 		stopWork()

@@ -85,7 +85,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		cleanup()
 		return nil, nil, err
 	}
-	router, err := provideConsumers(mainDatabase, broker, log)
+	router, err := provideConsumers(cfg, mainDatabase, broker, store, log)
 	if err != nil {
 		cleanup4()
 		cleanup3()

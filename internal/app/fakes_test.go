@@ -539,15 +539,19 @@ func (c *movableClock) advance(d time.Duration) {
 // fakeVerifier accepts payloads of the form "<event id>|<type>|<intent id>" signed "ok".
 type fakeVerifier struct{}
 
-func (fakeVerifier) Verify(payload []byte, sig string) (payment.Event, error) {
+func (v fakeVerifier) Verify(payload []byte, sig string) (payment.Event, error) {
 	if sig != "ok" {
 		return payment.Event{}, ErrWebhookSignature
 	}
+	return v.Decode(payload)
+}
+
+func (fakeVerifier) Decode(payload []byte) (payment.Event, error) {
 	var id, typ, intent string
 	if _, err := fmt.Sscanf(string(payload), "%s %s %s", &id, &typ, &intent); err != nil {
 		return payment.Event{}, ErrWebhookPayload
 	}
-	return payment.Event{ID: id, Type: payment.EventType(typ), IntentID: intent}, nil
+	return payment.Event{ID: id, Type: payment.EventType(typ), IntentID: intent, Payload: payload}, nil
 }
 
 func usd(minor int64) money.Money {

@@ -54,7 +54,8 @@ func (h *WebhookHandler) ListFailed(ctx context.Context, actor Actor, limit int)
 	return h.store.Webhooks().ListFailed(ctx, n)
 }
 
-// Replay processes a recorded event again, for an admin; a processed event stays a no-op.
+// Replay processes a recorded event again, for an admin; a processed event stays a no-op. The
+// event is rebuilt from the payload kept in the inbox, which was verified when it arrived.
 func (h *WebhookHandler) Replay(ctx context.Context, actor Actor, eventID string) error {
 	if err := actor.Require(RoleAdmin); err != nil {
 		return err
@@ -63,7 +64,11 @@ func (h *WebhookHandler) Replay(ctx context.Context, actor Actor, eventID string
 	if err != nil {
 		return err
 	}
-	return h.process(ctx, entry.Event)
+	ev, err := h.verifier.Decode(entry.Event.Payload)
+	if err != nil {
+		return err
+	}
+	return h.process(ctx, ev)
 }
 
 func (h *WebhookHandler) process(ctx context.Context, ev payment.Event) error {

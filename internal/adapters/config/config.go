@@ -39,6 +39,9 @@ type Config struct {
 	StripeWebhookSecret  string `yaml:"stripeWebhookSecret" env:"WOLFIX_STRIPE_WEBHOOK_SECRET"`
 	StripePublishableKey string `yaml:"stripePublishableKey" env:"WOLFIX_STRIPE_PUBLISHABLE_KEY"`
 	StripeAPIURL         string `yaml:"stripeApiUrl" env:"WOLFIX_STRIPE_API_URL"`
+	// SandboxWebhooks lets the sandbox deliver its signed events; false plays a provider whose
+	// webhooks never arrive (the reconciler must then finish the payments).
+	SandboxWebhooks bool `yaml:"sandboxWebhooks" env:"WOLFIX_SANDBOX_WEBHOOKS"`
 
 	Currency           string `yaml:"currency" env:"WOLFIX_CURRENCY"`
 	DeliveryFeeCourier int64  `yaml:"deliveryFeeCourier" env:"WOLFIX_DELIVERY_FEE_COURIER"`
@@ -49,9 +52,12 @@ type Config struct {
 	NATSURL    string `yaml:"natsUrl" env:"WOLFIX_NATS_URL"`
 	AMQPURL    string `yaml:"amqpUrl" env:"WOLFIX_AMQP_URL"`
 	RunRelay   bool   `yaml:"runRelay" env:"WOLFIX_RUN_RELAY"`
+	// SMTPURL sends customer e-mails (smtp://, smtps://, smtp+insecure://…?from=…); empty = log them.
+	SMTPURL string `yaml:"smtpUrl" env:"WOLFIX_SMTP_URL"`
 
 	PaymentTTL     time.Duration `yaml:"paymentTtl" env:"WOLFIX_PAYMENT_TTL"`
 	ReconcileAfter time.Duration `yaml:"reconcileAfter" env:"WOLFIX_RECONCILE_AFTER"`
+	ReconcileEvery time.Duration `yaml:"reconcileEvery" env:"WOLFIX_RECONCILE_EVERY"`
 }
 
 // Defaults returns the embedded-default configuration: SQLite under ./var, in-process broker,
@@ -60,7 +66,8 @@ func Defaults() Config {
 	return Config{HTTPAddr: ":8080", DataDir: "./var", MigrateOnStart: true, SeedDemo: true,
 		LogLevel: "info", LogFormat: "text", PaymentProvider: ProviderAuto, Currency: "USD", DeliveryFeeCourier: 700,
 		DeliveryFeeBranch: 500, DeliveryFeeLocker: 400, BrokerKind: "gochannel", RunRelay: true,
-		PaymentTTL: 30 * time.Minute, ReconcileAfter: 5 * time.Minute}
+		PaymentTTL: 30 * time.Minute, ReconcileAfter: 5 * time.Minute, ReconcileEvery: 30 * time.Second,
+		SandboxWebhooks: true}
 }
 
 // Load reads defaults, the config file and the environment, and validates the result.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/wolfix/orders/internal/domain/money"
 )
@@ -41,6 +42,14 @@ func (c Config) Validate() error {
 	}
 	if c.ReconcileAfter <= 0 {
 		bad("WOLFIX_RECONCILE_AFTER", "must be a positive duration such as 5m")
+	}
+	if c.ReconcileEvery < 100*time.Millisecond {
+		bad("WOLFIX_RECONCILE_EVERY", "must be a duration of at least 100ms, such as 30s")
+	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || u.Host == "" || u.Query().Get("from") == "" {
+			bad("WOLFIX_SMTP_URL", "must look like smtp://user:pass@host:587?from=orders@example.com")
+		}
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
