@@ -22,7 +22,9 @@ const natsDuplicateWindow = 10 * time.Minute
 // captures <prefix>.>, created here when missing. Messages carry their UUID as the JetStream
 // message id. Each consumer group gets a durable queue consumer per topic.
 func newNATS(cfg Config, logger watermill.LoggerAdapter) (*Broker, error) {
-	conn, err := natsConnect(cfg.NATSURL)
+	// Publishing never queues while disconnected (no reconnect buffer): a publish then fails at
+	// once, so what JetStream stores of a pipelined run is always a prefix of it, in order.
+	conn, err := natsConnect(cfg.NATSURL, nats.ReconnectBufSize(-1))
 	if err != nil {
 		return nil, err
 	}
@@ -31,17 +33,13 @@ func newNATS(cfg Config, logger watermill.LoggerAdapter) (*Broker, error) {
 		conn.Close()
 		return nil, err
 	}
-	pub, err := wnats.NewPublisherWithNatsConn(conn, wnats.PublisherPublishConfig{
-		Marshaler:         &wnats.NATSMarshaler{},
-		SubjectCalculator: wnats.DefaultSubjectCalculator,
-		JetStream:         wnats.JetStreamConfig{TrackMsgId: true},
-	}, logger)
+	pub, err := newNATSPublisher(conn, prefix)
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("broker: NATS publisher: %w", err)
+		return nil, err
 	}
 	return &Broker{
-		publisher: prefixedPublisher{prefix: prefix, next: pub},
+		publisher: pub,
 		subscribe: func(group string) (message.Subscriber, error) {
 			return natsSubscriber(cfg.NATSURL, prefix, group, logger)
 		},
@@ -67,8 +65,8 @@ func ensureStream(conn *nats.Conn, name, subject string) error {
 }
 
 // natsConnect opens a connection that reconnects for as long as it takes.
-func natsConnect(url string) (*nats.Conn, error) {
-	conn, err := nats.Connect(url, nats.Name("wolfix"), nats.MaxReconnects(-1))
+func natsConnect(url string, opts ...nats.Option) (*nats.Conn, error) {
+	conn, err := nats.Connect(url, append([]nats.Option{nats.Name("wolfix"), nats.MaxReconnects(-1)}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("broker: connect to NATS: %w", err)
 	}
@@ -106,18 +104,6 @@ func natsSubscriber(url, prefix, group string, logger watermill.LoggerAdapter) (
 func natsName(s string) string {
 	return strings.NewReplacer(".", "_", "*", "_", ">", "_", " ", "_").Replace(s)
 }
-
-// prefixedPublisher publishes topic t on the subject <prefix>.t.
-type prefixedPublisher struct {
-	prefix string
-	next   message.Publisher
-}
-
-func (p prefixedPublisher) Publish(topic string, msgs ...*message.Message) error {
-	return p.next.Publish(p.prefix+"."+topic, msgs...)
-}
-
-func (p prefixedPublisher) Close() error { return p.next.Close() }
 
 // prefixedSubscriber subscribes topic t on the subject <prefix>.t.
 type prefixedSubscriber struct {

@@ -21,8 +21,9 @@ var ErrRelayStuck = errors.New("outbox relay is stuck")
 
 // RelayConfig tunes a Relay; zero values take the defaults.
 type RelayConfig struct {
-	// BatchSize is how many rows one read takes (default 100). A stopped relay sends the unacked
-	// part of its batch again, so smaller batches mean fewer duplicates.
+	// BatchSize is how many rows one read takes (default 100; 500 when the broker pipelines, as
+	// NATS does). A stopped relay sends the unacked part of its batch again, so smaller batches
+	// mean fewer duplicates.
 	BatchSize int
 	// PollInterval is the pause after a read that found nothing (default 10ms); it bounds the
 	// relay's lag when the outbox is idle.
@@ -38,6 +39,7 @@ type RelayConfig struct {
 // Defaults of RelayConfig.
 const (
 	defaultBatchSize     = 100
+	pipelinedBatchSize   = 500
 	defaultPollInterval  = 10 * time.Millisecond
 	defaultRetryInterval = time.Second
 	defaultStuckAfter    = 15 * time.Second
@@ -82,15 +84,30 @@ type Relay struct {
 // NewRelay builds a relay reading dialect's ("postgres" or "sqlite") outbox in db and publishing
 // to broker, which stays the caller's to close. A SQLite db must be opened with _txlock=immediate.
 func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *slog.Logger, cfg RelayConfig) (*Relay, error) {
+	pipeliner, pipelines := broker.(Pipeliner)
+	if pipelines && cfg.BatchSize <= 0 {
+		cfg.BatchSize = pipelinedBatchSize
+	}
 	cfg = cfg.withDefaults()
 	d, err := dialectFor(dialectName, cfg.BatchSize)
 	if err != nil {
 		return nil, err
 	}
 	wlog := watermill.NewSlogLogger(logger)
-	subscriber, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(db), wsql.SubscriberConfig{
+	r := &Relay{db: db, dialect: d, cfg: cfg}
+	r.metrics = newMetrics(r.Backlog)
+	beginner := wsql.BeginnerFromStdSQL(db)
+	ackDeadline := d.ackDeadline
+	var publisher message.Publisher = meteredPublisher{next: broker, metrics: r.metrics}
+	if pipelines {
+		pipelined := &pipelinedPublisher{next: pipeliner, metrics: r.metrics}
+		publisher = pipelined
+		beginner = flushingBeginner{Beginner: beginner, publisher: pipelined, retry: cfg.RetryInterval}
+		ackDeadline = min(ackDeadline, pipelineAckDeadline)
+	}
+	r.subscriber, err = wsql.NewSubscriber(beginner, wsql.SubscriberConfig{
 		ConsumerGroup:  relayGroup,
-		AckDeadline:    &d.ackDeadline,
+		AckDeadline:    &ackDeadline,
 		PollInterval:   cfg.PollInterval,
 		ResendInterval: cfg.RetryInterval,
 		RetryInterval:  cfg.RetryInterval,
@@ -101,9 +118,7 @@ func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *
 	if err != nil {
 		return nil, fmt.Errorf("outbox relay: sql subscriber: %w", err)
 	}
-	r := &Relay{db: db, dialect: d, cfg: cfg, subscriber: subscriber}
-	r.metrics = newMetrics(r.Backlog)
-	r.forwarder, err = forwarder.NewForwarder(subscriber, meteredPublisher{next: broker, metrics: r.metrics}, wlog, forwarder.Config{
+	r.forwarder, err = forwarder.NewForwarder(r.subscriber, publisher, wlog, forwarder.Config{
 		ForwarderTopic: forwarderTopic,
 		// a row that is not an envelope can never be relayed; holding it would stop every later event
 		AckWhenCannotUnwrap: true,
