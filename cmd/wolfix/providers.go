@@ -74,25 +74,28 @@ func provideStore(d *database, opener outbox.Opener) *sqlstore.Store {
 }
 
 func provideBroker(cfg config.Config, log *slog.Logger) (*broker.Broker, func(), error) {
-	b, err := broker.New(broker.Config{Kind: cfg.BrokerKind, NATSURL: cfg.NATSURL, AMQPURL: cfg.AMQPURL}, log)
+	b, err := broker.New(broker.Config{Kind: cfg.BrokerKind, NATSURL: cfg.NATSURL, AMQPURL: cfg.AMQPURL,
+		NATSStream: cfg.NATSStream, NATSSubjectPrefix: cfg.NATSSubjectPrefix, AMQPExchange: cfg.AMQPExchange}, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	return b, func() { _ = b.Close() }, nil
 }
 
-func provideRelay(d *database, b *broker.Broker, log *slog.Logger) (*outbox.Relay, func(), error) {
-	r, err := outbox.NewRelay(d.DB.DB, string(d.Dialect), b.Publisher(), log, outbox.RelayConfig{})
+func provideRelay(cfg config.Config, d *database, b *broker.Broker, log *slog.Logger) (*outbox.Relay, func(), error) {
+	r, err := outbox.NewRelay(d.DB.DB, string(d.Dialect), b.Publisher(), log,
+		outbox.RelayConfig{BatchSize: cfg.RelayBatchSize, StuckAfter: cfg.RelayStuckAfter})
 	if err != nil {
 		return nil, nil, err
 	}
 	return r, func() { _ = r.Close() }, nil
 }
 
-// provideConsumers builds the in-process consumers of the integration events: customer
-// notifications (by e-mail with WOLFIX_SMTP_URL, else logged), deduplicated by event id in the
-// database.
-func provideConsumers(cfg config.Config, d *database, b *broker.Broker, store *sqlstore.Store, log *slog.Logger) (*consumers.Router, error) {
+// provideConsumers builds the in-process consumers of the integration events, each deduplicated
+// by event id in the database: customer notifications (by e-mail with WOLFIX_SMTP_URL, else
+// logged) and fulfillment (a paid order is handed to the warehouse).
+func provideConsumers(cfg config.Config, d *database, b *broker.Broker, store *sqlstore.Store, application *app.Application,
+	log *slog.Logger) (*consumers.Router, error) {
 	inbox, err := consumers.NewInbox(d.DB.DB, string(d.Dialect))
 	if err != nil {
 		return nil, err
@@ -108,6 +111,9 @@ func provideConsumers(cfg config.Config, d *database, b *broker.Broker, store *s
 		}
 	}
 	if err := consumers.HandleNotifications(router, notifier); err != nil {
+		return nil, err
+	}
+	if err := consumers.HandleFulfillment(router, application.Fulfillment); err != nil {
 		return nil, err
 	}
 	return router, nil

@@ -70,7 +70,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		cleanup()
 		return nil, nil, err
 	}
-	outboxRelay, cleanup4, err := provideRelay(mainDatabase, broker, log)
+	outboxRelay, cleanup4, err := provideRelay(cfg, mainDatabase, broker, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -85,7 +85,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		cleanup()
 		return nil, nil, err
 	}
-	router, err := provideConsumers(cfg, mainDatabase, broker, store, log)
+	router, err := provideConsumers(cfg, mainDatabase, broker, store, application, log)
 	if err != nil {
 		cleanup4()
 		cleanup3()
@@ -121,7 +121,7 @@ func newRelayProcess(ctx context.Context, cfg config.Config, log *slog.Logger) (
 		cleanup()
 		return nil, nil, err
 	}
-	outboxRelay, cleanup3, err := provideRelay(mainDatabase, broker, log)
+	outboxRelay, cleanup3, err := provideRelay(cfg, mainDatabase, broker, log)
 	if err != nil {
 		cleanup2()
 		cleanup()

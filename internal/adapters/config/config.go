@@ -51,7 +51,16 @@ type Config struct {
 	BrokerKind string `yaml:"brokerKind" env:"WOLFIX_BROKER_KIND"`
 	NATSURL    string `yaml:"natsUrl" env:"WOLFIX_NATS_URL"`
 	AMQPURL    string `yaml:"amqpUrl" env:"WOLFIX_AMQP_URL"`
-	RunRelay   bool   `yaml:"runRelay" env:"WOLFIX_RUN_RELAY"`
+	// Broker names; empty means the adapter's defaults (stream WOLFIX_EVENTS, subjects wolfix.*,
+	// exchange wolfix.events). Separate environments sharing one broker set their own.
+	NATSStream        string `yaml:"natsStream" env:"WOLFIX_NATS_STREAM"`
+	NATSSubjectPrefix string `yaml:"natsSubjectPrefix" env:"WOLFIX_NATS_SUBJECT_PREFIX"`
+	AMQPExchange      string `yaml:"amqpExchange" env:"WOLFIX_AMQP_EXCHANGE"`
+	RunRelay          bool   `yaml:"runRelay" env:"WOLFIX_RUN_RELAY"`
+	// RelayBatchSize is how many outbox rows one relay read takes; 0 = the adapter's choice.
+	RelayBatchSize int `yaml:"relayBatchSize" env:"WOLFIX_RELAY_BATCH_SIZE"`
+	// RelayStuckAfter is how long events may wait unpublished before /readyz reports the relay stuck.
+	RelayStuckAfter time.Duration `yaml:"relayStuckAfter" env:"WOLFIX_RELAY_STUCK_AFTER"`
 	// SMTPURL sends customer e-mails (smtp://, smtps://, smtp+insecure://…?from=…); empty = log them.
 	SMTPURL string `yaml:"smtpUrl" env:"WOLFIX_SMTP_URL"`
 
@@ -67,7 +76,7 @@ func Defaults() Config {
 		LogLevel: "info", LogFormat: "text", PaymentProvider: ProviderAuto, Currency: "USD", DeliveryFeeCourier: 700,
 		DeliveryFeeBranch: 500, DeliveryFeeLocker: 400, BrokerKind: "gochannel", RunRelay: true,
 		PaymentTTL: 30 * time.Minute, ReconcileAfter: 5 * time.Minute, ReconcileEvery: 30 * time.Second,
-		SandboxWebhooks: true}
+		SandboxWebhooks: true, RelayStuckAfter: 15 * time.Second}
 }
 
 // Load reads defaults, the config file and the environment, and validates the result.

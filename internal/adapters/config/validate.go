@@ -43,6 +43,12 @@ func (c Config) Validate() error {
 	if c.ReconcileAfter <= 0 {
 		bad("WOLFIX_RECONCILE_AFTER", "must be a positive duration such as 5m")
 	}
+	if c.RelayBatchSize < 0 || c.RelayBatchSize > 10_000 {
+		bad("WOLFIX_RELAY_BATCH_SIZE", "must be between 0 (automatic) and 10000")
+	}
+	if c.RelayStuckAfter < time.Second {
+		bad("WOLFIX_RELAY_STUCK_AFTER", "must be a duration of at least 1s, such as 15s")
+	}
 	if c.ReconcileEvery < 100*time.Millisecond {
 		bad("WOLFIX_RECONCILE_EVERY", "must be a duration of at least 100ms, such as 30s")
 	}

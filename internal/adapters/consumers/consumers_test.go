@@ -82,10 +82,16 @@ func TestNotificationsLogWithoutPersonalData(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	publish(t, b, "orders.created", "ev-n")
+	card := `{"customerId":"cus-1","paymentMethod":"card"}`
+	publishData(t, b, "orders.created", "ev-placed", card) // not confirmed until paid
+	publishData(t, b, "orders.paid", "ev-paid", card)
 	waitFor(t, func() bool { return strings.Contains(logs.String(), "order_confirmed") })
-	if line := logs.String(); !strings.Contains(line, "customer_id=cus-1") || strings.Contains(line, "secret") {
+	line := logs.String()
+	if !strings.Contains(line, "customer_id=cus-1") || strings.Contains(line, "secret") {
 		t.Errorf("log line: %q; want the customer id and no secret", line)
+	}
+	if strings.Contains(line, "ev-placed") || !strings.Contains(line, "ev-paid") {
+		t.Errorf("log: %q; want a confirmation for the payment only, not for placing a card order", line)
 	}
 }
 
@@ -171,8 +177,18 @@ func publish(t *testing.T, b *broker.Broker, topic string, ids ...string) {
 
 func publishEnvelope(t *testing.T, b *broker.Broker, topic, orderID, id string) {
 	t.Helper()
+	publishWith(t, b, topic, orderID, id, `{"customerId":"cus-1"}`)
+}
+
+func publishData(t *testing.T, b *broker.Broker, topic, id, data string) {
+	t.Helper()
+	publishWith(t, b, topic, "ord-1", id, data)
+}
+
+func publishWith(t *testing.T, b *broker.Broker, topic, orderID, id, data string) {
+	t.Helper()
 	payload, _ := json.Marshal(outbox.Envelope{ID: id, Type: topic, OccurredAt: time.Now(), OrderID: orderID,
-		Data: json.RawMessage(`{"customerId":"cus-1"}`)})
+		Data: json.RawMessage(data)})
 	if err := b.Publisher().Publish(topic, message.NewMessage(id, payload)); err != nil {
 		t.Fatal(err)
 	}

@@ -35,32 +35,44 @@ const (
 // NotificationsConsumer is the notifications consumer's group and dedupe name.
 const NotificationsConsumer = "notifications"
 
-// notificationTopics maps the topics the customer hears about to their message.
-var notificationTopics = map[string]NotificationKind{
-	"orders.created":        OrderConfirmed,
-	"orders.payment_failed": PaymentFailed,
-	"orders.refunded":       OrderRefunded,
+// notificationRule says which message a topic sends, and for which payment method ("" = any).
+type notificationRule struct {
+	kind   NotificationKind
+	method string
+}
+
+// notificationTopics maps the topics the customer hears about to their message. A card order is
+// confirmed when it is paid; a cash-on-delivery order as soon as it is placed.
+var notificationTopics = map[string]notificationRule{
+	"orders.created":        {OrderConfirmed, "cash_on_delivery"},
+	"orders.paid":           {OrderConfirmed, "card"},
+	"orders.payment_failed": {PaymentFailed, ""},
+	"orders.refunded":       {OrderRefunded, ""},
 }
 
 // HandleNotifications subscribes the notifications consumer on r, sending through n.
 func HandleNotifications(r *Router, n Notifier) error {
-	for topic, kind := range notificationTopics {
-		if err := r.Handle(NotificationsConsumer, topic, notify(n, kind)); err != nil {
+	for topic, rule := range notificationTopics {
+		if err := r.Handle(NotificationsConsumer, topic, notify(n, rule)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func notify(n Notifier, kind NotificationKind) Handler {
+func notify(n Notifier, rule notificationRule) Handler {
 	return func(ctx context.Context, ev outbox.Envelope) error {
 		var data struct {
-			CustomerID string `json:"customerId"`
+			CustomerID    string `json:"customerId"`
+			PaymentMethod string `json:"paymentMethod"`
 		}
 		if err := json.Unmarshal(ev.Data, &data); err != nil {
 			return fmt.Errorf("consumers: %s event %s: data: %w", ev.Type, ev.ID, err)
 		}
-		return n.Notify(ctx, Notification{Kind: kind, EventID: ev.ID, OrderID: ev.OrderID, CustomerID: data.CustomerID})
+		if rule.method != "" && data.PaymentMethod != rule.method {
+			return nil
+		}
+		return n.Notify(ctx, Notification{Kind: rule.kind, EventID: ev.ID, OrderID: ev.OrderID, CustomerID: data.CustomerID})
 	}
 }
 
