@@ -357,3 +357,33 @@ func TestRequestFulfillmentIsRecordedOnceForConfirmedOrders(t *testing.T) {
 		t.Fatalf("unpaid order: got %d fulfillment requests; want 0", got)
 	}
 }
+
+func TestTwoReconcilersAtOnceExpireEachOrderOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var ids []string
+	for range 5 {
+		ids = append(ids, f.place(t, payment.MethodCard, LineRequest{"p1", 2}).Order.ID())
+	}
+	f.clock.advance(time.Hour)
+	var wg sync.WaitGroup
+	for range 2 { // two replicas, one database
+		wg.Go(func() {
+			if _, err := f.app.Reconciler.RunOnce(ctx); err != nil {
+				t.Errorf("reconciler: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if got := f.get(t, id); got.Status() != order.StatusCancelled {
+			t.Fatalf("order %s: got %s; want Cancelled", id, got.Status())
+		}
+	}
+	if got := f.store.stock("p1"); got != 10 {
+		t.Fatalf("stock: got %d; want 10 (each order's 2 units back exactly once)", got)
+	}
+	if n := countType(f.store.publishedTypes(), TopicOrderCancelled); n != 5 {
+		t.Fatalf("got %d orders.cancelled events; want 5", n)
+	}
+}
