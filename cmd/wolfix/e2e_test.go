@@ -55,7 +55,7 @@ type service struct {
 	base   string
 	env    []string
 	bin    string
-	logs   *syncBuffer
+	logs   *testenv.Buffer
 	tokens map[string]string
 	client *http.Client
 }
@@ -67,7 +67,7 @@ func startService(t *testing.T, extraEnv ...string) *service {
 	env := append(os.Environ(), "WOLFIX_HTTP_ADDR="+addr, "WOLFIX_DATA_DIR="+t.TempDir(),
 		"WOLFIX_CONFIG="+filepath.Join("..", "..", "configs", "wolfix.yaml"), "WOLFIX_LOG_LEVEL=debug")
 	env = append(env, extraEnv...)
-	s := &service{t: t, base: "http://" + addr, env: env, bin: bin, logs: &syncBuffer{},
+	s := &service{t: t, base: "http://" + addr, env: env, bin: bin, logs: &testenv.Buffer{},
 		tokens: map[string]string{}, client: &http.Client{Timeout: 10 * time.Second}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "serve")
@@ -191,23 +191,6 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // backends runs a test against the embedded default and against PostgreSQL.

@@ -236,13 +236,13 @@ func (s *service) createCardOrder(token string) (id, secret string) {
 type relayProc struct {
 	t    *testing.T
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *testenv.Buffer
 	done chan struct{}
 }
 
 func (s *service) startRelay() *relayProc {
 	s.t.Helper()
-	p := &relayProc{t: s.t, cmd: exec.Command(s.bin, "relay"), logs: &syncBuffer{}, done: make(chan struct{})}
+	p := &relayProc{t: s.t, cmd: exec.Command(s.bin, "relay"), logs: &testenv.Buffer{}, done: make(chan struct{})}
 	p.cmd.Env = append(slices.Clone(s.env), "WOLFIX_LOG_LEVEL=info")
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
@@ -495,7 +495,7 @@ type privateNATS struct {
 	url, addr, port, dir string
 	cmd                  *exec.Cmd
 	done                 chan struct{}
-	logs                 *syncBuffer
+	logs                 *testenv.Buffer
 }
 
 const natsServerPath = "/usr/sbin/nats-server"
@@ -507,7 +507,7 @@ func startPrivateNATS(t *testing.T) *privateNATS {
 	}
 	addr := freeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
-	n := &privateNATS{url: "nats://" + addr, addr: addr, port: port, dir: t.TempDir(), logs: &syncBuffer{}}
+	n := &privateNATS{url: "nats://" + addr, addr: addr, port: port, dir: t.TempDir(), logs: &testenv.Buffer{}}
 	n.start(t)
 	t.Cleanup(func() {
 		n.stop()

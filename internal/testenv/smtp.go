@@ -1,12 +1,10 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"os/exec"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 )
@@ -15,7 +13,7 @@ import (
 // accepts every message and prints it.
 type SMTPServer struct {
 	URL string // smtp+insecure://127.0.0.1:<port>?from=orders@wolfix.test
-	out *lockedBuffer
+	out *Buffer
 }
 
 // Received returns everything the server printed so far (every message it accepted).
@@ -28,7 +26,7 @@ func StartSMTP(t testing.TB) *SMTPServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, "python3", "-W", "ignore", "-u", "-m", "smtpd", "-n", "-c", "DebuggingServer",
 		"127.0.0.1:"+strconv.Itoa(port))
-	out := &lockedBuffer{}
+	out := &Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -54,21 +52,4 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -75,7 +75,7 @@ func TestRouterPoisonsAnEventThatAlwaysFails(t *testing.T) {
 }
 
 func TestNotificationsLogWithoutPersonalData(t *testing.T) {
-	logs := &syncWriter{}
+	logs := &testenv.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	b, _ := startRouter(t, func(r *consumers.Router, _ *counter) {
 		if err := consumers.HandleNotifications(r, consumers.LogNotifier{Logger: logger}); err != nil {
@@ -237,20 +237,4 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// syncWriter is a log sink tests may read while handlers write.
-type syncWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// testenv.Buffer is a log sink tests may read while handlers write.

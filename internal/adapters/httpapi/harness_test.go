@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/order"
 	"github.com/wolfix/orders/internal/domain/payment"
+	"github.com/wolfix/orders/internal/testenv"
 )
 
 // The HTTP adapter is tested through its real handler, wired to the real SQLite store, the real
@@ -55,7 +55,7 @@ type harness struct {
 	app *app.Application
 	// clock is the application's clock; tests move it forward.
 	clock *testClock
-	logs  *syncBuffer
+	logs  *testenv.Buffer
 	// seller owns the seeded products.
 	seller string
 }
@@ -81,7 +81,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 func newHarnessWith(t *testing.T, setup harnessSetup, opts ...harnessOption) *harness {
 	t.Helper()
 	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	log := slog.New(httpapi.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 
 	db, dialect, err := sqlstore.Open(ctx, "", t.TempDir())
@@ -325,24 +325,7 @@ func (r response) wantProblem(t *testing.T, status int, code string) problem {
 	return p
 }
 
-// syncBuffer is a log sink that tests may read while the server writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
+// testenv.Buffer is a log sink that tests may read while the server writes.
 // orderBody renders a checkout body for one product.
 func orderBody(productID string, quantity string) string {
 	return `{"items":[{"productId":"` + productID + `","quantity":` + quantity + `}],` + recipientAndCourier + `}`

@@ -1,7 +1,6 @@
 package sandbox_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/sandbox"
 	"github.com/wolfix/orders/internal/adapters/stripe"
 	"github.com/wolfix/orders/internal/domain/payment"
+	"github.com/wolfix/orders/internal/testenv"
 )
 
 const webhookSecret = "whsec_sandboxTestSecret0123456789"
@@ -178,7 +178,7 @@ func TestDeliveryRetriesWhenTheEndpointIsDown(t *testing.T) {
 }
 
 func TestDeliveryQueueIsBounded(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &testenv.Buffer{}
 	d := newDelivery(t, sandbox.DeliveryConfig{QueueSize: 2, DrainTimeout: 10 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	for range 5 { // no target: the worker holds one event, the queue two; two are dropped
 		d.Send(sandboxEvent(t))
@@ -243,20 +243,4 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// logBuffer collects log output; the logger and the test may use it at once.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// testenv.Buffer collects log output; the logger and the test may use it at once.

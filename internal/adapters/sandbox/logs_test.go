@@ -9,13 +9,14 @@ import (
 	"github.com/wolfix/orders/internal/adapters/gatewaytest"
 	"github.com/wolfix/orders/internal/adapters/sandbox"
 	"github.com/wolfix/orders/internal/domain/payment"
+	"github.com/wolfix/orders/internal/testenv"
 )
 
 // TestLogsHoldNoSecrets runs a full create → confirm → webhook flow (a declined card, a refused
 // unknown card, a good card, a refund) with every log line of the sandbox captured at debug level,
 // and checks that no client secret, webhook secret or card number appears.
 func TestLogsHoldNoSecrets(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &testenv.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	recv, srv := newReceiver(t)
 	d := newDelivery(t, sandbox.DeliveryConfig{Logger: logger})

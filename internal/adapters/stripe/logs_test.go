@@ -1,11 +1,9 @@
 package stripe_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +18,7 @@ import (
 // stripe-mock returned, nor the webhook secret appears in them.
 func TestLogsHoldNoSecrets(t *testing.T) {
 	mockURL := testenv.StripeMockURL(t)
-	logs := &logBuffer{}
+	logs := &testenv.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	gw := newGateway(t, stripe.Config{APIURL: mockURL, Logger: logger})
 	in, err := gw.CreateIntent(context.Background(), gatewaytest.NewRequest(t, 45998))
@@ -63,20 +61,4 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// logBuffer collects log output; the logger and the test may use it at once.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// testenv.Buffer collects log output; the logger and the test may use it at once.
