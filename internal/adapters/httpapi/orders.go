@@ -114,16 +114,7 @@ func (s *Server) listOrders(c *gin.Context) {
 
 func (s *Server) getOrder(c *gin.Context) {
 	o, err := s.app.Orders.Get(c.Request.Context(), actorOf(c), c.Param("orderId"))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	view, err := orderView(o)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.writeJSON(c, http.StatusOK, view)
+	s.answerOrder(c, o, err)
 }
 
 // confirmPaid serves PATCH /paid: 204 once the order is paid, 409 payment_not_completed if not.
