@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wolfix/orders/internal/app"
+)
+
+// mode is a workload.
+type mode string
+
+const (
+	// modeCash places cash-on-delivery orders: POST /api/orders.
+	modeCash mode = "cash"
+	// modeCard runs the seed's card flow: create with payment, confirm in the sandbox with a test
+	// card, poll until the webhook made the order Paid, then PATCH /paid as the client would.
+	modeCard mode = "card-flow"
+	// modeRead reads: the product list, the customer's orders and one order.
+	modeRead mode = "read"
+)
+
+func parseMode(s string) (mode, error) {
+	switch m := mode(s); m {
+	case modeCash, modeCard, modeRead:
+		return m, nil
+	}
+	return "", fmt.Errorf("-mode %q: want cash, card-flow or read", s)
+}
+
+// Endpoint names in the report.
+const (
+	epCreateCash = "POST /api/orders"
+	epCreateCard = "POST /api/orders/with-payment"
+	epConfirm    = "POST /sandbox/payment-intents/{id}/confirm"
+	epGetOrder   = "GET /api/orders/{id}"
+	epPaid       = "PATCH /api/orders/{id}/paid"
+	epListOrders = "GET /api/orders"
+	epProducts   = "GET /api/products"
+	spanPaid     = "card: confirm → Paid (webhook)"
+	flow         = "flow"
+)
+
+// workload is a prepared run: identities, the product to order, and the flow each customer loops.
+type workload struct {
+	cfg       config
+	client    *client
+	productID string
+	customers []customer
+	// claimed counts orders started, so that -orders stops every customer at the bound.
+	claimed atomic.Int64
+}
+
+// customer is one simulated shopper.
+type customer struct {
+	token   string
+	orderID string // read mode: an order of theirs to read
+}
+
+// prepare mints tokens, makes sure there is a product that will not run out, and (read mode)
+// places one order per customer to read back. None of it is measured.
+func prepare(ctx context.Context, cfg config, cl *client, tokens *tokenSource) (*workload, error) {
+	if _, err := cl.do(ctx, newRecorder(), call{endpoint: "setup", method: http.MethodGet, path: "/healthz"}); err != nil {
+		return nil, fmt.Errorf("is wolfix running at %s? %w", cfg.base, err)
+	}
+	w := &workload{cfg: cfg, client: cl, productID: cfg.product}
+	if w.productID == "" {
+		id, err := createProduct(ctx, cl, tokens)
+		if err != nil {
+			return nil, err
+		}
+		w.productID = id
+	}
+	for i := range cfg.customers {
+		tok, err := tokens.mint(ctx, fmt.Sprintf("loadgen-customer-%d", i+1), app.RoleCustomer)
+		if err != nil {
+			return nil, err
+		}
+		c := customer{token: tok}
+		if cfg.mode == modeRead {
+			created, err := w.create(ctx, newRecorder(), c, epCreateCash, "/api/orders")
+			if err != nil {
+				return nil, fmt.Errorf("setup order: %w", err)
+			}
+			c.orderID = created.OrderID
+		}
+		w.customers = append(w.customers, c)
+	}
+	return w, nil
+}
+
+// createProduct adds a product with the largest stock the catalog allows, as a seller, so that
+// stock never ends a run (and every order reserves from the same row, the contended case).
+func createProduct(ctx context.Context, cl *client, tokens *tokenSource) (string, error) {
+	tok, err := tokens.mint(ctx, "loadgen-seller", app.RoleSeller)
+	if err != nil {
+		return "", err
+	}
+	rep, err := cl.do(ctx, newRecorder(), call{endpoint: "setup", method: http.MethodGet, path: "/api/config"})
+	if err != nil {
+		return "", err
+	}
+	var pub struct {
+		Currency string `json:"currency"`
+	}
+	if err := json.Unmarshal(rep.body, &pub); err != nil || pub.Currency == "" {
+		pub.Currency = "USD"
+	}
+	rep, err = cl.do(ctx, newRecorder(), call{endpoint: "setup", method: http.MethodPost, path: "/api/products", token: tok,
+		body: map[string]any{"title": "Loadgen widget", "price": json.Number("19"), "currency": pub.Currency, "stock": 1_000_000_000}})
+	if err != nil {
+		return "", err
+	}
+	var p struct {
+		ID string `json:"id"`
+	}
+	if rep.status != http.StatusCreated || json.Unmarshal(rep.body, &p) != nil || p.ID == "" {
+		return "", fmt.Errorf("create the load product: status %d: %s", rep.status, rep.body)
+	}
+	return p.ID, nil
+}
+
+// run starts every customer and waits until the duration is over, the order bound is reached,
+// or ctx ends; requests in flight when the run ends are not counted.
+func (w *workload) run(ctx context.Context) result {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.duration)
+	defer cancel()
+	total := newRecorder()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, c := range w.customers {
+		wg.Go(func() {
+			rec := newRecorder()
+			w.loop(ctx, rec, c)
+			mu.Lock()
+			total.merge(rec)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return result{recorder: total, elapsed: time.Since(start)}
+}
+
+// loop runs the customer's flow until the run ends.
+func (w *workload) loop(ctx context.Context, rec *recorder, c customer) {
+	for ctx.Err() == nil {
+		if w.cfg.orders > 0 && w.claimed.Add(1) > w.cfg.orders {
+			return
+		}
+		var err error
+		switch w.cfg.mode {
+		case modeCash:
+			_, err = w.create(ctx, rec, c, epCreateCash, "/api/orders")
+			if err == nil {
+				rec.orders++
+			}
+		case modeCard:
+			err = w.cardFlow(ctx, rec, c)
+		case modeRead:
+			err = w.read(ctx, rec, c)
+		}
+		if err != nil && ctx.Err() == nil {
+			// A failed request is already counted; pause a little so that a service that fails
+			// fast does not turn the run into a tight loop of errors.
+			sleep(ctx, 10*time.Millisecond)
+		}
+	}
+}
+
+// placed is the answer to both order POSTs.
+type placed struct {
+	OrderID      string `json:"orderId"`
+	ClientSecret string `json:"clientSecret"`
+}
+
+var errStatus = errors.New("unexpected status")
+
+func (w *workload) create(ctx context.Context, rec *recorder, c customer, endpoint, path string) (placed, error) {
+	rep, err := w.client.do(ctx, rec, call{endpoint: endpoint, method: http.MethodPost, path: path, token: c.token,
+		body: orderBody(w.productID)})
+	if err != nil {
+		return placed{}, err
+	}
+	var p placed
+	if rep.status != http.StatusCreated {
+		return placed{}, errStatus
+	}
+	if err := json.Unmarshal(rep.body, &p); err != nil || p.OrderID == "" {
+		rec.fail(flow, "order response without orderId")
+		return placed{}, errStatus
+	}
+	return p, nil
+}
+
+// cardFlow is the seed's card checkout, measured step by step, with the time from the sandbox's
+// confirmation to the order showing Paid (the signed webhook's trip through the service).
+func (w *workload) cardFlow(ctx context.Context, rec *recorder, c customer) error {
+	p, err := w.create(ctx, rec, c, epCreateCard, "/api/orders/with-payment")
+	if err != nil {
+		return err
+	}
+	intentID, _, ok := strings.Cut(p.ClientSecret, "_secret_")
+	if !ok {
+		rec.fail(flow, "card order without a client secret")
+		return errStatus
+	}
+	confirmed := time.Now()
+	rep, err := w.client.do(ctx, rec, call{endpoint: epConfirm, method: http.MethodPost,
+		path: "/sandbox/payment-intents/" + intentID + "/confirm",
+		body: map[string]string{"clientSecret": p.ClientSecret, "cardNumber": w.cfg.card}})
+	if err != nil {
+		return err
+	}
+	if rep.status != http.StatusOK {
+		return errStatus
+	}
+	if err := w.awaitPaid(ctx, rec, c, p.OrderID, confirmed); err != nil {
+		return err
+	}
+	rep, err = w.client.do(ctx, rec, call{endpoint: epPaid, method: http.MethodPatch,
+		path: "/api/orders/" + p.OrderID + "/paid", token: c.token})
+	if err != nil {
+		return err
+	}
+	if rep.status != http.StatusNoContent {
+		return errStatus
+	}
+	rec.orders++
+	return nil
+}
+
+// awaitPaid polls the order until its payment is Paid. Giving up after -paid-within is recorded
+// but not fatal: PATCH /paid asks the provider itself, as a client would after a lost webhook.
+func (w *workload) awaitPaid(ctx context.Context, rec *recorder, c customer, orderID string, since time.Time) error {
+	deadline := since.Add(w.cfg.paidWithin)
+	for {
+		rep, err := w.client.do(ctx, rec, call{endpoint: epGetOrder, method: http.MethodGet,
+			path: "/api/orders/" + orderID, token: c.token})
+		if err != nil {
+			return err
+		}
+		var o struct {
+			PaymentStatus string `json:"paymentStatus"`
+		}
+		if rep.status == http.StatusOK && json.Unmarshal(rep.body, &o) == nil && o.PaymentStatus == "Paid" {
+			rec.span(spanPaid, time.Since(since))
+			return nil
+		}
+		if time.Now().After(deadline) {
+			rec.fail(flow, fmt.Sprintf("not Paid %s after confirm", w.cfg.paidWithin))
+			return nil
+		}
+		if !sleep(ctx, w.cfg.poll) {
+			return ctx.Err()
+		}
+	}
+}
+
+// read is one round of the read workload: the catalog, the customer's orders, one order.
+func (w *workload) read(ctx context.Context, rec *recorder, c customer) error {
+	for _, r := range []call{
+		{endpoint: epProducts, method: http.MethodGet, path: "/api/products"},
+		{endpoint: epListOrders, method: http.MethodGet, path: "/api/orders?limit=20", token: c.token},
+		{endpoint: epGetOrder, method: http.MethodGet, path: "/api/orders/" + c.orderID, token: c.token},
+	} {
+		rep, err := w.client.do(ctx, rec, r)
+		if err != nil {
+			return err
+		}
+		if rep.status != http.StatusOK {
+			return errStatus
+		}
+	}
+	return nil
+}
+
+// orderBody is a checkout of one unit of productID, delivered by courier.
+func orderBody(productID string) map[string]any {
+	return map[string]any{
+		"items": []map[string]any{{"productId": productID, "quantity": 1}},
+		"recipient": map[string]any{"firstName": "Olena", "lastName": "Koval", "middleName": nil,
+			"phoneNumber": "+380501234567", "email": "olena@example.com"},
+		"delivery": map[string]any{"method": "courier", "city": "Kyiv", "street": "Khreshchatyk",
+			"houseNumber": "22", "branchNumber": nil},
+	}
+}
+
+// sleep waits d or until ctx ends; it reports whether the whole d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
