@@ -9,7 +9,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 )
 
-// goChannelQueue is how many publish calls the in-process broker holds before Publish waits.
+// goChannelQueue is how many publish calls the in-process broker holds; beyond that Publish fails
+// with errQueueFull until the consumers catch up.
 const goChannelQueue = 4096
 
 // newGoChannel is the in-process broker. It delivers events one at a time, in publication order,
@@ -19,9 +20,13 @@ const goChannelQueue = 4096
 // wait for that lock while the relay waited for the consumer. The price: events queued or being
 // handled when the process dies are not redelivered in-process. Events of a topic nobody
 // subscribes to are dropped, so consumers subscribe before the relay starts.
+//
+// A full queue refuses at once rather than wait: a waiting relay would keep SQLite's write lock,
+// which the consumers that drain the queue need for their dedupe rows. Refused, the relay rolls
+// its read back (releasing the lock) and tries again later — backpressure without a deadlock.
 func newGoChannel(logger watermill.LoggerAdapter) *Broker {
 	pubsub := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, logger)
-	queue := newQueuedPublisher(pubsub, logger)
+	queue := newQueuedPublisher(pubsub, logger, goChannelQueue)
 	return &Broker{
 		publisher: queue,
 		subscribe: func(string) (message.Subscriber, error) { return groupSubscriber{pubsub}, nil },
@@ -54,12 +59,15 @@ type publication struct {
 	msgs  []*message.Message
 }
 
-var errBrokerClosed = errors.New("broker: closed")
+var (
+	errBrokerClosed = errors.New("broker: closed")
+	errQueueFull    = errors.New("broker: the in-process queue is full; the consumers are behind, try again later")
+)
 
-func newQueuedPublisher(next message.Publisher, logger watermill.LoggerAdapter) *queuedPublisher {
+func newQueuedPublisher(next message.Publisher, logger watermill.LoggerAdapter, size int) *queuedPublisher {
 	p := &queuedPublisher{
 		next: next, logger: logger,
-		queue:   make(chan publication, goChannelQueue),
+		queue:   make(chan publication, size),
 		closing: make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
@@ -67,12 +75,18 @@ func newQueuedPublisher(next message.Publisher, logger watermill.LoggerAdapter) 
 	return p
 }
 
+// Publish queues the messages, or fails at once when the broker is closed or the queue is full.
 func (p *queuedPublisher) Publish(topic string, msgs ...*message.Message) error {
+	select {
+	case <-p.closing:
+		return errBrokerClosed
+	default:
+	}
 	select {
 	case p.queue <- publication{topic: topic, msgs: msgs}:
 		return nil
-	case <-p.closing:
-		return errBrokerClosed
+	default:
+		return errQueueFull
 	}
 }
 
