@@ -3,7 +3,7 @@ GO        ?= go
 WIRE      := github.com/google/wire/cmd/wire@v0.7.0
 PKGS      := ./...
 
-.PHONY: run test test-short generate check-generate lint fuzz bench bench-outbox build
+.PHONY: run test test-short generate check-generate lint fuzz bench bench-local bench-outbox load build
 
 run: ## start the service on the embedded default (SQLite, in-process broker, sandbox payments)
 	$(GO) run ./cmd/wolfix serve
@@ -41,8 +41,15 @@ fuzz: ## a short run of every fuzz target
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; done; done
 
-bench: ## benchmarks that print figures (not timed tests)
+bench: ## every benchmark (the Postgres ones need the local Postgres, like the tests)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+bench-local: ## the benchmarks that need nothing installed (SQLite, in-process)
+	$(GO) test -run '^$$' -bench 'SQLite|Decimal' -benchmem ./internal/...
+
+LOAD_FLAGS ?= -mode card-flow -customers 8 -duration 20s
+load: ## drive a running wolfix (make run) on loopback; prints req/s, orders/s, errors, latency percentiles
+	$(GO) run ./cmd/loadgen $(LOAD_FLAGS)
 
 bench-outbox: ## relay throughput and commit-to-publish lag, Postgres → NATS
 	$(GO) test -run '^$$' -bench Relay -benchtime 5000x ./internal/adapters/outbox/
