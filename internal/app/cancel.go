@@ -61,7 +61,9 @@ func (h *CancelHandler) cancel(ctx context.Context, o *order.Order, byAdmin bool
 	if o.Status() == order.StatusCancelled {
 		return o, nil
 	}
-	if _, err := o.Cancel(byAdmin, cause, h.clock.Now()); err != nil { // a dry run on a copy: refuse early
+	// Try the rule on this loaded instance, which is never saved: a cancel the order's state
+	// forbids is refused before the provider is called. commitCancel applies it for real.
+	if _, err := o.Cancel(byAdmin, cause, h.clock.Now()); err != nil {
 		return nil, err
 	}
 	if err := h.stopIntent(ctx, o); err != nil {
