@@ -13,6 +13,12 @@ import (
 // with errQueueFull until the consumers catch up.
 const goChannelQueue = 4096
 
+// goChannelHighWater is the queue depth above which the broker tells the relay (Room) to leave
+// events in the outbox: there they survive a restart and count as backlog, while in the queue
+// they are lost with the process. The relay reads a batch only when the batch fits below it, so
+// it never holds SQLite's write lock only to be refused.
+const goChannelHighWater = 256
+
 // newGoChannel is the in-process broker. It delivers events one at a time, in publication order,
 // each to every subscriber of its topic, waiting for their acks before the next (gochannel's
 // BlockPublishUntilSubscriberAck). Publish itself only queues: on SQLite the relay publishes while
@@ -27,6 +33,7 @@ const goChannelQueue = 4096
 func newGoChannel(logger watermill.LoggerAdapter) *Broker {
 	pubsub := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, logger)
 	queue := newQueuedPublisher(pubsub, logger, goChannelQueue)
+	queue.highWater = goChannelHighWater
 	return &Broker{
 		publisher: queue,
 		subscribe: func(string) (message.Subscriber, error) { return groupSubscriber{pubsub}, nil },
@@ -46,12 +53,14 @@ func (groupSubscriber) Close() error { return nil }
 // queuedPublisher hands publish calls to its pub/sub one after another, in order, from a
 // goroutine of its own.
 type queuedPublisher struct {
-	next    message.Publisher
-	logger  watermill.LoggerAdapter
-	queue   chan publication
-	closing chan struct{}
-	stopped chan struct{}
-	once    sync.Once
+	next   message.Publisher
+	logger watermill.LoggerAdapter
+	queue  chan publication
+	// highWater is the depth Room counts down to (the queue's size when zero).
+	highWater int
+	closing   chan struct{}
+	stopped   chan struct{}
+	once      sync.Once
 }
 
 type publication struct {
@@ -88,6 +97,22 @@ func (p *queuedPublisher) Publish(topic string, msgs ...*message.Message) error 
 	default:
 		return errQueueFull
 	}
+}
+
+// Room is how many more publish calls the queue takes before it reaches its high-water mark (0
+// when closed): the outbox relay reads no more rows than that, so it does not hold a read
+// transaction open for messages the broker would refuse.
+func (p *queuedPublisher) Room() int {
+	select {
+	case <-p.closing:
+		return 0
+	default:
+	}
+	limit := p.highWater
+	if limit <= 0 || limit > cap(p.queue) {
+		limit = cap(p.queue)
+	}
+	return max(0, limit-len(p.queue))
 }
 
 func (p *queuedPublisher) run() {

@@ -238,3 +238,50 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 // testenv.Buffer is a log sink tests may read while handlers write.
+
+// On SQLite a handled event's "done" mark waits for the next write; until then a redelivery still
+// finds the event done, concurrent deliveries still run it once, and Flush writes the marks.
+func TestInboxOnceSQLiteDefersDoneMarks(t *testing.T) {
+	db, err := sql.Open("sqlite", "file:"+testenv.SQLitePath(t)+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	applyMigration(t, db, migrations.SQLite())
+	inbox, err := consumers.NewInbox(db, "sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var calls atomic.Int32
+	fn := func(context.Context) error { calls.Add(1); return nil }
+	for range 3 {
+		if err := inbox.Once(ctx, "test", "ev-1", fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() { _ = inbox.Once(ctx, "test", "ev-2", fn) })
+	}
+	wg.Wait()
+	if got := calls.Load(); got != 2 {
+		t.Errorf("calls: got %d; want 2", got)
+	}
+	if err := inbox.Once(ctx, "test", "ev-3", func(context.Context) error { return errors.New("fails") }); err == nil {
+		t.Error("a failing handler: got nil error")
+	}
+	if err := inbox.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var done, open int
+	if err := db.QueryRow(`SELECT count(done_at), count(*) - count(done_at) FROM consumed_events`).Scan(&done, &open); err != nil {
+		t.Fatal(err)
+	}
+	if done != 2 || open != 0 {
+		t.Errorf("consumed_events: %d done, %d open; want 2 done (ev-1, ev-2), none open", done, open)
+	}
+	if err := inbox.Once(ctx, "test", "ev-3", fn); err != nil || calls.Load() != 3 {
+		t.Errorf("ev-3 after its failure: err %v, calls %d; want it run", err, calls.Load())
+	}
+}

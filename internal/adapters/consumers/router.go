@@ -123,13 +123,20 @@ func (r *Router) subscriber(consumer string) (message.Subscriber, error) {
 	return sub, nil
 }
 
-// Run consumes until ctx ends or Close is called.
+// Run consumes until ctx ends or Close is called. On the way out it writes the inbox's pending
+// "done" marks.
 func (r *Router) Run(ctx context.Context) error {
-	if err := r.router.Run(ctx); err != nil {
+	runErr := r.router.Run(ctx)
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), inboxFlushTimeout)
+	defer cancel()
+	if err := errors.Join(runErr, r.inbox.Flush(flushCtx)); err != nil {
 		return fmt.Errorf("consumers: %w", err)
 	}
 	return nil
 }
+
+// inboxFlushTimeout bounds the last write of the inbox's pending "done" marks.
+const inboxFlushTimeout = 10 * time.Second
 
 // Running is closed once every handler is subscribed: start the relay after it.
 func (r *Router) Running() <-chan struct{} {

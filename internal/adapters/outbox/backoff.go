@@ -13,17 +13,26 @@ import (
 // after a batch or after losing a race for the outbox to another relay or writer, PollInterval when
 // the outbox was empty, RetryInterval after a real error. watermill's default recognises only
 // deadlocks; this one also knows SQLITE_BUSY and PostgreSQL's serialization failure.
+//
+// After a read whose batch the broker refused (refused reports it until a publish succeeds) it
+// waits RetryInterval, outside any transaction: on SQLite a read holds the only write lock, and
+// reading again at once would keep it from the API for as long as the broker refuses.
 type pollBackoff struct {
-	poll  time.Duration
-	retry time.Duration
+	poll    time.Duration
+	retry   time.Duration
+	refused func() bool // nil: never
 }
 
 func (b pollBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
 	switch {
+	case err == nil && b.refused != nil && b.refused():
+		return b.retry
 	case err == nil && noMsg:
 		return b.poll
 	case err == nil:
 		return 0
+	case errors.Is(err, errNothingToRelay), errors.Is(err, errBrokerBusy):
+		return b.poll
 	case lostRace(err):
 		logger.Debug("outbox relay: another transaction holds the outbox, reading again", watermill.LogFields{"err": err.Error()})
 		return 0

@@ -28,16 +28,32 @@ type dialect struct {
 	// ackDeadline bounds how long the relay keeps one read transaction open while the broker
 	// refuses a message; on SQLite that transaction holds the only write lock, so it is short.
 	ackDeadline time.Duration
+	// resendInterval is the pause, inside the read transaction, before a refused message is
+	// offered again (0: RelayConfig.RetryInterval). On SQLite it is a few milliseconds, so that
+	// a refused batch gives the write lock back well within ackDeadline.
+	resendInterval time.Duration
+	// pendingQuery tells, without a transaction, whether the consumer group (?)
+	// has rows to relay: on SQLite every read transaction takes the only write lock, so the relay
+	// does not begin one to find nothing. Empty: always read.
+	pendingQuery string
+	// limitBatch returns the schema with reads of at most n rows (n ≤ the configured batch).
+	limitBatch func(n int) wsql.SchemaAdapter
 }
 
 func dialectFor(name string, batchSize int) (dialect, error) {
 	switch name {
 	case DialectPostgres:
+		schema := wsql.DefaultPostgreSQLSchema{
+			GenerateMessagesTableName: func(string) string { return messagesTable },
+			GeneratePayloadType:       func(string) string { return "BYTEA" },
+			SubscribeBatchSize:        batchSize,
+		}
 		return dialect{
-			schema: wsql.DefaultPostgreSQLSchema{
-				GenerateMessagesTableName: func(string) string { return messagesTable },
-				GeneratePayloadType:       func(string) string { return "BYTEA" },
-				SubscribeBatchSize:        batchSize,
+			schema: schema,
+			limitBatch: func(n int) wsql.SchemaAdapter {
+				limited := schema
+				limited.SubscribeBatchSize = n
+				return limited
 			},
 			offsets: wsql.DefaultPostgreSQLOffsetsAdapter{
 				GenerateMessagesOffsetsTableName: func(string) string { return offsetsTable },
@@ -49,11 +65,15 @@ func dialectFor(name string, batchSize int) (dialect, error) {
 		}, nil
 	case DialectSQLite:
 		return dialect{
-			schema:  sqliteSchema{batchSize: batchSize},
-			offsets: sqliteOffsets{},
+			schema:     sqliteSchema{batchSize: batchSize},
+			limitBatch: func(n int) wsql.SchemaAdapter { return sqliteSchema{batchSize: n} },
+			offsets:    sqliteOffsets{},
 			backlogQuery: `SELECT count(*) FROM ` + messagesTable + ` WHERE "offset" > COALESCE(
 				(SELECT offset_acked FROM ` + offsetsTable + ` WHERE consumer_group = ?), 0)`,
-			ackDeadline: 2 * time.Second,
+			pendingQuery: `SELECT EXISTS (SELECT 1 FROM ` + messagesTable + ` WHERE "offset" > COALESCE(
+				(SELECT offset_acked FROM ` + offsetsTable + ` WHERE consumer_group = ?), 0))`,
+			ackDeadline:    250 * time.Millisecond,
+			resendInterval: 20 * time.Millisecond,
 		}, nil
 	default:
 		return dialect{}, fmt.Errorf("outbox: unknown dialect %q (want %q or %q)", name, DialectPostgres, DialectSQLite)

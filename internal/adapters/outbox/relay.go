@@ -96,8 +96,18 @@ func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *
 	wlog := watermill.NewSlogLogger(logger)
 	r := &Relay{db: db, dialect: d, cfg: cfg}
 	r.metrics = newMetrics(r.Backlog)
-	beginner := wsql.BeginnerFromStdSQL(db)
+	gate := readGate{Beginner: wsql.BeginnerFromStdSQL(db), db: db, pendingQuery: d.pendingQuery}
+	schema := d.schema
+	if roomer, ok := broker.(Roomer); ok {
+		gate.room = roomer.Room
+		schema = roomSchema{SchemaAdapter: d.schema, limit: d.limitBatch, batch: cfg.BatchSize, room: roomer.Room}
+	}
+	var beginner wsql.Beginner = gate
 	ackDeadline := d.ackDeadline
+	resendInterval := cfg.RetryInterval
+	if d.resendInterval > 0 {
+		resendInterval = min(resendInterval, d.resendInterval)
+	}
 	var publisher message.Publisher = meteredPublisher{next: broker, metrics: r.metrics}
 	if pipelines {
 		pipelined := &pipelinedPublisher{next: pipeliner, metrics: r.metrics}
@@ -105,14 +115,18 @@ func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *
 		beginner = flushingBeginner{Beginner: beginner, publisher: pipelined, retry: cfg.RetryInterval}
 		ackDeadline = min(ackDeadline, pipelineAckDeadline)
 	}
+	backoff := pollBackoff{poll: cfg.PollInterval, retry: cfg.RetryInterval, refused: r.metrics.refused}
+	if pipelines {
+		backoff.refused = nil // flushingTx already waits after a refused batch
+	}
 	r.subscriber, err = wsql.NewSubscriber(beginner, wsql.SubscriberConfig{
 		ConsumerGroup:  relayGroup,
 		AckDeadline:    &ackDeadline,
 		PollInterval:   cfg.PollInterval,
-		ResendInterval: cfg.RetryInterval,
+		ResendInterval: resendInterval,
 		RetryInterval:  cfg.RetryInterval,
-		BackoffManager: pollBackoff{poll: cfg.PollInterval, retry: cfg.RetryInterval},
-		SchemaAdapter:  d.schema,
+		BackoffManager: backoff,
+		SchemaAdapter:  schema,
 		OffsetsAdapter: d.offsets,
 	}, wlog)
 	if err != nil {
@@ -127,6 +141,57 @@ func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *
 		return nil, fmt.Errorf("outbox relay: forwarder: %w", err)
 	}
 	return r, nil
+}
+
+// Roomer is a broker publisher that can tell how many more messages it takes right now (the
+// in-process broker, whose queue is drained by consumers in the same process). The relay begins
+// no read while it has no room and reads no more rows than it has room for, so that it does not
+// hold a read transaction (on SQLite, the only write lock) for messages it would be refused.
+type Roomer interface {
+	Room() int
+}
+
+// Reasons the relay does not begin a read; the backoff waits PollInterval after either.
+var (
+	errNothingToRelay = errors.New("outbox relay: nothing to relay")
+	errBrokerBusy     = errors.New("outbox relay: the broker has no room; waiting for its consumers")
+)
+
+// readGate begins the relay's read transactions, unless the broker has no room or (on SQLite,
+// asked without a transaction) there is nothing to read.
+type readGate struct {
+	wsql.Beginner
+	db           *sql.DB
+	pendingQuery string
+	room         func() int // nil: the broker does not tell
+}
+
+func (g readGate) BeginTx(ctx context.Context, opts *sql.TxOptions) (wsql.Tx, error) {
+	if g.room != nil && g.room() <= 0 {
+		return nil, errBrokerBusy
+	}
+	if g.pendingQuery != "" {
+		var pending bool
+		if err := g.db.QueryRowContext(ctx, g.pendingQuery, relayGroup).Scan(&pending); err != nil {
+			return nil, fmt.Errorf("outbox relay: look for rows to relay: %w", err)
+		}
+		if !pending {
+			return nil, errNothingToRelay
+		}
+	}
+	return g.Beginner.BeginTx(ctx, opts)
+}
+
+// roomSchema reads at most as many rows as the broker has room for (and at most batch).
+type roomSchema struct {
+	wsql.SchemaAdapter
+	limit func(n int) wsql.SchemaAdapter
+	batch int
+	room  func() int
+}
+
+func (s roomSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error) {
+	return s.limit(max(1, min(s.batch, s.room()))).SelectQuery(params)
 }
 
 // Run relays until ctx ends or Close is called. On the way out it stops reading first, so that
