@@ -5,6 +5,7 @@
 package broker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,6 +53,7 @@ type Broker struct {
 	publisher message.Publisher
 	subscribe func(group string) (message.Subscriber, error)
 	close     func() error
+	drain     func(ctx context.Context) error // nil: nothing is held in process
 
 	mu          sync.Mutex
 	subscribers []message.Subscriber
@@ -92,6 +94,16 @@ func (b *Broker) Subscriber(group string) (message.Subscriber, error) {
 	defer b.mu.Unlock()
 	b.subscribers = append(b.subscribers, sub)
 	return sub, nil
+}
+
+// Drain waits until the events published in process so far have reached their subscribers (the
+// in-process broker holds them in a queue; the others hand them to the broker server at once), or
+// ctx ends.
+func (b *Broker) Drain(ctx context.Context) error {
+	if b.drain == nil {
+		return nil
+	}
+	return b.drain(ctx)
 }
 
 // Close closes the subscribers, then the connection.

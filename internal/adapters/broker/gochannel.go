@@ -1,8 +1,12 @@
 package broker
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -38,6 +42,7 @@ func newGoChannel(logger watermill.LoggerAdapter) *Broker {
 		publisher: queue,
 		subscribe: func(string) (message.Subscriber, error) { return groupSubscriber{pubsub}, nil },
 		close:     queue.Close,
+		drain:     queue.Drain,
 	}
 }
 
@@ -61,6 +66,8 @@ type queuedPublisher struct {
 	closing   chan struct{}
 	stopped   chan struct{}
 	once      sync.Once
+	// undelivered counts the publications queued or being delivered.
+	undelivered atomic.Int64
 }
 
 type publication struct {
@@ -91,12 +98,33 @@ func (p *queuedPublisher) Publish(topic string, msgs ...*message.Message) error 
 		return errBrokerClosed
 	default:
 	}
+	p.undelivered.Add(1)
 	select {
 	case p.queue <- publication{topic: topic, msgs: msgs}:
 		return nil
 	default:
+		p.undelivered.Add(-1)
 		return errQueueFull
 	}
+}
+
+// drainPoll is how often Drain looks whether the queue is empty.
+const drainPoll = 5 * time.Millisecond
+
+// Drain waits until everything queued has been delivered (handed to the subscribers and acked by
+// them), or ctx ends: a graceful shutdown stops the relay, drains, then stops the consumers, so
+// that what the relay recorded as relayed is not dropped with the queue.
+func (p *queuedPublisher) Drain(ctx context.Context) error {
+	for p.undelivered.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("broker: %d publications still queued: %w", p.undelivered.Load(), ctx.Err())
+		case <-p.stopped:
+			return errBrokerClosed
+		case <-time.After(drainPoll):
+		}
+	}
+	return nil
 }
 
 // Room is how many more publish calls the queue takes before it reaches its high-water mark (0
@@ -123,6 +151,7 @@ func (p *queuedPublisher) run() {
 			if err := p.next.Publish(pub.topic, pub.msgs...); err != nil {
 				p.logger.Error("in-process broker: publish failed", err, watermill.LogFields{"topic": pub.topic})
 			}
+			p.undelivered.Add(-1)
 		case <-p.closing:
 			return
 		}

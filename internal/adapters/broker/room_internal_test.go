@@ -1,6 +1,10 @@
 package broker
 
 import (
+	"context"
+	"errors"
+	"time"
+
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -28,5 +32,25 @@ func TestQueuedPublisherRoomCountsDownToItsHighWaterMark(t *testing.T) {
 	}
 	if got := p.Room(); got != 0 {
 		t.Fatalf("closed: room %d; want 0", got)
+	}
+}
+
+func TestQueuedPublisherDrainWaitsForDelivery(t *testing.T) {
+	next := stalledPublisher{release: make(chan struct{})}
+	p := newQueuedPublisher(next, watermill.NopLogger{}, 8)
+	t.Cleanup(func() { _ = p.Close() })
+	for range 3 {
+		if err := p.Publish("orders.created", message.NewMessage(watermill.NewUUID(), nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := p.Drain(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("stalled: Drain got %v; want the deadline", err)
+	}
+	close(next.release)
+	if err := p.Drain(t.Context()); err != nil {
+		t.Fatalf("released: Drain got %v", err)
 	}
 }

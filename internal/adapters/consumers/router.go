@@ -61,6 +61,7 @@ type Router struct {
 	subscribers Subscribers
 	groups      map[string]message.Subscriber
 	inbox       *Inbox
+	logger      *slog.Logger
 }
 
 // NewRouter builds a router whose consumers subscribe through subscribers, publish poisoned
@@ -91,7 +92,7 @@ func NewRouter(subscribers Subscribers, poison message.Publisher, inbox *Inbox, 
 		}.Middleware,
 		middleware.Recoverer,
 	)
-	return &Router{router: router, subscribers: subscribers, groups: map[string]message.Subscriber{}, inbox: inbox}, nil
+	return &Router{router: router, subscribers: subscribers, groups: map[string]message.Subscriber{}, inbox: inbox, logger: logger}, nil
 }
 
 // Handle makes consumer (its consumer group and its name in the dedupe table) handle the events
@@ -125,8 +126,25 @@ func (r *Router) subscriber(consumer string) (message.Subscriber, error) {
 
 // Run consumes until ctx ends or Close is called. On the way out it writes the inbox's pending
 // "done" marks.
+//
+// When ctx ends, the consumers first drain what the broker still holds in process for them (the
+// in-process broker's queue, which the relay, stopped before them, counts as relayed), for up to
+// drainTimeout.
 func (r *Router) Run(ctx context.Context) error {
-	runErr := r.router.Run(ctx)
+	routerCtx, stopRouter := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRouter()
+	stop := context.AfterFunc(ctx, func() {
+		defer stopRouter()
+		if d, ok := r.subscribers.(drainer); ok {
+			drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+			defer cancel()
+			if err := d.Drain(drainCtx); err != nil {
+				r.logger.Error("consumers: stopping before the in-process broker was drained", "err", err)
+			}
+		}
+	})
+	defer stop()
+	runErr := r.router.Run(routerCtx)
 	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), inboxFlushTimeout)
 	defer cancel()
 	if err := errors.Join(runErr, r.inbox.Flush(flushCtx)); err != nil {
@@ -134,6 +152,14 @@ func (r *Router) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// drainer is a broker that holds events in process (broker.Broker).
+type drainer interface {
+	Drain(ctx context.Context) error
+}
+
+// drainTimeout bounds how long stopping consumers wait for the in-process broker to drain.
+const drainTimeout = 15 * time.Second
 
 // inboxFlushTimeout bounds the last write of the inbox's pending "done" marks.
 const inboxFlushTimeout = 10 * time.Second
