@@ -285,3 +285,24 @@ func TestInboxOnceSQLiteDefersDoneMarks(t *testing.T) {
 		t.Errorf("ev-3 after its failure: err %v, calls %d; want it run", err, calls.Load())
 	}
 }
+
+func TestRouterNeverPoisonsAnEventInterruptedByShutdown(t *testing.T) {
+	var tries atomic.Int32
+	b, _ := startRouter(t, func(r *consumers.Router, calls *counter) {
+		handle(t, r, "orders.paid", func(context.Context, outbox.Envelope) error {
+			calls.add()
+			if tries.Add(1) <= 5 { // more than a try and the router's 3 retries
+				return context.Canceled // cut short, as when the process stops
+			}
+			return nil
+		})
+	})
+	poisoned := subscribe(t, b, consumers.DefaultPoisonTopic)
+	publish(t, b, "orders.paid", "ev-interrupted")
+	waitFor(t, func() bool { return tries.Load() >= 6 })
+	select {
+	case msg := <-poisoned:
+		t.Fatalf("an interrupted event went to the poison topic: %s", msg.UUID)
+	case <-time.After(200 * time.Millisecond):
+	}
+}

@@ -77,6 +77,9 @@ func NewRouter(subscribers Subscribers, poison message.Publisher, inbox *Inbox, 
 		if errors.Is(err, errInProgress) {
 			return false // another replica holds the event; let the broker bring it back
 		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return false // the consumer is stopping, not the event failing: the broker redelivers it
+		}
 		logger.Error("consumers: event failed every try; moved to the poison topic", "topic", cfg.PoisonTopic, "err", err)
 		return true
 	})
@@ -87,8 +90,10 @@ func NewRouter(subscribers Subscribers, poison message.Publisher, inbox *Inbox, 
 		poisonQueue,
 		middleware.Retry{
 			MaxRetries: cfg.Retries, InitialInterval: cfg.RetryInterval, Multiplier: 2,
-			ShouldRetry: func(p middleware.RetryParams) bool { return !errors.Is(p.Err, errInProgress) },
-			Logger:      wlog,
+			ShouldRetry: func(p middleware.RetryParams) bool {
+				return !errors.Is(p.Err, errInProgress) && !errors.Is(p.Err, context.Canceled)
+			},
+			Logger: wlog,
 		}.Middleware,
 		middleware.Recoverer,
 	)
