@@ -14,11 +14,9 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/nats-io/nats.go"
-	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/wolfix/orders/internal/adapters/broker"
-	"github.com/wolfix/orders/internal/testenv"
+	"github.com/wolfix/orders/internal/adapters/broker/brokertest"
 )
 
 // kind opens a broker private to the test; cleanup removes what it created on the server.
@@ -30,9 +28,11 @@ type kind struct {
 }
 
 var kinds = []kind{
-	{name: broker.KindGoChannel, open: func(t *testing.T) *broker.Broker { return open(t, broker.Config{Kind: broker.KindGoChannel}) }},
-	{name: broker.KindNATS, open: openNATS, replicas: true},
-	{name: broker.KindAMQP, open: openAMQP, replicas: true},
+	{name: broker.KindGoChannel, open: func(t *testing.T) *broker.Broker {
+		return brokertest.Open(t, broker.Config{Kind: broker.KindGoChannel})
+	}},
+	{name: broker.KindNATS, open: func(t *testing.T) *broker.Broker { return brokertest.NATS(t, "brokertest") }, replicas: true},
+	{name: broker.KindAMQP, open: func(t *testing.T) *broker.Broker { return brokertest.AMQP(t, "brokertest") }, replicas: true},
 }
 
 const topic = "orders.paid"
@@ -99,7 +99,7 @@ func TestUnknownKindAndMissingGroup(t *testing.T) {
 	if _, err := broker.New(broker.Config{Kind: "kafka"}, logger()); err == nil || !strings.Contains(err.Error(), "kafka") {
 		t.Errorf("kind kafka: got %v; want an error naming it", err)
 	}
-	b := open(t, broker.Config{Kind: broker.KindGoChannel})
+	b := brokertest.Open(t, broker.Config{Kind: broker.KindGoChannel})
 	if _, err := b.Subscriber(""); err == nil {
 		t.Error("a subscriber without a group: got no error")
 	}
@@ -119,6 +119,7 @@ func collect(t *testing.T, b *broker.Broker, group, topic string) *collector {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	brokertest.RemoveQueues(b, group, topic)
 	msgs, err := sub.Subscribe(ctx, topic)
 	if err != nil {
 		t.Fatalf("subscribe %s: %v", topic, err)
@@ -168,82 +169,6 @@ func publishN(t *testing.T, b *broker.Broker, topic string, n int) []string {
 
 func logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-func open(t *testing.T, cfg broker.Config) *broker.Broker {
-	t.Helper()
-	b, err := broker.New(cfg, logger())
-	if err != nil {
-		t.Fatalf("broker %s: %v", cfg.Kind, err)
-	}
-	t.Cleanup(func() {
-		if err := b.Close(); err != nil {
-			t.Logf("close broker: %v", err)
-		}
-	})
-	return b
-}
-
-// openNATS opens a broker on a stream and subjects of the test's own; the stream (and its
-// consumers with it) is deleted when the test ends.
-func openNATS(t *testing.T) *broker.Broker {
-	url := testenv.NATSURL(t)
-	name := "brokertest" + randomHex()
-	cfg := broker.Config{Kind: broker.KindNATS, NATSURL: url, NATSStream: strings.ToUpper(name), NATSSubjectPrefix: name}
-	t.Cleanup(func() {
-		conn, err := nats.Connect(url)
-		if err != nil {
-			t.Logf("cleanup: %v", err)
-			return
-		}
-		defer conn.Close()
-		js, err := conn.JetStream()
-		if err == nil {
-			err = js.DeleteStream(cfg.NATSStream)
-		}
-		if err != nil {
-			t.Errorf("cleanup: delete stream %s: %v", cfg.NATSStream, err)
-		}
-	})
-	return open(t, cfg)
-}
-
-// openAMQP opens a broker on an exchange and queue names of the test's own; once the broker is
-// closed, the exchange and every queue the test declared are deleted.
-func openAMQP(t *testing.T) *broker.Broker {
-	url := testenv.AMQPURL(t)
-	suffix := randomHex()
-	cfg := broker.Config{Kind: broker.KindAMQP, AMQPURL: url, AMQPExchange: "wolfix.brokertest." + suffix,
-		AMQPQueuePrefix: "brokertest-" + suffix + "."}
-	t.Cleanup(func() { cleanAMQP(t, url, cfg) })
-	return open(t, cfg)
-}
-
-// cleanAMQP deletes the test's exchange and the queues its groups declared (the groups and topics
-// the tests use).
-func cleanAMQP(t *testing.T, url string, cfg broker.Config) {
-	conn, err := amqp091.Dial(url)
-	if err != nil {
-		t.Logf("cleanup: %v", err)
-		return
-	}
-	defer func() { _ = conn.Close() }()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Logf("cleanup: %v", err)
-		return
-	}
-	for _, group := range []string{"group-a", "group-b", "group-r", "group-t"} {
-		for _, tp := range []string{topic, "orders.created"} {
-			if _, err := ch.QueueDelete(cfg.AMQPQueuePrefix+group+"."+tp, false, false, false); err != nil {
-				t.Errorf("cleanup: delete queue: %v", err)
-				return
-			}
-		}
-	}
-	if err := ch.ExchangeDelete(cfg.AMQPExchange, false, false); err != nil {
-		t.Errorf("cleanup: delete exchange %s: %v", cfg.AMQPExchange, err)
-	}
 }
 
 func randomHex() string {

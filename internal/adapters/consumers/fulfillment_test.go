@@ -2,19 +2,14 @@ package consumers_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	amqp091 "github.com/rabbitmq/amqp091-go"
-
 	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/broker/brokertest"
 	"github.com/wolfix/orders/internal/adapters/consumers"
 	"github.com/wolfix/orders/internal/testenv"
 	"github.com/wolfix/orders/migrations"
@@ -49,7 +44,12 @@ func (f *fakeFulfiller) count(orderID string) int {
 // a failed try is retried, and other topics are ignored.
 func TestFulfillmentOncePerPaidEvent(t *testing.T) {
 	for name, openBroker := range map[string]func(t *testing.T) *broker.Broker{
-		"nats": privateNATS, "amqp": privateAMQP,
+		"nats": func(t *testing.T) *broker.Broker { return brokertest.NATS(t, "consumerstest") },
+		"amqp": func(t *testing.T) *broker.Broker {
+			b := brokertest.AMQP(t, "consumerstest")
+			brokertest.RemoveQueues(b, consumers.FulfillmentConsumer, "orders.paid")
+			return b
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			db, err := sql.Open("pgx", testenv.PostgresURL(t))
@@ -115,68 +115,4 @@ func TestHandleFulfillmentNeedsAFulfiller(t *testing.T) {
 func publishFor(t *testing.T, b *broker.Broker, topic, orderID, id string) {
 	t.Helper()
 	publishEnvelope(t, b, topic, orderID, id)
-}
-
-// privateNATS opens a broker on a stream of the test's own, deleted (with its consumers) at the end.
-func privateNATS(t *testing.T) *broker.Broker {
-	url := testenv.NATSURL(t)
-	name := "consumerstest" + hexSuffix()
-	cfg := broker.Config{Kind: broker.KindNATS, NATSURL: url, NATSStream: strings.ToUpper(name), NATSSubjectPrefix: name}
-	t.Cleanup(func() {
-		conn, err := nats.Connect(url)
-		if err != nil {
-			t.Logf("cleanup: %v", err)
-			return
-		}
-		defer conn.Close()
-		if js, err := conn.JetStream(); err == nil {
-			if err := js.DeleteStream(cfg.NATSStream); err != nil {
-				t.Errorf("cleanup: delete stream: %v", err)
-			}
-		}
-	})
-	return openBrokerCfg(t, cfg)
-}
-
-// privateAMQP opens a broker on an exchange and queue names of the test's own, deleted at the end.
-func privateAMQP(t *testing.T) *broker.Broker {
-	url := testenv.AMQPURL(t)
-	suffix := hexSuffix()
-	cfg := broker.Config{Kind: broker.KindAMQP, AMQPURL: url, AMQPExchange: "wolfix.consumerstest." + suffix,
-		AMQPQueuePrefix: "consumerstest-" + suffix + "."}
-	t.Cleanup(func() {
-		conn, err := amqp091.Dial(url)
-		if err != nil {
-			t.Logf("cleanup: %v", err)
-			return
-		}
-		defer func() { _ = conn.Close() }()
-		ch, err := conn.Channel()
-		if err == nil {
-			_, err = ch.QueueDelete(cfg.AMQPQueuePrefix+consumers.FulfillmentConsumer+".orders.paid", false, false, false)
-		}
-		if err == nil {
-			err = ch.ExchangeDelete(cfg.AMQPExchange, false, false)
-		}
-		if err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
-	return openBrokerCfg(t, cfg)
-}
-
-func openBrokerCfg(t *testing.T, cfg broker.Config) *broker.Broker {
-	t.Helper()
-	b, err := broker.New(cfg, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close() }) // runs before the cleanup above: the router is closed by then
-	return b
-}
-
-func hexSuffix() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -17,11 +17,10 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/nats-io/nats.go"
-	amqp091 "github.com/rabbitmq/amqp091-go"
 	_ "modernc.org/sqlite" // the pure-Go "sqlite" database/sql driver
 
 	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/broker/brokertest"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/testenv"
@@ -87,88 +86,15 @@ func applyOutboxMigration(t testing.TB, db *sql.DB, files fs.FS) {
 }
 
 func openGoChannel(t testing.TB) (*broker.Broker, []string) {
-	return openBroker(t, broker.Config{Kind: broker.KindGoChannel}), []string{topicCreated, topicPaid, topicFailed}
+	return brokertest.Open(t, broker.Config{Kind: broker.KindGoChannel}), []string{topicCreated, topicPaid, topicFailed}
 }
 
 func openNATS(t testing.TB) (*broker.Broker, []string) {
-	url := testenv.NATSURL(t)
-	name := "test" + randomHex()
-	cfg := broker.Config{Kind: broker.KindNATS, NATSURL: url, NATSStream: strings.ToUpper(name), NATSSubjectPrefix: name}
-	t.Cleanup(func() { deleteStream(t, url, cfg.NATSStream) })
-	return openBroker(t, cfg), []string{"orders.>"}
-}
-
-func deleteStream(t testing.TB, url, stream string) {
-	conn, err := nats.Connect(url)
-	if err != nil {
-		t.Logf("cleanup: %v", err)
-		return
-	}
-	defer conn.Close()
-	js, err := conn.JetStream()
-	if err == nil {
-		err = js.DeleteStream(stream)
-	}
-	if err != nil {
-		t.Logf("cleanup: delete stream %s: %v", stream, err)
-	}
+	return brokertest.NATS(t, "outboxtest"), []string{"orders.>"}
 }
 
 func openRabbitMQ(t testing.TB) (*broker.Broker, []string) {
-	url := testenv.AMQPURL(t)
-	cfg := broker.Config{Kind: broker.KindAMQP, AMQPURL: url, AMQPExchange: "wolfix.test." + randomHex()}
-	t.Cleanup(func() { deleteExchange(t, url, cfg.AMQPExchange) })
-	b := openBroker(t, cfg)
-	amqpBrokers.Store(b, url)
-	return b, []string{"orders.#"}
-}
-
-// amqpBrokers maps the tests' RabbitMQ brokers to their URL, so that observe can delete the
-// durable queues its consumer groups declare.
-var amqpBrokers sync.Map
-
-// deleteQueue removes a durable queue a test declared.
-func deleteQueue(t testing.TB, url, queue string) {
-	conn, err := amqp091.Dial(url)
-	if err != nil {
-		t.Logf("cleanup: %v", err)
-		return
-	}
-	defer func() { _ = conn.Close() }()
-	ch, err := conn.Channel()
-	if err == nil {
-		_, err = ch.QueueDelete(queue, false, false, false)
-	}
-	if err != nil {
-		t.Logf("cleanup: delete queue %s: %v", queue, err)
-	}
-}
-
-// deleteExchange removes the test's exchange.
-func deleteExchange(t testing.TB, url, exchange string) {
-	conn, err := amqp091.Dial(url)
-	if err != nil {
-		t.Logf("cleanup: %v", err)
-		return
-	}
-	defer func() { _ = conn.Close() }()
-	ch, err := conn.Channel()
-	if err == nil {
-		err = ch.ExchangeDelete(exchange, false, false)
-	}
-	if err != nil {
-		t.Logf("cleanup: delete exchange %s: %v", exchange, err)
-	}
-}
-
-func openBroker(t testing.TB, cfg broker.Config) *broker.Broker {
-	t.Helper()
-	b, err := broker.New(cfg, testLogger())
-	if err != nil {
-		t.Fatalf("broker %s: %v", cfg.Kind, err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
-	return b
+	return brokertest.AMQP(t, "outboxtest"), []string{"orders.#"}
 }
 
 func randomHex() string {
@@ -268,14 +194,7 @@ func observe(t testing.TB, b *broker.Broker, topics []string) *observer {
 	o := &observer{seen: map[string]bool{}, firstSeqs: map[string][]int{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	if url, ok := amqpBrokers.Load(b); ok {
-		t.Cleanup(func() { // close the subscriber first, or it would declare its queues again
-			_ = sub.Close()
-			for _, topic := range topics {
-				deleteQueue(t, url.(string), group+"."+topic)
-			}
-		})
-	}
+	brokertest.RemoveQueues(b, group, topics...)
 	for _, topic := range topics {
 		msgs, err := sub.Subscribe(ctx, topic)
 		if err != nil {
