@@ -63,13 +63,13 @@ func (g *Gateway) Confirm(ctx context.Context, intentID, clientSecret, cardNumbe
 		in.lastError = failure
 		g.save()
 		g.log.Info("sandbox payment failed", slog.String("intent_id", in.id), slog.String("code", failure.reason))
-		g.emit(payment.EventIntentPaymentFailed, in.eventObject())
+		g.emit(payment.EventIntentPaymentFailed, in.id, in.eventObject())
 		return in.view(), nil
 	}
 	in.status, in.lastError, in.chargeID = payment.IntentSucceeded, nil, newID("ch")
 	g.save()
 	g.log.Info("sandbox payment succeeded", slog.String("intent_id", in.id))
-	g.emit(payment.EventIntentSucceeded, in.eventObject())
+	g.emit(payment.EventIntentSucceeded, in.id, in.eventObject())
 	return in.view(), nil
 }
 

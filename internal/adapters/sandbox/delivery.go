@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stripe/stripe-go/v76/webhook"
@@ -18,6 +20,7 @@ import (
 // Defaults applied by NewDelivery to zero DeliveryConfig fields.
 const (
 	DefaultQueueSize      = 256
+	DefaultWorkers        = 4
 	DefaultMaxAttempts    = 8
 	DefaultInitialBackoff = 200 * time.Millisecond
 	DefaultMaxBackoff     = 10 * time.Second
@@ -29,8 +32,13 @@ const (
 type DeliveryConfig struct {
 	// Secret is the webhook signing secret the receiver verifies with. Required.
 	Secret string
-	// QueueSize bounds the events waiting for delivery; Send drops (and logs) events beyond it.
+	// QueueSize bounds the events waiting for delivery, queued or being tried, across all workers;
+	// Send drops (and logs) events beyond it.
 	QueueSize int
+	// Workers is how many events are delivered at once. The events of one payment intent always go
+	// to the same worker, so they arrive in the order they were emitted; different intents'
+	// events are delivered concurrently.
+	Workers int
 	// MaxAttempts bounds the tries of one event before it is given up (and logged).
 	MaxAttempts int
 	// InitialBackoff is the wait after the first failed try; it doubles up to MaxBackoff.
@@ -39,7 +47,8 @@ type DeliveryConfig struct {
 	AttemptTimeout time.Duration
 	// DrainTimeout bounds how long Close keeps delivering what is queued.
 	DrainTimeout time.Duration
-	// Transport carries the POSTs; nil means http.DefaultTransport.
+	// Transport carries the POSTs; nil means a clone of http.DefaultTransport that keeps an idle
+	// connection per worker.
 	Transport http.RoundTripper
 	// Logger receives delivery log lines; nil means slog.Default().
 	Logger *slog.Logger
@@ -49,7 +58,12 @@ type DeliveryConfig struct {
 // Stripe: each try is signed afresh (Stripe-Signature: t=…,v1=…), failures (no answer, 408, 429,
 // 5xx) are retried with exponential backoff, and another 4xx gives up at once, since trying the
 // same body again cannot change the answer. Events wait until SetTarget names the endpoint, so the
-// sandbox may be built before the HTTP server listens. One worker delivers events in order.
+// sandbox may be built before the HTTP server listens.
+//
+// Workers deliver concurrently, each from its own queue. An event goes to the worker its intent id
+// hashes to, so the events of one intent are delivered one after another in the order they were
+// sent (a retried event holds back the later events of its worker), while other intents' events
+// go ahead on the other workers.
 type Delivery struct {
 	cfg    DeliveryConfig
 	client *http.Client
@@ -57,10 +71,12 @@ type Delivery struct {
 
 	ctx    context.Context // cancelled when Close gives up draining
 	cancel context.CancelFunc
-	done   chan struct{} // closed when the worker ends
+	done   chan struct{} // closed when every worker has ended
+
+	pending atomic.Int64 // events accepted by Send and not yet finished; at most QueueSize
 
 	mu     sync.RWMutex
-	queue  chan Event
+	queues []chan Event // one per worker; each can hold QueueSize, pending bounds their sum
 	closed bool
 	target string
 	ready  chan struct{} // closed by the first SetTarget
@@ -78,13 +94,26 @@ func NewDelivery(cfg DeliveryConfig) (*Delivery, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &Delivery{cfg: cfg, client: &http.Client{Transport: cfg.Transport, Timeout: cfg.AttemptTimeout},
 		log: cfg.Logger.With(slog.String("component", "sandbox-webhooks")), ctx: ctx, cancel: cancel,
-		done: make(chan struct{}), queue: make(chan Event, cfg.QueueSize), ready: make(chan struct{})}
-	go d.run()
+		done: make(chan struct{}), queues: make([]chan Event, cfg.Workers), ready: make(chan struct{})}
+	var workers sync.WaitGroup
+	for i := range d.queues {
+		d.queues[i] = make(chan Event, cfg.QueueSize)
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			d.run(d.queues[i])
+		}()
+	}
+	go func() {
+		workers.Wait()
+		close(d.done)
+	}()
 	return d, nil
 }
 
 func deliveryDefaults(cfg DeliveryConfig) DeliveryConfig {
 	setDefault(&cfg.QueueSize, DefaultQueueSize)
+	setDefault(&cfg.Workers, DefaultWorkers)
 	setDefault(&cfg.MaxAttempts, DefaultMaxAttempts)
 	setDefault(&cfg.InitialBackoff, DefaultInitialBackoff)
 	setDefault(&cfg.MaxBackoff, DefaultMaxBackoff)
@@ -92,6 +121,13 @@ func deliveryDefaults(cfg DeliveryConfig) DeliveryConfig {
 	setDefault(&cfg.DrainTimeout, DefaultDrainTimeout)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Transport == nil {
+		if base, ok := http.DefaultTransport.(*http.Transport); ok {
+			t := base.Clone()
+			t.MaxIdleConnsPerHost = max(cfg.Workers, http.DefaultMaxIdleConnsPerHost)
+			cfg.Transport = t
+		}
 	}
 	return cfg
 }
@@ -115,9 +151,10 @@ func (d *Delivery) SetTarget(url string) {
 	}
 }
 
-// Send queues ev for delivery without blocking. When the queue is full or the Delivery closed, the
-// event is dropped with a warning: the service still learns the outcome from PATCH /paid or the
-// reconciler, which read the intent.
+// Send queues ev for delivery, on the worker of ev.IntentID, without blocking. When QueueSize
+// events are already waiting or the Delivery is closed, the event is dropped with a warning: the
+// service still learns the outcome from PATCH /paid or the reconciler, which read the intent.
+// Events of one intent are delivered in the order Send was called with them.
 func (d *Delivery) Send(ev Event) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -125,15 +162,25 @@ func (d *Delivery) Send(ev Event) {
 		d.log.Warn("sandbox webhook dropped: delivery closed", eventAttrs(ev)...)
 		return
 	}
-	select {
-	case d.queue <- ev:
-	default:
+	if d.pending.Add(1) > int64(d.cfg.QueueSize) {
+		d.pending.Add(-1)
 		d.log.Warn("sandbox webhook dropped: queue full", eventAttrs(ev)...)
+		return
 	}
+	// Each queue holds QueueSize events and pending keeps their sum at most that: this never blocks.
+	d.queues[shard(ev.IntentID, len(d.queues))] <- ev
+}
+
+// shard is the worker that delivers the events of intentID; events without one share a worker.
+func shard(intentID string, workers int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(intentID))
+	return int(h.Sum32() % uint32(workers))
 }
 
 // Close stops taking events, delivers what is queued for up to DrainTimeout, then abandons the
-// rest and returns when the worker has ended. Close the Delivery before the HTTP server it targets.
+// rest and returns when every worker has ended. Close the Delivery before the HTTP server it
+// targets.
 func (d *Delivery) Close() error {
 	d.mu.Lock()
 	if d.closed {
@@ -142,19 +189,23 @@ func (d *Delivery) Close() error {
 		return nil
 	}
 	d.closed = true
-	close(d.queue)
+	for _, q := range d.queues {
+		close(q)
+	}
 	d.mu.Unlock()
 	timer := time.AfterFunc(d.cfg.DrainTimeout, d.cancel)
 	defer timer.Stop()
 	<-d.done
 	d.cancel()
+	d.client.CloseIdleConnections()
 	return nil
 }
 
-func (d *Delivery) run() {
-	defer close(d.done)
-	for ev := range d.queue {
+// run is one worker: it delivers the events of its queue one after another.
+func (d *Delivery) run(queue <-chan Event) {
+	for ev := range queue {
 		d.deliver(ev)
+		d.pending.Add(-1)
 	}
 }
 
@@ -249,5 +300,6 @@ func (d *Delivery) sleep(wait time.Duration) bool {
 }
 
 func eventAttrs(ev Event) []any {
-	return []any{slog.String("event_id", ev.ID), slog.String("event_type", string(ev.Type))}
+	return []any{slog.String("event_id", ev.ID), slog.String("event_type", string(ev.Type)),
+		slog.String("intent_id", ev.IntentID)}
 }

@@ -180,7 +180,7 @@ func TestDeliveryRetriesWhenTheEndpointIsDown(t *testing.T) {
 func TestDeliveryQueueIsBounded(t *testing.T) {
 	logs := &testenv.Buffer{}
 	d := newDelivery(t, sandbox.DeliveryConfig{QueueSize: 2, DrainTimeout: 10 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	for range 5 { // no target: the worker holds one event, the queue two; two are dropped
+	for range 5 { // no target: two events wait (queued or held by a worker); three are dropped
 		d.Send(sandboxEvent(t))
 	}
 	waitFor(t, func() bool { return strings.Count(logs.String(), "queue full") >= 2 })

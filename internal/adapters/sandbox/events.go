@@ -11,11 +11,14 @@ import (
 )
 
 // Event is one Stripe-shaped event the sandbox emitted, as the unsigned JSON body Stripe would
-// POST. ID and Type repeat what the body says, so that senders can log them without parsing it.
+// POST. ID, Type and IntentID repeat what the body says, so that senders can log them, and keep
+// the events of one payment intent in order, without parsing it.
 type Event struct {
 	ID   string
 	Type payment.EventType
-	Body []byte
+	// IntentID is the payment intent the event is about (for charge.refunded: the charge's).
+	IntentID string
+	Body     []byte
 }
 
 // EventSink receives the sandbox's events. Send must not block.
@@ -79,14 +82,14 @@ type chargeJSON struct {
 	Metadata       map[string]string `json:"metadata"`
 }
 
-func newEvent(typ payment.EventType, object any, at time.Time) (Event, error) {
+func newEvent(typ payment.EventType, intentID string, object any, at time.Time) (Event, error) {
 	id := newID("evt")
 	body, err := json.Marshal(eventJSON{ID: id, Object: "event", APIVersion: stripeapi.APIVersion,
 		Created: at.Unix(), Type: string(typ), Data: eventDataJSON{Object: object}})
 	if err != nil {
 		return Event{}, fmt.Errorf("sandbox: render event %s: %w", typ, err)
 	}
-	return Event{ID: id, Type: typ, Body: body}, nil
+	return Event{ID: id, Type: typ, IntentID: intentID, Body: body}, nil
 }
 
 func (in *intent) eventObject() intentJSON {

@@ -123,7 +123,7 @@ func (g *Gateway) CancelIntent(ctx context.Context, intentID string) (payment.In
 	}
 	in.status = payment.IntentCanceled
 	g.save()
-	g.emit(payment.EventIntentCanceled, in.eventObject())
+	g.emit(payment.EventIntentCanceled, in.id, in.eventObject())
 	return in.view(), nil
 }
 
@@ -158,7 +158,7 @@ func (g *Gateway) Refund(ctx context.Context, req app.RefundRequest) (app.Refund
 	g.save()
 	g.log.Info("sandbox refund created", slog.String("intent_id", in.id), slog.String("refund_id", r.id),
 		slog.Int64("amount", amount))
-	g.emit(payment.EventChargeRefunded, in.chargeObject())
+	g.emit(payment.EventChargeRefunded, in.id, in.chargeObject())
 	return r.result(), nil
 }
 
@@ -173,8 +173,8 @@ func (g *Gateway) find(intentID string) (*intent, error) {
 
 // emit hands an event to the sink; the sink never blocks, so holding g.mu here keeps events in
 // the order of the changes they report.
-func (g *Gateway) emit(typ payment.EventType, object any) {
-	ev, err := newEvent(typ, object, g.now())
+func (g *Gateway) emit(typ payment.EventType, intentID string, object any) {
+	ev, err := newEvent(typ, intentID, object, g.now())
 	if err != nil {
 		g.log.Error("sandbox event not built", slog.String("type", string(typ)), slog.Any("error", err))
 		return
