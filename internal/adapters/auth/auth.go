@@ -1,8 +1,15 @@
 // Package auth owns who the caller of the HTTP API is: it verifies the bearer JWTs that clients
-// present (HS256 with the service's configured secret; any other algorithm, including "none", is
-// refused) and turns their claims into an app.Actor, and it mints development tokens for the
+// present and turns their claims into an app.Actor, and it mints development tokens for the
 // `wolfix token` command. The user id is the token's `sub`; roles come from the `role` claim (one
 // string) or the `roles` claim (an array).
+//
+// Tokens are verified in one of two modes. By default they are HS256 tokens signed with the
+// service's configured secret (NewAuthenticator, NewSecretAuthenticator). With a JWKS URL
+// (NewJWKSAuthenticator) they are RS256 or ES256 tokens from an identity provider, verified with the
+// key their `kid` names in the provider's JWK Set, which is fetched at start, cached, refreshed
+// periodically and re-read (rate-limited) when a token names a key it does not hold yet. In both
+// modes any other algorithm, including "none", is refused, and the issuer and audience are checked
+// when configured.
 package auth
 
 import (
@@ -39,38 +46,80 @@ type claims struct {
 	Roles jwt.ClaimStrings `json:"roles,omitempty"`
 }
 
-// Authenticator verifies HS256 bearer tokens signed with one secret.
-type Authenticator struct {
-	secret []byte
-	parser *jwt.Parser
+// Options are the checks and settings shared by both modes. The zero value checks neither issuer
+// nor audience and uses time.Now.
+type Options struct {
+	// Issuer, when set, must equal the token's `iss`.
+	Issuer string
+	// Audience, when set, must be one of the token's `aud` values.
+	Audience string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// JWKS tunes the key-set fetching of NewJWKSAuthenticator; unused with a secret.
+	JWKS JWKSOptions
 }
 
-// NewAuthenticator builds an Authenticator for secret; now is the clock (nil means time.Now).
+// Authenticator verifies bearer tokens: HS256 with one secret, or RS256/ES256 with the keys of a
+// JWK Set (see NewJWKSAuthenticator). Either way it maps the same claims to the same actor and
+// answers the same faults.
+type Authenticator struct {
+	parser *jwt.Parser
+	// keyFor returns the verification key for token; ctx is the request's.
+	keyFor func(ctx context.Context, token *jwt.Token) (any, error)
+}
+
+// NewAuthenticator builds an HS256 Authenticator for secret; now is the clock (nil means time.Now).
 func NewAuthenticator(secret string, now func() time.Time) (*Authenticator, error) {
+	return NewSecretAuthenticator(secret, Options{Now: now})
+}
+
+// NewSecretAuthenticator builds an HS256 Authenticator for secret with the issuer and audience
+// checks of opts.
+func NewSecretAuthenticator(secret string, opts Options) (*Authenticator, error) {
 	if len(secret) < MinSecretBytes {
 		return nil, ErrWeakSecret
 	}
+	key := []byte(secret)
+	return &Authenticator{
+		parser: newParser(opts, jwt.SigningMethodHS256.Alg()),
+		keyFor: func(context.Context, *jwt.Token) (any, error) { return key, nil },
+	}, nil
+}
+
+func newParser(o Options, algs ...string) *jwt.Parser {
 	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithValidMethods(algs),
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(Leeway),
 	}
-	if now != nil {
-		opts = append(opts, jwt.WithTimeFunc(now))
+	if o.Now != nil {
+		opts = append(opts, jwt.WithTimeFunc(o.Now))
 	}
-	return &Authenticator{secret: []byte(secret), parser: jwt.NewParser(opts...)}, nil
+	if o.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(o.Issuer))
+	}
+	if o.Audience != "" {
+		opts = append(opts, jwt.WithAudience(o.Audience))
+	}
+	return jwt.NewParser(opts...)
 }
 
 // Authenticate verifies token and returns the actor it names. Roles other than the three known
 // ones are ignored, so a token from a shared identity provider may carry more.
-func (a *Authenticator) Authenticate(_ context.Context, token string) (app.Actor, error) {
+func (a *Authenticator) Authenticate(ctx context.Context, token string) (app.Actor, error) {
 	if token == "" {
 		return app.Actor{}, ErrTokenMissing
 	}
 	var c claims
-	if _, err := a.parser.ParseWithClaims(token, &c, a.key); err != nil {
-		if errors.Is(err, jwt.ErrTokenExpired) {
+	keyFunc := func(t *jwt.Token) (any, error) { return a.keyFor(ctx, t) }
+	if _, err := a.parser.ParseWithClaims(token, &c, keyFunc); err != nil {
+		switch {
+		case errors.Is(err, jwt.ErrTokenExpired):
 			return app.Actor{}, ErrTokenExpired
+		case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+			return app.Actor{}, ErrTokenInvalid.WithMessage("the bearer token is from another issuer")
+		case errors.Is(err, jwt.ErrTokenInvalidAudience):
+			return app.Actor{}, ErrTokenInvalid.WithMessage("the bearer token is for another audience")
 		}
 		return app.Actor{}, ErrTokenInvalid
 	}
@@ -79,8 +128,6 @@ func (a *Authenticator) Authenticate(_ context.Context, token string) (app.Actor
 	}
 	return app.Actor{UserID: c.Subject, Roles: knownRoles(append(c.Role, c.Roles...))}, nil
 }
-
-func (a *Authenticator) key(*jwt.Token) (any, error) { return a.secret, nil }
 
 func knownRoles(names []string) []app.Role {
 	var roles []app.Role

@@ -31,6 +31,13 @@ type Config struct {
 	LogFormat      string `yaml:"logFormat" env:"WOLFIX_LOG_FORMAT"`
 
 	JWTSecret string `yaml:"jwtSecret" env:"WOLFIX_JWT_SECRET"`
+	// JWKSURL switches token verification from the HS256 secret to RS256/ES256 with the keys of an
+	// identity provider's JWK Set (https; http only for loopback hosts). Empty = the secret.
+	JWKSURL string `yaml:"jwksUrl" env:"WOLFIX_JWKS_URL"`
+	// JWTIssuer and JWTAudience, when set, must match the token's iss and one of its aud values
+	// (in both modes).
+	JWTIssuer   string `yaml:"jwtIssuer" env:"WOLFIX_JWT_ISSUER"`
+	JWTAudience string `yaml:"jwtAudience" env:"WOLFIX_JWT_AUDIENCE"`
 
 	// PaymentProvider chooses the payment provider: auto (Stripe when a secret key is set, the
 	// sandbox otherwise), sandbox or stripe. Provider() resolves it.

@@ -183,3 +183,61 @@ func TestBlankPaymentProviderMeansAuto(t *testing.T) {
 		t.Fatalf("Provider() = %q; want %q (auto with a key)", cfg.Provider(), ProviderStripe)
 	}
 }
+
+func TestTokenSettings(t *testing.T) {
+	t.Run("read from file and environment", func(t *testing.T) {
+		t.Setenv("WOLFIX_CONFIG", writeFile(t, "jwksUrl: https://id.example.com/.well-known/jwks.json\njwtIssuer: https://id.example.com/\n"))
+		t.Setenv("WOLFIX_JWT_AUDIENCE", "wolfix-orders")
+		cfg, err := Load()
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		if cfg.JWKSURL != "https://id.example.com/.well-known/jwks.json" || cfg.JWTIssuer != "https://id.example.com/" ||
+			cfg.JWTAudience != "wolfix-orders" {
+			t.Fatalf("got %+v", cfg)
+		}
+	})
+	t.Run("environment overrides the file", func(t *testing.T) {
+		t.Setenv("WOLFIX_CONFIG", writeFile(t, "jwksUrl: https://a.example.com/jwks\n"))
+		t.Setenv("WOLFIX_JWKS_URL", "http://127.0.0.1:8081/jwks")
+		t.Setenv("WOLFIX_JWT_ISSUER", "dev-idp")
+		cfg, err := Load()
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		if cfg.JWKSURL != "http://127.0.0.1:8081/jwks" || cfg.JWTIssuer != "dev-idp" {
+			t.Fatalf("got %+v", cfg)
+		}
+	})
+	for _, ok := range []string{"https://id.example.com/jwks", "http://localhost:8081/jwks", "http://127.0.0.1/jwks", "http://[::1]:9/jwks"} {
+		t.Run("accepts "+ok, func(t *testing.T) {
+			t.Setenv("WOLFIX_CONFIG", writeFile(t, ""))
+			t.Setenv("WOLFIX_JWKS_URL", ok)
+			if _, err := Load(); err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+		})
+	}
+	cases := []struct {
+		env, value, wantKey string
+	}{
+		{"WOLFIX_JWKS_URL", "http://id.example.com/jwks", "WOLFIX_JWKS_URL"},
+		{"WOLFIX_JWKS_URL", "http://10.1.2.3/jwks", "WOLFIX_JWKS_URL"},
+		{"WOLFIX_JWKS_URL", "http://localhost.example.com/jwks", "WOLFIX_JWKS_URL"},
+		{"WOLFIX_JWKS_URL", "id.example.com/jwks", "WOLFIX_JWKS_URL"},
+		{"WOLFIX_JWKS_URL", "ftp://id.example.com/jwks", "WOLFIX_JWKS_URL"},
+		{"WOLFIX_JWKS_URL", "https:///jwks", "WOLFIX_JWKS_URL"},
+		{"WOLFIX_JWT_ISSUER", " https://id.example.com/", "WOLFIX_JWT_ISSUER"},
+		{"WOLFIX_JWT_AUDIENCE", "wolfix-orders\n", "WOLFIX_JWT_AUDIENCE"},
+	}
+	for _, c := range cases {
+		t.Run(c.env+"="+c.value, func(t *testing.T) {
+			t.Setenv("WOLFIX_CONFIG", writeFile(t, ""))
+			t.Setenv(c.env, c.value)
+			_, err := Load()
+			if err == nil || !strings.Contains(err.Error(), c.wantKey) {
+				t.Fatalf("got error %v; want one naming %s", err, c.wantKey)
+			}
+		})
+	}
+}

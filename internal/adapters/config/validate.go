@@ -35,6 +35,7 @@ func (c Config) Validate() error {
 			bad(key, "must be between 0 and 100000000 minor units, got %d", fee)
 		}
 	}
+	c.validateAuth(bad)
 	c.validateStripe(bad)
 	c.validateBroker(bad)
 	if c.PaymentTTL <= 0 {
@@ -71,6 +72,32 @@ func (c Config) Validate() error {
 		bad("WOLFIX_LOG_FORMAT", "must be text or json")
 	}
 	return errors.Join(errs...)
+}
+
+func (c Config) validateAuth(bad func(key, format string, args ...any)) {
+	if c.JWKSURL != "" {
+		u, err := url.Parse(c.JWKSURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+			bad("WOLFIX_JWKS_URL", "must be an absolute https URL such as https://id.example.com/.well-known/jwks.json")
+		case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+			bad("WOLFIX_JWKS_URL", "must use https (plain http only to localhost): the keys it serves decide who may call the API")
+		}
+	}
+	for key, v := range map[string]string{"WOLFIX_JWT_ISSUER": c.JWTIssuer, "WOLFIX_JWT_AUDIENCE": c.JWTAudience} {
+		if strings.TrimSpace(v) != v {
+			bad(key, "must not start or end with white space")
+		}
+	}
+}
+
+// isLoopbackHost reports whether host (without port) is localhost or a loopback IP address.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Payment providers, the values of WOLFIX_PAYMENT_PROVIDER.
