@@ -209,8 +209,16 @@ func provideReconcilerConfig(cfg config.Config) app.ReconcilerConfig {
 	return app.ReconcilerConfig{After: cfg.ReconcileAfter, TTL: cfg.PaymentTTL}
 }
 
-func provideAuthenticator(secret JWTSecret) (*auth.Authenticator, error) {
-	return auth.NewAuthenticator(string(secret), time.Now)
+// provideAuthenticator verifies bearer tokens: RS256/ES256 against WOLFIX_JWKS_URL's keys when it
+// is set (a real identity provider), else HS256 with the service's secret; issuer and audience
+// are checked when configured.
+func provideAuthenticator(ctx context.Context, cfg config.Config, secret JWTSecret, log *slog.Logger) (*auth.Authenticator, func(), error) {
+	opts := auth.Options{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Now: time.Now, JWKS: auth.JWKSOptions{Log: log}}
+	if cfg.JWKSURL != "" {
+		return auth.NewJWKSAuthenticator(ctx, cfg.JWKSURL, opts)
+	}
+	a, err := auth.NewSecretAuthenticator(string(secret), opts)
+	return a, func() {}, err
 }
 
 func provideHTTPServer(cfg config.Config, log *slog.Logger, application *app.Application, authn *auth.Authenticator,

@@ -26,11 +26,14 @@ func token(cfg config.Config, args []string, stdout io.Writer) error {
 	if *sub == "" || len(roles) == 0 {
 		return fmt.Errorf("%w: token needs --sub and at least one --role", errUsage)
 	}
+	if cfg.JWKSURL != "" {
+		return fmt.Errorf("%w: WOLFIX_JWKS_URL is set, so tokens come from your identity provider, not from wolfix token", errUsage)
+	}
 	secret, err := provideJWTSecret(cfg)
 	if err != nil {
 		return err
 	}
-	tok, err := auth.Mint(string(secret), *sub, roles, *ttl)
+	tok, err := auth.MintFor(string(secret), *sub, roles, *ttl, auth.Options{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience})
 	if err != nil {
 		return err
 	}

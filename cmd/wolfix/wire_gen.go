@@ -58,20 +58,22 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		cleanup()
 		return nil, nil, err
 	}
-	authenticator, err := provideAuthenticator(jwtSecret)
+	authenticator, cleanup3, err := provideAuthenticator(ctx, cfg, jwtSecret, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	broker, cleanup3, err := provideBroker(cfg, log)
+	broker, cleanup4, err := provideBroker(cfg, log)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	outboxRelay, cleanup4, err := provideRelay(cfg, mainDatabase, broker, log)
+	outboxRelay, cleanup5, err := provideRelay(cfg, mainDatabase, broker, log)
 	if err != nil {
+		cleanup4()
 		cleanup3()
 		cleanup2()
 		cleanup()
@@ -79,6 +81,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	}
 	httpapiServer, err := provideHTTPServer(cfg, log, application, authenticator, store, outboxRelay, mainPayments, pricing)
 	if err != nil {
+		cleanup5()
 		cleanup4()
 		cleanup3()
 		cleanup2()
@@ -87,6 +90,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	}
 	router, err := provideConsumers(cfg, mainDatabase, broker, store, application, log)
 	if err != nil {
+		cleanup5()
 		cleanup4()
 		cleanup3()
 		cleanup2()
@@ -103,6 +107,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		Payments:  mainPayments,
 	}
 	return mainServer, func() {
+		cleanup5()
 		cleanup4()
 		cleanup3()
 		cleanup2()

@@ -141,6 +141,12 @@ func knownRoles(names []string) []app.Role {
 
 // Mint signs a token for sub with roles that expires after ttl; `wolfix token` prints it.
 func Mint(secret, sub string, roles []app.Role, ttl time.Duration) (string, error) {
+	return MintFor(secret, sub, roles, ttl, Options{})
+}
+
+// MintFor is Mint with the issuer and audience of opts written into the token, for services
+// that check them (WOLFIX_JWT_ISSUER, WOLFIX_JWT_AUDIENCE).
+func MintFor(secret, sub string, roles []app.Role, ttl time.Duration, opts Options) (string, error) {
 	if len(secret) < MinSecretBytes {
 		return "", ErrWeakSecret
 	}
@@ -156,9 +162,12 @@ func Mint(secret, sub string, roles []app.Role, ttl time.Duration) (string, erro
 	}
 	now := time.Now()
 	c := claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: sub, IssuedAt: jwt.NewNumericDate(now),
+		RegisteredClaims: jwt.RegisteredClaims{Subject: sub, Issuer: opts.Issuer, IssuedAt: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl))},
 		Roles: names,
+	}
+	if opts.Audience != "" {
+		c.Audience = jwt.ClaimStrings{opts.Audience}
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString([]byte(secret))
 }
