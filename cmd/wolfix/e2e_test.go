@@ -141,11 +141,25 @@ func (s *service) do(method, path, token string, body any, headers ...string) re
 		}
 		rdr = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(method, s.base+path, rdr)
+	status, header, raw, err := s.roundTrip(method, path, token, rdr, headers...)
 	if err != nil {
-		s.t.Fatal(err)
+		s.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	if rdr != nil {
+	r := reply{status: status, header: header, raw: raw}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // amounts stay exact decimals
+	_ = dec.Decode(&r.body)
+	return r
+}
+
+// roundTrip performs one request (JSON body when body is not nil, bearer token when set, extra
+// headers as name/value pairs) and returns the answer; safe from any goroutine (no t.Fatal).
+func (s *service) roundTrip(method, path, token string, body io.Reader, headers ...string) (int, http.Header, []byte, error) {
+	req, err := http.NewRequest(method, s.base+path, body)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if token != "" {
@@ -156,15 +170,11 @@ func (s *service) do(method, path, token string, body any, headers ...string) re
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber() // amounts stay exact decimals
-	_ = dec.Decode(&r.body)
-	return r
+	raw, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, raw, err
 }
 
 func (s *service) expect(r reply, status int, code string) {

@@ -121,32 +121,15 @@ func chargeRefundedEvent(eventID, intent string, amountMinor int64) string {
 		`"payment_intent":%q,"refunded":true,"status":"succeeded"}}}`, eventID, time.Now().Unix(), eventID, amountMinor, amountMinor, intent)
 }
 
-// send performs one request and returns its status; safe from any goroutine (no t.Fatal).
+// send performs one request with a string body ("" = none) and returns its status and body;
+// safe from any goroutine (no t.Fatal).
 func (s *service) send(method, path, token, body string, headers ...string) (int, []byte, error) {
 	var rdr io.Reader
 	if body != "" {
 		rdr = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, s.base+path, rdr)
-	if err != nil {
-		return 0, nil, err
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, raw, err
+	status, _, raw, err := s.roundTrip(method, path, token, rdr, headers...)
+	return status, raw, err
 }
 
 // webhook POSTs body to /webhooks/stripe, freshly signed with the test secret.

@@ -34,13 +34,7 @@ func TestAuthenticate(t *testing.T) {
 	hs512 := sign(t, jwt.SigningMethodHS512, []byte(secret), jwt.MapClaims{"sub": "u1", "exp": future, "role": "admin"})
 	otherKey := sign(t, jwt.SigningMethodHS256, []byte("another-secret-that-is-long-enough-too"), jwt.MapClaims{"sub": "u1", "exp": future})
 
-	tests := []struct {
-		name      string
-		token     string
-		wantErr   error
-		wantUser  string
-		wantRoles []app.Role
-	}{
+	tests := []authCase{
 		{"role claim as string", hs(jwt.MapClaims{"sub": "u1", "exp": future, "role": "customer"}), nil, "u1", []app.Role{app.RoleCustomer}},
 		{"roles claim as array", hs(jwt.MapClaims{"sub": "u2", "exp": future, "roles": []string{"seller", "admin"}}), nil, "u2", []app.Role{app.RoleSeller, app.RoleAdmin}},
 		{"unknown roles ignored", hs(jwt.MapClaims{"sub": "u3", "exp": future, "roles": []string{"root", "customer"}}), nil, "u3", []app.Role{app.RoleCustomer}},
@@ -61,17 +55,7 @@ func TestAuthenticate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			actor, err := a.Authenticate(context.Background(), tc.token)
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("err = %v; want %v", err, tc.wantErr)
-			}
-			if actor.UserID != tc.wantUser || !slices.Equal(actor.Roles, tc.wantRoles) {
-				t.Errorf("actor = %+v; want user %q roles %v", actor, tc.wantUser, tc.wantRoles)
-			}
-		})
-	}
+	checkAuthentication(t, a, tests)
 }
 
 func TestAuthenticateRejectsForgedHeader(t *testing.T) {
@@ -137,5 +121,30 @@ func TestRefusals(t *testing.T) {
 		if _, err := mint(); err == nil {
 			t.Errorf("Mint with %s: err = nil; want an error", name)
 		}
+	}
+}
+
+// authCase is one token and what authenticating it must give.
+type authCase struct {
+	name      string
+	token     string
+	wantErr   error
+	wantUser  string
+	wantRoles []app.Role
+}
+
+// checkAuthentication authenticates every case's token with a and compares the outcome.
+func checkAuthentication(t *testing.T, a *auth.Authenticator, cases []authCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			actor, err := a.Authenticate(context.Background(), tc.token)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v; want %v", err, tc.wantErr)
+			}
+			if actor.UserID != tc.wantUser || !slices.Equal(actor.Roles, tc.wantRoles) {
+				t.Errorf("actor = %+v; want user %q roles %v", actor, tc.wantUser, tc.wantRoles)
+			}
+		})
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,13 +131,7 @@ func TestJWKSAuthenticate(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tests := []struct {
-		name      string
-		token     string
-		wantErr   error
-		wantUser  string
-		wantRoles []app.Role
-	}{
+	tests := []authCase{
 		{"RS256", signKID(t, jwt.SigningMethodRS256, rk, "rsa-1", good(nil)), nil, "u1", []app.Role{app.RoleCustomer}},
 		{"ES256 with roles array", signKID(t, jwt.SigningMethodES256, ek, "ec-1",
 			good(jwt.MapClaims{"sub": "u2", "role": nil, "roles": []string{"seller", "admin", "root"}})),
@@ -169,17 +162,7 @@ func TestJWKSAuthenticate(t *testing.T) {
 		{"no subject", signKID(t, jwt.SigningMethodES256, ek, "ec-1", good(jwt.MapClaims{"sub": nil})), auth.ErrTokenInvalid, "", nil},
 		{"missing token", "", auth.ErrTokenMissing, "", nil},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			actor, err := a.Authenticate(context.Background(), tc.token)
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("err = %v; want %v", err, tc.wantErr)
-			}
-			if actor.UserID != tc.wantUser || !slices.Equal(actor.Roles, tc.wantRoles) {
-				t.Errorf("actor = %+v; want user %q roles %v", actor, tc.wantUser, tc.wantRoles)
-			}
-		})
-	}
+	checkAuthentication(t, a, tests)
 }
 
 func TestJWKSWithoutIssuerOrAudienceChecksAcceptsAny(t *testing.T) {

@@ -15,9 +15,9 @@ import (
 // orderRequest is the body of both checkout POSTs. The payment method is not in it: the route
 // decides. Neither is the customer: the token decides.
 type orderRequest struct {
-	Items     []itemRequest   `json:"items"`
-	Recipient recipientJSON   `json:"recipient"`
-	Delivery  deliveryRequest `json:"delivery"`
+	Items     []itemRequest `json:"items"`
+	Recipient recipientJSON `json:"recipient"`
+	Delivery  deliveryJSON  `json:"delivery"`
 }
 
 type itemRequest struct {
@@ -31,14 +31,6 @@ type recipientJSON struct {
 	MiddleName  *string `json:"middleName"`
 	PhoneNumber string  `json:"phoneNumber"`
 	Email       string  `json:"email"`
-}
-
-type deliveryRequest struct {
-	Method       string  `json:"method"`
-	City         string  `json:"city"`
-	Street       *string `json:"street"`
-	HouseNumber  *string `json:"houseNumber"`
-	BranchNumber *string `json:"branchNumber"`
 }
 
 // decodeOrder turns a checkout body into the command; every failure is a 4xx fault.

@@ -41,6 +41,7 @@ type itemJSON struct {
 	SellerID  string      `json:"sellerId"`
 }
 
+// deliveryJSON is the delivery as checkout requests send it and order views show it.
 type deliveryJSON struct {
 	Method       string  `json:"method"`
 	City         string  `json:"city"`
