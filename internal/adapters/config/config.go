@@ -68,6 +68,9 @@ type Config struct {
 	RelayBatchSize int `yaml:"relayBatchSize" env:"WOLFIX_RELAY_BATCH_SIZE"`
 	// RelayStuckAfter is how long events may wait unpublished before /readyz reports the relay stuck.
 	RelayStuckAfter time.Duration `yaml:"relayStuckAfter" env:"WOLFIX_RELAY_STUCK_AFTER"`
+	// RedisURL (redis:// or rediss://) is the Redis shared by several replicas: rate-limit
+	// counters and a Redis Streams broker. Empty = in-memory rate limits (one process).
+	RedisURL string `yaml:"redisUrl" env:"WOLFIX_REDIS_URL"`
 	// SMTPURL sends customer e-mails (smtp://, smtps://, smtp+insecure://…?from=…); empty = log them.
 	SMTPURL string `yaml:"smtpUrl" env:"WOLFIX_SMTP_URL"`
 

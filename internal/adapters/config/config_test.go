@@ -57,6 +57,8 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 		{"WOLFIX_JWKS_URL", "https:///jwks", "WOLFIX_JWKS_URL"},
 		{"WOLFIX_JWT_ISSUER", " https://id.example.com/", "WOLFIX_JWT_ISSUER"},
 		{"WOLFIX_JWT_AUDIENCE", "wolfix-orders\n", "WOLFIX_JWT_AUDIENCE"},
+		{"WOLFIX_REDIS_URL", "127.0.0.1:6379", "WOLFIX_REDIS_URL"},
+		{"WOLFIX_REDIS_URL", "http://127.0.0.1:6379", "WOLFIX_REDIS_URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.env+"="+c.value, func(t *testing.T) {

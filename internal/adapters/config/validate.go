@@ -58,6 +58,11 @@ func (c Config) Validate() error {
 			bad("WOLFIX_SMTP_URL", "must look like smtp://user:pass@host:587?from=orders@example.com")
 		}
 	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || u.Host == "" || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			bad("WOLFIX_REDIS_URL", "must be empty or a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0")
+		}
+	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 			bad("WOLFIX_PUBLIC_URL", "must be an http(s) URL")
