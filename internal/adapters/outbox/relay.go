@@ -79,6 +79,10 @@ type Relay struct {
 	metrics    *metrics
 	closeOnce  sync.Once
 	closeErr   error
+
+	runMu   sync.Mutex
+	ran     bool // Run started the forwarder
+	stopped bool // Close was called: a later Run returns at once
 }
 
 // NewRelay builds a relay reading dialect's ("postgres" or "sqlite") outbox in db and publishing
@@ -197,6 +201,13 @@ func (s roomSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, erro
 // Run relays until ctx ends or Close is called. On the way out it stops reading first, so that
 // what was already published is acked and only the rest of the batch is sent again.
 func (r *Relay) Run(ctx context.Context) error {
+	r.runMu.Lock()
+	if r.stopped {
+		r.runMu.Unlock()
+		return nil
+	}
+	r.ran = true
+	r.runMu.Unlock()
 	r.metrics.markProgress(time.Now())
 	stop := context.AfterFunc(ctx, func() { _ = r.Close() })
 	defer stop()
@@ -212,9 +223,18 @@ func (r *Relay) Running() <-chan struct{} {
 }
 
 // Close stops the relay: first the outbox reader (acking what was published), then the forwarder.
+// A relay that never ran (an API replica with its relay off) closes only the reader: the
+// forwarder's router would wait its whole close timeout for handlers that never started.
 func (r *Relay) Close() error {
 	r.closeOnce.Do(func() {
-		r.closeErr = errors.Join(r.subscriber.Close(), r.forwarder.Close())
+		r.runMu.Lock()
+		r.stopped = true
+		ran := r.ran
+		r.runMu.Unlock()
+		r.closeErr = r.subscriber.Close()
+		if ran {
+			r.closeErr = errors.Join(r.closeErr, r.forwarder.Close())
+		}
 	})
 	return r.closeErr
 }
