@@ -2,6 +2,7 @@
 # stripe-mock.sh start|stop — run the pinned stripe-mock on loopback for the Stripe adapter tests.
 #
 #   eval "$(.ci/stripe-mock.sh start)"   # installs if needed, starts, exports WOLFIX_TEST_STRIPE_MOCK_URL
+#                                         # and WOLFIX_STRIPE_MOCK_DIR (its own fresh state directory)
 #   go test ./internal/adapters/stripe/...
 #   .ci/stripe-mock.sh stop
 #
@@ -10,9 +11,17 @@
 set -euo pipefail
 
 VERSION="v0.203.0"
-STATE_DIR="${WOLFIX_STRIPE_MOCK_DIR:-${TMPDIR:-/tmp}/wolfix-stripe-mock}"
-PID_FILE="$STATE_DIR/pid"
-LOG_FILE="$STATE_DIR/log"
+# Each start gets its own state directory, so concurrent runs never stop each other's stripe-mock;
+# stop finds it through WOLFIX_STRIPE_MOCK_DIR, which start exports.
+STATE_DIR="${WOLFIX_STRIPE_MOCK_DIR:-}"
+PID_FILE=""
+LOG_FILE=""
+
+use_state_dir() {
+	STATE_DIR="$1"
+	PID_FILE="$STATE_DIR/pid"
+	LOG_FILE="$STATE_DIR/log"
+}
 
 bin_path() { echo "$(go env GOPATH)/bin/stripe-mock"; }
 
@@ -33,7 +42,10 @@ http_addr() { sed -n 's/^Listening for HTTP at address: //p' "$LOG_FILE" | head 
 
 start() {
 	install
-	mkdir -p "$STATE_DIR"
+	if [[ -z "$STATE_DIR" ]]; then
+		STATE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/wolfix-stripe-mock.XXXXXX")"
+	fi
+	use_state_dir "$STATE_DIR"
 	if ! running; then
 		: >"$LOG_FILE"
 		nohup "$(bin_path)" -http-addr 127.0.0.1: -https-addr 127.0.0.1: >"$LOG_FILE" 2>&1 &
@@ -43,7 +55,7 @@ start() {
 	for _ in $(seq 1 100); do
 		addr="$(http_addr)"
 		if [[ -n "$addr" ]] && curl -fsS -o /dev/null -u sk_test_wolfix: "http://$addr/v1/payment_intents/pi_ping"; then
-			echo "export WOLFIX_TEST_STRIPE_MOCK_URL=http://$addr"
+			echo "export WOLFIX_TEST_STRIPE_MOCK_URL=http://$addr WOLFIX_STRIPE_MOCK_DIR=$STATE_DIR"
 			return 0
 		fi
 		running || break
@@ -56,10 +68,12 @@ start() {
 }
 
 stop() {
+	[[ -n "$STATE_DIR" ]] || return 0
+	use_state_dir "$STATE_DIR"
 	if running; then
 		kill "$(cat "$PID_FILE")"
 	fi
-	rm -f "$PID_FILE"
+	rm -rf "$STATE_DIR"
 }
 
 case "${1:-}" in

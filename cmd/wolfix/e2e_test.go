@@ -146,9 +146,13 @@ func (s *service) do(method, path, token string, body any, headers ...string) re
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	r := reply{status: status, header: header, raw: raw}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber() // amounts stay exact decimals
-	_ = dec.Decode(&r.body)
+	if len(raw) > 0 && strings.Contains(header.Get("Content-Type"), "json") {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber() // amounts stay exact decimals
+		if err := dec.Decode(&r.body); err != nil {
+			s.t.Fatalf("%s %s: answer %d is not the JSON object it claims to be: %v\n%s", method, path, status, err, raw)
+		}
+	}
 	return r
 }
 

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -159,34 +158,6 @@ func TestPlaceOrderWhenProviderIsDownStoresNothing(t *testing.T) {
 	wantCode(t, err, "payment_provider_unavailable")
 	if f.store.orderCount() != 0 || f.store.stock("p1") != 10 {
 		t.Fatal("a failed provider call left an order or a reservation behind")
-	}
-}
-
-func TestParallelOrdersForTheLastUnitOnlyOneWins(t *testing.T) {
-	f := newFixture(t)
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := f.app.PlaceOrder.Handle(context.Background(), PlaceOrder{Actor: customer,
-				Lines: []LineRequest{{"p2", 1}}, Recipient: recipient, Delivery: courier, Method: payment.MethodCard})
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	won := 0
-	for err := range errs {
-		if err == nil {
-			won++
-		} else if !errors.Is(err, catalog.ErrOutOfStock) {
-			t.Fatalf("unexpected error %v", err)
-		}
-	}
-	if won != 1 || f.store.stock("p2") != 0 || f.store.orderCount() != 1 {
-		t.Fatalf("got %d winners, stock %d, orders %d", won, f.store.stock("p2"), f.store.orderCount())
 	}
 }
 

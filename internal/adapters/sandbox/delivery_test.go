@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,14 +169,44 @@ func TestDeliveryGivesUpOnClientErrorsAndAfterMaxAttempts(t *testing.T) {
 
 func TestDeliveryRetriesWhenTheEndpointIsDown(t *testing.T) {
 	recv, srv := newReceiver(t)
-	d := newDelivery(t, sandbox.DeliveryConfig{})
-	down := httptest.NewServer(http.NotFoundHandler())
-	down.Close()
-	d.SetTarget(down.URL)
+	d := newDelivery(t, sandbox.DeliveryConfig{MaxAttempts: 50})
+	down := newHangingUpEndpoint(t)
+	d.SetTarget(down.url)
 	d.Send(sandboxEvent(t))
-	time.Sleep(20 * time.Millisecond)
+	waitFor(t, func() bool { return down.attempts.Load() >= 3 })
 	d.SetTarget(srv.URL)
 	recv.await(t)
+	if got := recv.triesSoFar(); got != 1 {
+		t.Errorf("tries at the live endpoint = %d; want 1 (the earlier ones went to the down endpoint)", got)
+	}
+}
+
+// hangingUpEndpoint accepts connections and closes them at once, the way a crashed or restarting
+// service looks from outside, counting how often delivery tried it.
+type hangingUpEndpoint struct {
+	url      string
+	attempts atomic.Int64
+}
+
+func newHangingUpEndpoint(t *testing.T) *hangingUpEndpoint {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &hangingUpEndpoint{url: "http://" + ln.Addr().String() + "/webhooks/stripe"}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			e.attempts.Add(1)
+			_ = conn.Close()
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close() })
+	return e
 }
 
 func TestDeliveryQueueIsBounded(t *testing.T) {

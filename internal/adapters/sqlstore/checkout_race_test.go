@@ -1,0 +1,49 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"testing"
+
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/domain/catalog"
+	"github.com/wolfix/orders/internal/domain/money"
+	"github.com/wolfix/orders/internal/domain/order"
+	"github.com/wolfix/orders/internal/domain/payment"
+)
+
+// Invariant 1 through the real checkout use case on the real databases: 20 customers race for the
+// last unit, and the database's conditional update (not a lock in Go) decides that exactly one wins.
+func TestCheckoutRaceForTheLastUnit_SQLiteAndPostgres(t *testing.T) {
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		const racers = 20
+		addProduct(t, tdb, "p-last-unit", 1)
+		checkout := app.NewPlaceOrderHandler(tdb.store, nil, app.Pricing{Currency: money.USD},
+			app.SystemClock{}, slog.New(slog.DiscardHandler))
+		errs := parallel(racers, func(i int) error {
+			_, err := checkout.Handle(context.Background(), app.PlaceOrder{
+				Actor: app.Actor{UserID: fmt.Sprintf("customer-%02d", i), Roles: []app.Role{app.RoleCustomer}},
+				Lines: []app.LineRequest{{ProductID: "p-last-unit", Quantity: 1}},
+				Recipient: order.Recipient{FirstName: "Olena", LastName: "Koval", PhoneNumber: "+380501234567",
+					Email: "olena@example.com"},
+				Delivery: order.Delivery{Method: order.DeliveryCourier, City: "Kyiv", Street: "Khreshchatyk", HouseNumber: "22"},
+				Method:   payment.MethodCash})
+			return err
+		})
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, catalog.ErrOutOfStock):
+				t.Errorf("a losing checkout failed with %v; want ErrOutOfStock", err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d checkouts won the last unit; want exactly 1", won)
+		}
+		assertStored(t, tdb, "p-last-unit", 0, 1)
+	})
+}
