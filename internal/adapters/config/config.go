@@ -26,9 +26,11 @@ type Config struct {
 	DataDir        string `yaml:"dataDir" env:"WOLFIX_DATA_DIR"`
 	DatabaseURL    string `yaml:"databaseUrl" env:"WOLFIX_DATABASE_URL"`
 	MigrateOnStart bool   `yaml:"migrateOnStart" env:"WOLFIX_MIGRATE_ON_START"`
-	SeedDemo       bool   `yaml:"seedDemo" env:"WOLFIX_SEED_DEMO"`
-	LogLevel       string `yaml:"logLevel" env:"WOLFIX_LOG_LEVEL"`
-	LogFormat      string `yaml:"logFormat" env:"WOLFIX_LOG_FORMAT"`
+	// SeedDemo creates the demo catalog when the catalog is empty: auto (only on the embedded
+	// SQLite default, never on Postgres), true or false. SeedsDemo() resolves it.
+	SeedDemo  string `yaml:"seedDemo" env:"WOLFIX_SEED_DEMO"`
+	LogLevel  string `yaml:"logLevel" env:"WOLFIX_LOG_LEVEL"`
+	LogFormat string `yaml:"logFormat" env:"WOLFIX_LOG_FORMAT"`
 
 	JWTSecret string `yaml:"jwtSecret" env:"WOLFIX_JWT_SECRET"`
 	// JWKSURL switches token verification from the HS256 secret to RS256/ES256 with the keys of an
@@ -77,22 +79,59 @@ type Config struct {
 	PaymentTTL     time.Duration `yaml:"paymentTtl" env:"WOLFIX_PAYMENT_TTL"`
 	ReconcileAfter time.Duration `yaml:"reconcileAfter" env:"WOLFIX_RECONCILE_AFTER"`
 	ReconcileEvery time.Duration `yaml:"reconcileEvery" env:"WOLFIX_RECONCILE_EVERY"`
+
+	// OpsAddr is where the worker roles (wolfix relay) serve /healthz, /readyz and /metrics;
+	// empty = no operations listener. The API serves them on HTTPAddr.
+	OpsAddr string `yaml:"opsAddr" env:"WOLFIX_OPS_ADDR"`
+
+	// Retention: how often serve prunes (0 = never; wolfix prune runs once), how many rows one
+	// delete takes, and how old each kind of row must be before it goes.
+	PruneEvery            time.Duration `yaml:"pruneEvery" env:"WOLFIX_PRUNE_EVERY"`
+	PruneBatchSize        int           `yaml:"pruneBatchSize" env:"WOLFIX_PRUNE_BATCH_SIZE"`
+	PruneOutboxAfter      time.Duration `yaml:"pruneOutboxAfter" env:"WOLFIX_PRUNE_OUTBOX_AFTER"`
+	PruneIdempotencyAfter time.Duration `yaml:"pruneIdempotencyAfter" env:"WOLFIX_PRUNE_IDEMPOTENCY_AFTER"`
+	PruneWebhooksAfter    time.Duration `yaml:"pruneWebhooksAfter" env:"WOLFIX_PRUNE_WEBHOOKS_AFTER"`
+	PruneConsumedAfter    time.Duration `yaml:"pruneConsumedAfter" env:"WOLFIX_PRUNE_CONSUMED_AFTER"`
+}
+
+// Values of WOLFIX_SEED_DEMO besides true and false.
+const SeedDemoAuto = "auto"
+
+// SeedsDemo resolves WOLFIX_SEED_DEMO: auto seeds only the embedded SQLite default, so a
+// Postgres deployment never gets demo products unless it asks for them.
+func (c Config) SeedsDemo() bool {
+	switch c.SeedDemo {
+	case "true":
+		return true
+	case SeedDemoAuto, "":
+		return c.DatabaseURL == ""
+	}
+	return false
 }
 
 // Defaults returns the embedded-default configuration: SQLite under ./var, in-process broker,
 // sandbox payments.
 func Defaults() Config {
-	return Config{HTTPAddr: ":8080", DataDir: "./var", MigrateOnStart: true, SeedDemo: true,
+	return Config{HTTPAddr: ":8080", DataDir: "./var", MigrateOnStart: true, SeedDemo: SeedDemoAuto,
 		LogLevel: "info", LogFormat: "text", PaymentProvider: ProviderAuto, Currency: "USD", DeliveryFeeCourier: 700,
 		DeliveryFeeBranch: 500, DeliveryFeeLocker: 400, BrokerKind: "gochannel", RunRelay: true,
 		PaymentTTL: 30 * time.Minute, ReconcileAfter: 5 * time.Minute, ReconcileEvery: 30 * time.Second,
-		SandboxWebhooks: true, RelayStuckAfter: 15 * time.Second}
+		SandboxWebhooks: true, RelayStuckAfter: 15 * time.Second, OpsAddr: "127.0.0.1:9090",
+		PruneEvery: 10 * time.Minute, PruneBatchSize: 500, PruneOutboxAfter: 24 * time.Hour,
+		PruneIdempotencyAfter: 48 * time.Hour, PruneWebhooksAfter: 30 * 24 * time.Hour, PruneConsumedAfter: 7 * 24 * time.Hour}
 }
 
 // Load reads defaults, the config file and the environment, and validates the result.
-func Load() (Config, error) {
+func Load() (Config, error) { return LoadFile("") }
+
+// LoadFile is Load with the config file given (wolfix --config); an empty file means the one
+// WOLFIX_CONFIG names, else DefaultFile when it exists. A named file must exist.
+func LoadFile(file string) (Config, error) {
 	cfg := Defaults()
-	path, explicit := os.LookupEnv("WOLFIX_CONFIG")
+	path, explicit := file, file != ""
+	if !explicit {
+		path, explicit = os.LookupEnv("WOLFIX_CONFIG")
+	}
 	if !explicit {
 		path = DefaultFile
 	}

@@ -59,6 +59,14 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 		{"WOLFIX_JWT_AUDIENCE", "wolfix-orders\n", "WOLFIX_JWT_AUDIENCE"},
 		{"WOLFIX_REDIS_URL", "127.0.0.1:6379", "WOLFIX_REDIS_URL"},
 		{"WOLFIX_REDIS_URL", "http://127.0.0.1:6379", "WOLFIX_REDIS_URL"},
+		{"WOLFIX_SEED_DEMO", "yes", "WOLFIX_SEED_DEMO"},
+		{"WOLFIX_OPS_ADDR", "9090", "WOLFIX_OPS_ADDR"},
+		{"WOLFIX_PRUNE_EVERY", "-1m", "WOLFIX_PRUNE_EVERY"},
+		{"WOLFIX_PRUNE_BATCH_SIZE", "0", "WOLFIX_PRUNE_BATCH_SIZE"},
+		{"WOLFIX_PRUNE_OUTBOX_AFTER", "1s", "WOLFIX_PRUNE_OUTBOX_AFTER"},
+		{"WOLFIX_PRUNE_IDEMPOTENCY_AFTER", "0s", "WOLFIX_PRUNE_IDEMPOTENCY_AFTER"},
+		{"WOLFIX_PRUNE_WEBHOOKS_AFTER", "later", "WOLFIX_PRUNE_WEBHOOKS_AFTER"},
+		{"WOLFIX_PRUNE_CONSUMED_AFTER", "30s", "WOLFIX_PRUNE_CONSUMED_AFTER"},
 	}
 	for _, c := range cases {
 		t.Run(c.env+"="+c.value, func(t *testing.T) {
@@ -162,6 +170,17 @@ func TestPaymentProviderChoice(t *testing.T) {
 	}
 }
 
+func TestLoadFileOverridesWOLFIX_CONFIG(t *testing.T) {
+	t.Setenv("WOLFIX_CONFIG", writeFile(t, "currency: EUR\n"))
+	cfg, err := LoadFile(writeFile(t, "currency: GBP\n"))
+	if err != nil || cfg.Currency != "GBP" {
+		t.Fatalf("got %q, %v; want the named file's GBP", cfg.Currency, err)
+	}
+	if _, err := LoadFile(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Fatalf("got %v; want an error naming the missing file", err)
+	}
+}
+
 func TestUnknownFileKeyIsRejected(t *testing.T) {
 	t.Setenv("WOLFIX_CONFIG", writeFile(t, "httpAdress: \":1\"\n"))
 	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "httpAdress") {
@@ -225,6 +244,36 @@ func TestTokenSettings(t *testing.T) {
 			t.Setenv("WOLFIX_JWKS_URL", ok)
 			if _, err := Load(); err != nil {
 				t.Fatalf("Load: %v", err)
+			}
+		})
+	}
+}
+
+// The demo catalog is seeded by default only on the embedded SQLite database, never on Postgres
+// unless asked for.
+func TestSeedDemoDefaultsToTheEmbeddedDatabaseOnly(t *testing.T) {
+	const pg = "postgres://db.example.com/wolfix"
+	cases := []struct {
+		seedDemo, databaseURL string
+		want                  bool
+	}{
+		{"", "", true}, {"", pg, false},
+		{SeedDemoAuto, "", true}, {SeedDemoAuto, pg, false},
+		{"true", pg, true}, {"false", "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.seedDemo+"/"+c.databaseURL, func(t *testing.T) {
+			t.Setenv("WOLFIX_CONFIG", writeFile(t, ""))
+			if c.seedDemo != "" {
+				t.Setenv("WOLFIX_SEED_DEMO", c.seedDemo)
+			}
+			t.Setenv("WOLFIX_DATABASE_URL", c.databaseURL)
+			cfg, err := Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.SeedsDemo(); got != c.want {
+				t.Errorf("SeedsDemo() = %v; want %v", got, c.want)
 			}
 		})
 	}

@@ -68,6 +68,7 @@ func (c Config) Validate() error {
 			bad("WOLFIX_PUBLIC_URL", "must be an http(s) URL")
 		}
 	}
+	c.validateOps(bad)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -77,6 +78,32 @@ func (c Config) Validate() error {
 		bad("WOLFIX_LOG_FORMAT", "must be text or json")
 	}
 	return errors.Join(errs...)
+}
+
+func (c Config) validateOps(bad func(key, format string, args ...any)) {
+	switch c.SeedDemo {
+	case SeedDemoAuto, "", "true", "false":
+	default:
+		bad("WOLFIX_SEED_DEMO", "must be auto (only on the embedded SQLite), true or false")
+	}
+	if c.OpsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.OpsAddr); err != nil {
+			bad("WOLFIX_OPS_ADDR", "%q is not host:port (e.g. 127.0.0.1:9090), or empty for none", c.OpsAddr)
+		}
+	}
+	if c.PruneEvery < 0 {
+		bad("WOLFIX_PRUNE_EVERY", "must be 0 (never) or a positive duration such as 10m")
+	}
+	if c.PruneBatchSize < 1 || c.PruneBatchSize > 10_000 {
+		bad("WOLFIX_PRUNE_BATCH_SIZE", "must be between 1 and 10000")
+	}
+	for key, age := range map[string]time.Duration{"WOLFIX_PRUNE_OUTBOX_AFTER": c.PruneOutboxAfter,
+		"WOLFIX_PRUNE_IDEMPOTENCY_AFTER": c.PruneIdempotencyAfter, "WOLFIX_PRUNE_WEBHOOKS_AFTER": c.PruneWebhooksAfter,
+		"WOLFIX_PRUNE_CONSUMED_AFTER": c.PruneConsumedAfter} {
+		if age < time.Minute {
+			bad(key, "must be a duration of at least 1m, such as 24h")
+		}
+	}
 }
 
 func (c Config) validateAuth(bad func(key, format string, args ...any)) {
