@@ -40,7 +40,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 // run serves until ctx ends, then shuts down in order: stop taking requests, finish the
 // background work, deliver queued sandbox events, close the adapters (cleanup).
 func (s *server) run(ctx context.Context) error {
-	if s.Cfg.SeedDemo {
+	if s.Cfg.SeedsDemo() {
 		if n, err := s.App.Seeder.SeedIfEmpty(ctx); err != nil {
 			return fmt.Errorf("seed demo catalog: %w", err)
 		} else if n > 0 {
