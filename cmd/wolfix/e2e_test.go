@@ -65,7 +65,9 @@ func startService(t *testing.T, extraEnv ...string) *service {
 	bin := wolfixBinary(t)
 	addr := freeAddr(t)
 	env := append(os.Environ(), "WOLFIX_HTTP_ADDR="+addr, "WOLFIX_DATA_DIR="+t.TempDir(),
-		"WOLFIX_CONFIG="+filepath.Join("..", "..", "configs", "wolfix.yaml"), "WOLFIX_LOG_LEVEL=debug")
+		"WOLFIX_CONFIG="+filepath.Join("..", "..", "configs", "wolfix.yaml"), "WOLFIX_LOG_LEVEL=debug",
+		// the tests walk the demo catalog on Postgres too; a relay they start listens where it can
+		"WOLFIX_SEED_DEMO=true", "WOLFIX_OPS_ADDR=127.0.0.1:0")
 	env = append(env, extraEnv...)
 	s := &service{t: t, base: "http://" + addr, env: env, bin: bin, logs: &testenv.Buffer{},
 		tokens: map[string]string{}, client: &http.Client{Timeout: 10 * time.Second}}
