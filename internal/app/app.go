@@ -26,24 +26,26 @@ type Dependencies struct {
 	Clock      Clock
 	Reconciler ReconcilerConfig
 	Log        *slog.Logger
+	// Observer is told what the use cases did (metrics); nil observes nothing.
+	Observer Observer
 }
 
 // New assembles every use case over d, in the one order their dependencies allow.
 func New(d Dependencies) *Application {
-	refunds := NewRefundHandler(d.Store, d.Gateway, d.Clock, d.Log)
-	finalizer := NewPaymentFinalizer(d.Store, d.Gateway, refunds, d.Clock, d.Log)
+	refunds := NewRefundHandler(d.Store, d.Gateway, d.Clock, d.Log, d.Observer)
+	finalizer := NewPaymentFinalizer(d.Store, d.Gateway, refunds, d.Clock, d.Log, d.Observer)
 	cancel := NewCancelHandler(d.Store, d.Gateway, finalizer, refunds, d.Clock, d.Log)
 	return &Application{
 		Catalog:     NewCatalogHandler(d.Store, d.Clock, d.Log),
 		PlaceOrder:  NewPlaceOrderHandler(d.Store, d.Gateway, d.Pricing, d.Clock, d.Log),
 		ConfirmPaid: NewConfirmPaidHandler(d.Store, finalizer, d.Clock),
 		Finalizer:   finalizer,
-		Webhooks:    NewWebhookHandler(d.Store, d.Verifier, finalizer, refunds, d.Clock, d.Log),
+		Webhooks:    NewWebhookHandler(d.Store, d.Verifier, finalizer, refunds, d.Clock, d.Log, d.Observer),
 		Orders:      NewOrderQueries(d.Store),
 		Refunds:     refunds,
 		Cancel:      cancel,
 		Fulfillment: NewFulfillmentHandler(d.Store, d.Clock),
-		Reconciler:  NewReconciler(d.Store, finalizer, cancel, refunds, d.Clock, d.Reconciler, d.Log),
+		Reconciler:  NewReconciler(d.Store, finalizer, cancel, refunds, d.Clock, d.Reconciler, d.Log, d.Observer),
 		Seeder:      NewCatalogSeeder(d.Store, d.Pricing, d.Clock, d.Log),
 	}
 }

@@ -19,12 +19,13 @@ type PaymentFinalizer struct {
 	refunds *RefundHandler
 	clock   Clock
 	log     *slog.Logger
+	observe Observer
 }
 
 // NewPaymentFinalizer builds the finalize path. refunds gives back payments that land on orders
 // already cancelled.
-func NewPaymentFinalizer(store Store, gateway PaymentGateway, refunds *RefundHandler, clock Clock, log *slog.Logger) *PaymentFinalizer {
-	return &PaymentFinalizer{store: store, gateway: gateway, refunds: refunds, clock: clock, log: log}
+func NewPaymentFinalizer(store Store, gateway PaymentGateway, refunds *RefundHandler, clock Clock, log *slog.Logger, observe Observer) *PaymentFinalizer {
+	return &PaymentFinalizer{store: store, gateway: gateway, refunds: refunds, clock: clock, log: log, observe: observerOrNop(observe)}
 }
 
 // Finalization is the result of finalizing: the order after the step, and what changed.
@@ -66,6 +67,9 @@ func (f *PaymentFinalizer) FinalizeWith(ctx context.Context, orderID string, cau
 		result, err = f.apply(ctx, tx, orderID, intent, cause)
 		return err
 	})
+	if outcome := paymentOutcome(result); err == nil && outcome != "" {
+		f.observe.PaymentSettled(f.gateway.Provider(), outcome)
+	}
 	if err == nil && result.Outcome == payment.BecamePaid && result.Order.Status() == order.StatusCancelled {
 		return result, f.refundLatePayment(ctx, orderID, cause)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wolfix/orders/internal/domain/order"
+	"github.com/wolfix/orders/internal/domain/payment"
 )
 
 // ReconcilerConfig says when the reconciler acts.
@@ -31,15 +32,17 @@ type Reconciler struct {
 	clock     Clock
 	cfg       ReconcilerConfig
 	log       *slog.Logger
+	observe   Observer
 }
 
 // NewReconciler builds the reconciler.
 func NewReconciler(store Store, finalizer *PaymentFinalizer, cancel *CancelHandler, refunds *RefundHandler,
-	clock Clock, cfg ReconcilerConfig, log *slog.Logger) *Reconciler {
+	clock Clock, cfg ReconcilerConfig, log *slog.Logger, observe Observer) *Reconciler {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 100
 	}
-	return &Reconciler{store: store, finalizer: finalizer, cancel: cancel, refunds: refunds, clock: clock, cfg: cfg, log: log}
+	return &Reconciler{store: store, finalizer: finalizer, cancel: cancel, refunds: refunds, clock: clock, cfg: cfg, log: log,
+		observe: observerOrNop(observe)}
 }
 
 // ReconcileReport counts what one pass did.
@@ -65,6 +68,7 @@ func (r *Reconciler) RunOnce(ctx context.Context) (ReconcileReport, error) {
 	}
 	for _, id := range refundIDs {
 		rep.RefundsRetried++
+		r.observe.ReconcilerActed(ReconcilerRefundRetried)
 		if err := r.refunds.RetryPending(ctx, id); err != nil {
 			r.log.WarnContext(ctx, "pending refund still not settled", "order_id", id, "error", err)
 		}
@@ -78,6 +82,9 @@ func (r *Reconciler) settle(ctx context.Context, id string, now time.Time, rep *
 		r.log.WarnContext(ctx, "reconciler could not re-read the payment", "order_id", id, "error", err)
 		return
 	}
+	if res.Outcome == payment.BecamePaid {
+		r.observe.ReconcilerActed(ReconcilerPaymentSettled)
+	}
 	if res.Order.Payment().IsPaid() {
 		rep.Paid++
 		return
@@ -90,6 +97,7 @@ func (r *Reconciler) settle(ctx context.Context, id string, now time.Time, rep *
 		return
 	}
 	rep.Expired++
+	r.observe.ReconcilerActed(ReconcilerOrderExpired)
 	r.log.InfoContext(ctx, "unpaid order expired", "order_id", id)
 }
 

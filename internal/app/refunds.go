@@ -21,11 +21,12 @@ type RefundHandler struct {
 	gateway PaymentGateway
 	clock   Clock
 	log     *slog.Logger
+	observe Observer
 }
 
 // NewRefundHandler builds the refund use case.
-func NewRefundHandler(store Store, gateway PaymentGateway, clock Clock, log *slog.Logger) *RefundHandler {
-	return &RefundHandler{store: store, gateway: gateway, clock: clock, log: log}
+func NewRefundHandler(store Store, gateway PaymentGateway, clock Clock, log *slog.Logger, observe Observer) *RefundHandler {
+	return &RefundHandler{store: store, gateway: gateway, clock: clock, log: log, observe: observerOrNop(observe)}
 }
 
 // RefundOrder is an admin's refund: Amount (decimal major units) nil means everything refundable.
@@ -106,10 +107,12 @@ func (h *RefundHandler) execute(ctx context.Context, orderID string, r order.Ref
 // publishes the events, in one transaction.
 func (h *RefundHandler) settle(ctx context.Context, orderID, refundID, providerID string, ok bool, cause order.Cause) (order.Refund, error) {
 	var settled order.Refund
+	var wasPending bool
 	err := h.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		var restock bool
 		o, err := tx.Orders().Update(ctx, orderID, func(o *order.Order) error {
 			var err error
+			wasPending = refundByID(o, refundID).Status == order.RefundPending
 			restock, err = o.SettleRefund(refundID, providerID, ok, cause, h.clock.Now())
 			return err
 		})
@@ -124,6 +127,9 @@ func (h *RefundHandler) settle(ctx context.Context, orderID, refundID, providerI
 		}
 		return tx.Outbox().Publish(ctx, eventsFor(o)...)
 	})
+	if err == nil && wasPending {
+		h.observe.RefundSettled(settled.Amount.Currency().Code(), settled.Amount.Minor(), string(settled.Status))
+	}
 	return settled, err
 }
 

@@ -21,12 +21,14 @@ type WebhookHandler struct {
 	refunds   *RefundHandler
 	clock     Clock
 	log       *slog.Logger
+	observe   Observer
 }
 
 // NewWebhookHandler builds the webhook use case.
 func NewWebhookHandler(store Store, verifier WebhookVerifier, finalizer *PaymentFinalizer, refunds *RefundHandler,
-	clock Clock, log *slog.Logger) *WebhookHandler {
-	return &WebhookHandler{store: store, verifier: verifier, finalizer: finalizer, refunds: refunds, clock: clock, log: log}
+	clock Clock, log *slog.Logger, observe Observer) *WebhookHandler {
+	return &WebhookHandler{store: store, verifier: verifier, finalizer: finalizer, refunds: refunds, clock: clock, log: log,
+		observe: observerOrNop(observe)}
 }
 
 // Handle verifies and processes one delivery. It returns an error only when the provider should
@@ -74,6 +76,7 @@ func (h *WebhookHandler) Replay(ctx context.Context, actor Actor, eventID string
 func (h *WebhookHandler) process(ctx context.Context, ev payment.Event) error {
 	log := h.log.With("event_id", ev.ID, "event_type", ev.Type)
 	err := h.dispatch(ctx, ev, log)
+	h.observe.WebhookHandled(string(ev.Type), webhookOutcome(ev, err))
 	if err != nil {
 		log.WarnContext(ctx, "webhook event failed; it stays in the inbox for a retry", "error", err)
 		if ferr := h.store.Webhooks().Fail(context.WithoutCancel(ctx), ev.ID, err.Error(), h.clock.Now()); ferr != nil {
