@@ -19,6 +19,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/wolfix/orders/internal/adapters/inputcheck"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/fault"
 )
@@ -104,7 +105,8 @@ func newParser(o Options, algs ...string) *jwt.Parser {
 	return jwt.NewParser(opts...)
 }
 
-// Authenticate verifies token and returns the actor it names. Roles other than the three known
+// Authenticate verifies token and returns the actor it names. The subject must be an identifier
+// (inputcheck.ID: visible ASCII, at most 255 bytes), since it is stored as the customer id. Roles other than the three known
 // ones are ignored, so a token from a shared identity provider may carry more.
 func (a *Authenticator) Authenticate(ctx context.Context, token string) (app.Actor, error) {
 	if token == "" {
@@ -123,8 +125,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (app.Act
 		}
 		return app.Actor{}, ErrTokenInvalid
 	}
-	if c.Subject == "" {
-		return app.Actor{}, ErrTokenInvalid.WithMessage("the bearer token has no subject")
+	if !inputcheck.ID(c.Subject) {
+		return app.Actor{}, ErrTokenInvalid.WithMessage("the bearer token's subject is missing or not an identifier")
 	}
 	return app.Actor{UserID: c.Subject, Roles: knownRoles(append(c.Role, c.Roles...))}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wolfix/orders/internal/adapters/inputcheck"
 	"github.com/wolfix/orders/internal/domain/fault"
 )
 
@@ -29,7 +30,8 @@ func pageSize(limit int) int {
 	return limit
 }
 
-// Cursors are opaque to clients: base64url of the last row's sort key.
+// Cursors are opaque to clients: base64url of the last row's sort key. A cursor whose key holds a
+// NUL byte or invalid UTF-8 was never handed out (and PostgreSQL would refuse to compare it).
 
 // orderCursor keys a page of orders, newest first, by creation time (microseconds, as stored) and id.
 func orderCursor(createdAt time.Time, id string) string {
@@ -53,7 +55,7 @@ func encodeCursor(key string) string { return base64.RawURLEncoding.EncodeToStri
 
 func decodeCursor(c string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) == 0 {
+	if err != nil || len(b) == 0 || !inputcheck.Text(string(b), len(b)) {
 		return "", ErrBadCursor
 	}
 	return string(b), nil

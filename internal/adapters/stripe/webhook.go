@@ -4,17 +4,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	stripeapi "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"github.com/wolfix/orders/internal/adapters/inputcheck"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
 
-// Tolerance is how old a webhook signature may be before it is refused as a possible replay.
+// Tolerance is how far a webhook's signed timestamp may be from now, in the past (a possible
+// replay) or in the future (a forged or badly skewed clock), before the event is refused.
 const Tolerance = 300 * time.Second
 
 // SignatureHeader is the HTTP header that carries Stripe's webhook signature.
@@ -24,6 +27,7 @@ const SignatureHeader = "Stripe-Signature"
 // the same way). It accepts events of any API version; the package doc says why.
 type Verifier struct {
 	secret string
+	now    func() time.Time
 }
 
 var _ app.WebhookVerifier = (*Verifier)(nil)
@@ -32,26 +36,58 @@ var _ app.WebhookVerifier = (*Verifier)(nil)
 var ErrNoWebhookSecret = errors.New("stripe: a webhook signing secret is required")
 
 // NewVerifier returns a Verifier for the endpoint's signing secret (whsec_…).
-func NewVerifier(secret string) (*Verifier, error) {
+func NewVerifier(secret string) (*Verifier, error) { return NewVerifierWithClock(secret, time.Now) }
+
+// NewVerifierWithClock is NewVerifier with the clock that judges signature timestamps.
+func NewVerifierWithClock(secret string, now func() time.Time) (*Verifier, error) {
 	if strings.TrimSpace(secret) == "" {
 		return nil, ErrNoWebhookSecret
 	}
-	return &Verifier{secret: secret}, nil
+	return &Verifier{secret: secret, now: now}, nil
 }
 
 // Verify checks the Stripe-Signature header against the raw body and decodes the event. It fails
-// with app.ErrWebhookSignature when the header is missing, malformed or wrong, or signed more than
-// Tolerance ago, and with app.ErrWebhookPayload when a correctly signed body is not an event.
+// with app.ErrWebhookSignature when the header is missing, malformed or wrong, or its signed
+// timestamp is more than Tolerance before or after now, and with app.ErrWebhookPayload when a
+// correctly signed body is not an event.
 func (v *Verifier) Verify(payload []byte, signatureHeader string) (payment.Event, error) {
 	ev, err := webhook.ConstructEventWithOptions(payload, signatureHeader, v.secret,
-		webhook.ConstructEventOptions{Tolerance: Tolerance, IgnoreAPIVersionMismatch: true})
+		webhook.ConstructEventOptions{IgnoreTolerance: true, IgnoreAPIVersionMismatch: true})
 	if err != nil {
 		if isSignatureError(err) {
 			return payment.Event{}, app.ErrWebhookSignature.Wrap(err)
 		}
 		return payment.Event{}, app.ErrWebhookPayload.Wrap(err)
 	}
+	if err := v.checkTimestamp(signatureHeader); err != nil {
+		return payment.Event{}, err
+	}
 	return toEvent(ev, payload)
+}
+
+// checkTimestamp refuses a signature whose t= lies outside Tolerance of now in either direction.
+// It runs after the signature check, so the timestamp it reads is the signed one.
+func (v *Verifier) checkTimestamp(signatureHeader string) error {
+	signedAt, ok := signedTimestamp(signatureHeader)
+	if !ok {
+		return app.ErrWebhookSignature.WithMessage("the webhook signature has no timestamp")
+	}
+	if skew := v.now().Sub(signedAt); skew > Tolerance || skew < -Tolerance {
+		return app.ErrWebhookSignature.WithMessage("the webhook was signed %s from now, beyond the %s tolerance",
+			skew.Round(time.Second), Tolerance)
+	}
+	return nil
+}
+
+// signedTimestamp reads the t= element of a Stripe-Signature header.
+func signedTimestamp(header string) (time.Time, bool) {
+	for _, part := range strings.Split(header, ",") {
+		if raw, ok := strings.CutPrefix(strings.TrimSpace(part), "t="); ok {
+			unix, err := strconv.ParseInt(raw, 10, 64)
+			return time.Unix(unix, 0), err == nil
+		}
+	}
+	return time.Time{}, false
 }
 
 // Decode rebuilds the payment.Event of a stored payload exactly as Verify would, dispute details
@@ -71,6 +107,9 @@ func toEvent(ev stripeapi.Event, payload []byte) (payment.Event, error) {
 	if ev.ID == "" || ev.Type == "" || ev.Data == nil {
 		return payment.Event{}, app.ErrWebhookPayload.WithMessage("the webhook event lacks an id, type or data")
 	}
+	if !inputcheck.ID(ev.ID) || !inputcheck.ID(string(ev.Type)) || !optionalID(ev.APIVersion) {
+		return payment.Event{}, app.ErrWebhookPayload.WithMessage("the webhook event's id, type or api_version is not an identifier")
+	}
 	obj, err := decodeObject(ev.Data.Raw)
 	if err != nil {
 		return payment.Event{}, app.ErrWebhookPayload.Wrap(err)
@@ -78,6 +117,9 @@ func toEvent(ev stripeapi.Event, payload []byte) (payment.Event, error) {
 	intentID, err := obj.intentID()
 	if err != nil {
 		return payment.Event{}, app.ErrWebhookPayload.Wrap(err)
+	}
+	if !optionalID(intentID) || !optionalID(obj.Status) || !optionalID(obj.Reason) || !optionalID(obj.Currency) {
+		return payment.Event{}, app.ErrWebhookPayload.WithMessage("the webhook object's payment_intent, status, reason or currency is not an identifier")
 	}
 	return payment.Event{
 		ID:         ev.ID,
@@ -89,9 +131,13 @@ func toEvent(ev stripeapi.Event, payload []byte) (payment.Event, error) {
 	}, nil
 }
 
+// optionalID accepts "" or an identifier: the values the service stores from an event body are
+// all ids or enum words, and none may carry a NUL byte PostgreSQL would refuse.
+func optionalID(s string) bool { return s == "" || inputcheck.ID(s) }
+
 func isSignatureError(err error) bool {
 	return errors.Is(err, webhook.ErrNotSigned) || errors.Is(err, webhook.ErrInvalidHeader) ||
-		errors.Is(err, webhook.ErrNoValidSignature) || errors.Is(err, webhook.ErrTooOld)
+		errors.Is(err, webhook.ErrNoValidSignature)
 }
 
 // eventObject holds the fields of an event's data.object the service reads: what names the

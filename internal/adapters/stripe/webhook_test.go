@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,11 +102,57 @@ func TestVerifyRefuses(t *testing.T) {
 	}
 }
 
-func TestVerifyToleratesRecentSignatures(t *testing.T) {
+// The replay window is pinned in seconds, not relative to stripe.Tolerance, so that a change of
+// the constant fails here.
+func TestVerifyTimestampWindowBothWays(t *testing.T) {
 	payload := event("payment_intent.canceled", stripe.Version, `{"id":"pi_1","object":"payment_intent"}`)
-	header := sign(payload, whSecret, time.Now().Add(-stripe.Tolerance+time.Minute))
-	if _, err := newVerifier(t).Verify(payload, header); err != nil {
-		t.Errorf("a signature within tolerance was refused: %v", err)
+	now := time.Unix(1_800_000_000, 0)
+	v, err := stripe.NewVerifierWithClock(whSecret, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		signedAt time.Time
+		ok       bool
+	}{
+		{"signed now", now, true},
+		{"299 s old", now.Add(-299 * time.Second), true},
+		{"301 s old", now.Add(-301 * time.Second), false},
+		{"299 s in the future", now.Add(299 * time.Second), true},
+		{"301 s in the future", now.Add(301 * time.Second), false},
+		{"an hour in the future", now.Add(time.Hour), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := v.Verify(payload, sign(payload, whSecret, tc.signedAt))
+			if tc.ok && err != nil {
+				t.Errorf("refused: %v", err)
+			}
+			if !tc.ok && !errors.Is(err, app.ErrWebhookSignature) {
+				t.Errorf("error = %v; want %v", err, app.ErrWebhookSignature)
+			}
+		})
+	}
+}
+
+// Values the service stores from an event must be identifiers: a NUL byte in one would be refused
+// by PostgreSQL after the event was accepted, and Stripe would retry it forever.
+func TestVerifyRefusesTextThatCannotBeStored(t *testing.T) {
+	for name, payload := range map[string][]byte{
+		"NUL in the event id": []byte(`{"id":"evt_\u0000","object":"event","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","object":"payment_intent"}}}`),
+		"NUL in the type":     []byte(`{"id":"evt_1","object":"event","type":"payment_intent.succeeded\u0000","data":{"object":{"id":"pi_1","object":"payment_intent"}}}`),
+		"NUL in the intent":   event("payment_intent.succeeded", stripe.Version, `{"id":"pi_\u0000","object":"payment_intent"}`),
+		"NUL in a reference":  event("charge.refunded", stripe.Version, `{"id":"ch_1","object":"charge","payment_intent":"pi_1\u0000"}`),
+		"NUL in a reason":     event("charge.dispute.created", stripe.Version, `{"id":"dp_1","object":"dispute","payment_intent":"pi_1","status":"needs_response","reason":"fraud\u0000","amount":1,"currency":"usd"}`),
+		"NUL in api_version":  event("payment_intent.succeeded", "2024\u0000", `{"id":"pi_1","object":"payment_intent"}`),
+		"over-long event id":  []byte(`{"id":"evt_` + strings.Repeat("x", 300) + `","object":"event","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","object":"payment_intent"}}}`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := newVerifier(t).Verify(payload, sign(payload, whSecret, time.Now())); !errors.Is(err, app.ErrWebhookPayload) {
+				t.Errorf("Verify error = %v; want %v", err, app.ErrWebhookPayload)
+			}
+		})
 	}
 }
 
