@@ -3,13 +3,15 @@ GO        ?= go
 WIRE      := github.com/google/wire/cmd/wire@v0.7.0
 PKGS      := ./...
 
-.PHONY: run test test-short generate check-generate lint fuzz bench bench-local bench-outbox load build
+.PHONY: run test test-short generate check-generate lint fuzz bench bench-local bench-compare bench-outbox load build
 
 run: ## start the service on the embedded default (SQLite, in-process broker, sandbox payments)
 	$(GO) run ./cmd/wolfix serve
 
-build:
-	$(GO) build -o bin/wolfix ./cmd/wolfix
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+build: ## bin/wolfix, stamped with VERSION (git describe) and the commit (wolfix --version)
+	$(GO) build -buildvcs=auto -ldflags "-X main.version=$(VERSION)" -o bin/wolfix ./cmd/wolfix
 
 test: ## every test, with the race detector; starts a pinned stripe-mock for the Stripe contract tests
 	@eval "$$(bash .ci/stripe-mock.sh start)" && trap 'bash .ci/stripe-mock.sh stop' EXIT && \
@@ -22,11 +24,11 @@ generate: ## regenerate wire_gen.go
 	$(GO) run $(WIRE) gen ./cmd/wolfix
 
 check-generate: ## fail when the committed wire_gen.go is stale
-	@cp cmd/wolfix/wire_gen.go /tmp/wolfix_wire_gen.go.committed
-	@$(GO) run $(WIRE) gen ./cmd/wolfix >/dev/null
-	@if ! diff -u /tmp/wolfix_wire_gen.go.committed cmd/wolfix/wire_gen.go; then \
-		cp /tmp/wolfix_wire_gen.go.committed cmd/wolfix/wire_gen.go; \
-		echo "cmd/wolfix/wire_gen.go is stale: run make generate and commit it"; exit 1; fi
+	@saved=$$(mktemp) && trap 'rm -f "$$saved"' EXIT && cp cmd/wolfix/wire_gen.go "$$saved" && \
+		$(GO) run $(WIRE) gen ./cmd/wolfix >/dev/null && \
+		if ! diff -u "$$saved" cmd/wolfix/wire_gen.go; then \
+			cp "$$saved" cmd/wolfix/wire_gen.go; \
+			echo "cmd/wolfix/wire_gen.go is stale: run make generate and commit it"; exit 1; fi
 
 lint: ## gofmt, go vet, and the purity of the domain and app layers
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
@@ -50,6 +52,10 @@ bench-local: ## the benchmarks that need nothing installed (SQLite, in-process)
 LOAD_FLAGS ?= -mode card-flow -customers 8 -duration 20s
 load: ## drive a running wolfix (make run) on loopback; prints req/s, orders/s, errors, latency percentiles
 	$(GO) run ./cmd/loadgen $(LOAD_FLAGS)
+
+BENCH_COMPARE_FLAGS ?= -runs 3 -duration 15s -customers 32
+bench-compare: ## the service against the Postgres floor in one run: orders/s, ratio to the floor, latency, confirm→Paid, RSS, CPU/order
+	$(GO) run ./cmd/benchcompare $(BENCH_COMPARE_FLAGS)
 
 bench-outbox: ## relay throughput and commit-to-publish lag, Postgres → NATS
 	$(GO) test -run '^$$' -bench Relay -benchtime 5000x ./internal/adapters/outbox/

@@ -32,6 +32,7 @@ import (
 const (
 	maxDuration  = time.Hour
 	maxCustomers = 1024
+	maxProducts  = 10_000
 )
 
 // config is the parsed command line.
@@ -45,6 +46,9 @@ type config struct {
 	jwtSecret  string
 	wolfix     string
 	product    string
+	products   int
+	lines      int
+	jsonOut    string
 	card       string
 	poll       time.Duration
 	paidWithin time.Duration
@@ -81,7 +85,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.token, "token", "", "one bearer token (customer role) for every customer; needs -product")
 	fs.StringVar(&cfg.jwtSecret, "jwt-secret", os.Getenv("WOLFIX_JWT_SECRET"), "mint tokens with this HS256 secret (default $WOLFIX_JWT_SECRET)")
 	fs.StringVar(&cfg.wolfix, "wolfix", "", "wolfix binary whose `token` command mints tokens (default: build ./cmd/wolfix)")
-	fs.StringVar(&cfg.product, "product", "", "product id to order (default: create one with a big stock as a seller)")
+	fs.StringVar(&cfg.product, "product", "", "product id to order (default: create -products products with a big stock as a seller)")
+	fs.IntVar(&cfg.products, "products", 1, "how many products to create and spread orders over (1: every order reserves the same row, the contended case)")
+	fs.IntVar(&cfg.lines, "lines", 1, "order lines per order, each a different product (at most -products)")
+	fs.StringVar(&cfg.jsonOut, "json", "", "also write the figures as JSON to this file (for make bench-compare)")
 	fs.StringVar(&cfg.card, "card", "4242 4242 4242 4242", "sandbox test card for card-flow")
 	fs.DurationVar(&cfg.poll, "poll", 20*time.Millisecond, "card-flow: interval between GETs while waiting for Paid (the polls are load too)")
 	fs.DurationVar(&cfg.paidWithin, "paid-within", 10*time.Second, "card-flow: give up waiting for the webhook after this, then PATCH /paid")
@@ -115,6 +122,12 @@ func (c config) validate() error {
 		return errors.New("-token needs -product (creating a product needs a seller token)")
 	case c.poll <= 0 || c.paidWithin <= 0 || c.timeout <= 0:
 		return errors.New("-poll, -paid-within and -timeout must be positive")
+	case c.products < 1 || c.products > maxProducts:
+		return fmt.Errorf("-products must be between 1 and %d", maxProducts)
+	case c.lines < 1 || c.lines > c.products:
+		return errors.New("-lines must be between 1 and -products")
+	case c.product != "" && (c.products > 1 || c.lines > 1):
+		return errors.New("-product names one product: it goes without -products and -lines")
 	}
 	return nil
 }
@@ -134,10 +147,13 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "loadgen: %s, %d customers, up to %s%s against %s (product %s)\n",
-		cfg.mode, cfg.customers, cfg.duration, ordersBound(cfg.orders), cfg.base, w.productID)
+	fmt.Fprintf(out, "loadgen: %s, %d customers, up to %s%s against %s (%d products, %d lines per order)\n",
+		cfg.mode, cfg.customers, cfg.duration, ordersBound(cfg.orders), cfg.base, len(w.productIDs), cfg.lines)
 	res := w.run(ctx)
 	res.print(out, cfg)
+	if cfg.jsonOut != "" {
+		return res.writeJSON(cfg.jsonOut)
+	}
 	return nil
 }
 

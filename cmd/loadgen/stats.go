@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -116,6 +117,58 @@ func (res result) print(out io.Writer, cfg config) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\n", k.endpoint, status, k.code, res.failures[k])
 	}
 	_ = tw.Flush()
+}
+
+// summary is the run's figures as JSON, for tools that compare runs (make bench-compare).
+type summary struct {
+	ElapsedSeconds float64                 `json:"elapsedSeconds"`
+	Requests       int                     `json:"requests"`
+	Orders         int64                   `json:"orders"`
+	OrdersPerSec   float64                 `json:"ordersPerSecond"`
+	Failures       int                     `json:"failures"`
+	Latency        map[string]distribution `json:"latencyMs"`
+	Spans          map[string]distribution `json:"spansMs"`
+}
+
+// distribution is one endpoint's or span's latencies in milliseconds.
+type distribution struct {
+	Count int     `json:"count"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+}
+
+func (res result) summary() summary {
+	s := summary{ElapsedSeconds: res.elapsed.Seconds(), Orders: res.orders,
+		Latency: map[string]distribution{}, Spans: map[string]distribution{}}
+	s.OrdersPerSec = float64(res.orders) / s.ElapsedSeconds
+	for name, samples := range res.latency {
+		s.Requests += len(samples)
+		s.Latency[name] = distributionOf(samples)
+	}
+	for name, samples := range res.spans {
+		s.Spans[name] = distributionOf(samples)
+	}
+	for _, n := range res.failures {
+		s.Failures += n
+	}
+	return s
+}
+
+func distributionOf(samples []time.Duration) distribution {
+	sorted := slices.Sorted(slices.Values(samples))
+	msOf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return distribution{Count: len(sorted), P50: msOf(quantile(sorted, 0.50)), P90: msOf(quantile(sorted, 0.90)),
+		P99: msOf(quantile(sorted, 0.99)), Max: msOf(quantile(sorted, 1))}
+}
+
+func (res result) writeJSON(path string) error {
+	raw, err := json.MarshalIndent(res.summary(), "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, raw, 0o644)
 }
 
 func writeRow(w io.Writer, name string, samples []time.Duration, secs float64) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -48,12 +49,12 @@ const (
 	flow         = "flow"
 )
 
-// workload is a prepared run: identities, the product to order, and the flow each customer loops.
+// workload is a prepared run: identities, the products to order, and the flow each customer loops.
 type workload struct {
-	cfg       config
-	client    *client
-	productID string
-	customers []customer
+	cfg        config
+	client     *client
+	productIDs []string
+	customers  []customer
 	// claimed counts orders started, so that -orders stops every customer at the bound.
 	claimed atomic.Int64
 }
@@ -70,13 +71,16 @@ func prepare(ctx context.Context, cfg config, cl *client, tokens *tokenSource) (
 	if _, err := cl.do(ctx, newRecorder(), call{endpoint: "setup", method: http.MethodGet, path: "/healthz"}); err != nil {
 		return nil, fmt.Errorf("is wolfix running at %s? %w", cfg.base, err)
 	}
-	w := &workload{cfg: cfg, client: cl, productID: cfg.product}
-	if w.productID == "" {
+	w := &workload{cfg: cfg, client: cl}
+	if cfg.product != "" {
+		w.productIDs = []string{cfg.product}
+	}
+	for len(w.productIDs) < cfg.products {
 		id, err := createProduct(ctx, cl, tokens)
 		if err != nil {
 			return nil, err
 		}
-		w.productID = id
+		w.productIDs = append(w.productIDs, id)
 	}
 	for i := range cfg.customers {
 		tok, err := tokens.mint(ctx, fmt.Sprintf("loadgen-customer-%d", i+1), app.RoleCustomer)
@@ -97,7 +101,7 @@ func prepare(ctx context.Context, cfg config, cl *client, tokens *tokenSource) (
 }
 
 // createProduct adds a product with the largest stock the catalog allows, as a seller, so that
-// stock never ends a run (and every order reserves from the same row, the contended case).
+// stock never ends a run.
 func createProduct(ctx context.Context, cl *client, tokens *tokenSource) (string, error) {
 	tok, err := tokens.mint(ctx, "loadgen-seller", app.RoleSeller)
 	if err != nil {
@@ -185,7 +189,7 @@ var errStatus = errors.New("unexpected status")
 
 func (w *workload) create(ctx context.Context, rec *recorder, c customer, endpoint, path string) (placed, error) {
 	rep, err := w.client.do(ctx, rec, call{endpoint: endpoint, method: http.MethodPost, path: path, token: c.token,
-		body: orderBody(w.productID)})
+		body: orderBody(w.pickProducts())})
 	if err != nil {
 		return placed{}, err
 	}
@@ -282,10 +286,26 @@ func (w *workload) read(ctx context.Context, rec *recorder, c customer) error {
 	return nil
 }
 
-// orderBody is a checkout of one unit of productID, delivered by courier.
-func orderBody(productID string) map[string]any {
+// pickProducts chooses -lines different products at random for one order.
+func (w *workload) pickProducts() []string {
+	if len(w.productIDs) == w.cfg.lines {
+		return w.productIDs
+	}
+	picked := make([]string, 0, w.cfg.lines)
+	for _, i := range rand.Perm(len(w.productIDs))[:w.cfg.lines] {
+		picked = append(picked, w.productIDs[i])
+	}
+	return picked
+}
+
+// orderBody is a checkout of one unit of each product, delivered by courier.
+func orderBody(productIDs []string) map[string]any {
+	items := make([]map[string]any, 0, len(productIDs))
+	for _, id := range productIDs {
+		items = append(items, map[string]any{"productId": id, "quantity": 1})
+	}
 	return map[string]any{
-		"items": []map[string]any{{"productId": productID, "quantity": 1}},
+		"items": items,
 		"recipient": map[string]any{"firstName": "Olena", "lastName": "Koval", "middleName": nil,
 			"phoneNumber": "+380501234567", "email": "olena@example.com"},
 		"delivery": map[string]any{"method": "courier", "city": "Kyiv", "street": "Khreshchatyk",

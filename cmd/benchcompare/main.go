@@ -1,0 +1,114 @@
+// Command benchcompare is `make bench-compare`: in one run it measures the database floor (pgbench
+// running the minimal create-order transaction on the service's own tables, prepared statements)
+// and then the real `wolfix serve` under cmd/loadgen (cash, then the card flow) on the same
+// Postgres server, and prints orders/s, the ratio to the floor, latency percentiles,
+// confirm→Paid, peak RSS, CPU-ms per order and start-up time. The machine is shared, so absolute
+// figures are noise; the ratio to the floor measured in the same run is the figure to steer by.
+// Each measurement repeats -runs times and the report gives medians.
+//
+// It needs psql and pgbench (Debian's postgresql-client) and a Postgres it may create and drop
+// databases on; every database it creates has a random name and is dropped at the end.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+)
+
+// settings are the command line.
+type settings struct {
+	postgresURL string
+	runs        int
+	duration    time.Duration
+	customers   int
+	products    int
+	lines       int
+	modes       []string
+	serveEnv    []string
+}
+
+func main() {
+	s, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchcompare:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, s, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "benchcompare:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (settings, error) {
+	fs := flag.NewFlagSet("benchcompare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	s := settings{modes: []string{"cash", "card-flow"}}
+	fs.StringVar(&s.postgresURL, "postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+		"a Postgres (loopback) where throwaway databases may be created")
+	fs.IntVar(&s.runs, "runs", 3, "how many times to repeat every measurement (the report shows medians)")
+	fs.DurationVar(&s.duration, "duration", 15*time.Second, "length of each measurement")
+	fs.IntVar(&s.customers, "customers", 32, "concurrent clients, for pgbench and for loadgen alike")
+	fs.IntVar(&s.products, "products", 200, "products the service's orders spread over (the floor uses 1,000)")
+	fs.IntVar(&s.lines, "lines", 2, "lines per order, like the floor's two stock updates")
+	fs.Func("serve-env", "KEY=VALUE for `wolfix serve` (repeatable), e.g. WOLFIX_BROKER_KIND=nats", func(kv string) error {
+		if !strings.Contains(kv, "=") {
+			return fmt.Errorf("want KEY=VALUE, got %q", kv)
+		}
+		s.serveEnv = append(s.serveEnv, kv)
+		return nil
+	})
+	if err := fs.Parse(args); err != nil {
+		return settings{}, err
+	}
+	switch {
+	case s.runs < 1 || s.runs > 9:
+		return settings{}, errors.New("-runs must be between 1 and 9")
+	case s.duration < time.Second || s.duration > 5*time.Minute:
+		return settings{}, errors.New("-duration must be between 1s and 5m")
+	case s.customers < 1 || s.customers > 256:
+		return settings{}, errors.New("-customers must be between 1 and 256")
+	}
+	return s, requireLoopback(s.postgresURL)
+}
+
+// run builds the binaries, then measures the floor and the service -runs times, interleaved so
+// that a change in the machine's load touches both alike.
+func run(ctx context.Context, s settings, out io.Writer) error {
+	bins, err := buildBinaries(ctx)
+	if err != nil {
+		return err
+	}
+	defer bins.remove()
+	pg, err := openAdmin(ctx, s.postgresURL)
+	if err != nil {
+		return err
+	}
+	defer pg.close()
+	var rounds []round
+	for i := range s.runs {
+		fmt.Fprintf(out, "run %d of %d: floor (pgbench, %d clients, %s)\n", i+1, s.runs, s.customers, s.duration)
+		r := round{}
+		if r.floorTPS, err = measureFloor(ctx, pg, bins, s); err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		fmt.Fprintf(out, "  floor: %.0f tps\n", r.floorTPS)
+		if r.service, err = measureService(ctx, pg, bins, s, out); err != nil {
+			return fmt.Errorf("service: %w", err)
+		}
+		rounds = append(rounds, r)
+	}
+	report(out, s, rounds)
+	return nil
+}

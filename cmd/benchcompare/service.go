@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// binaries are the service and the load generator, built once for the whole run (without -race:
+// this measures speed).
+type binaries struct {
+	dir, wolfix, loadgen string
+}
+
+func buildBinaries(ctx context.Context) (binaries, error) {
+	dir, err := os.MkdirTemp("", "benchcompare-")
+	if err != nil {
+		return binaries{}, err
+	}
+	b := binaries{dir: dir, wolfix: filepath.Join(dir, "wolfix"), loadgen: filepath.Join(dir, "loadgen")}
+	for bin, pkg := range map[string]string{b.wolfix: "./cmd/wolfix", b.loadgen: "./cmd/loadgen"} {
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			b.remove()
+			return binaries{}, fmt.Errorf("go build %s (run from the repository root): %v\n%s", pkg, err, out)
+		}
+	}
+	return b, nil
+}
+
+func (b binaries) remove() { _ = os.RemoveAll(b.dir) }
+
+// serviceFigures are one run's measurements of the service.
+type serviceFigures struct {
+	modes     map[string]modeFigures
+	peakRSSMB float64
+	startupMs float64
+}
+
+// modeFigures are one workload's figures, from loadgen's JSON and the server's CPU time.
+type modeFigures struct {
+	OrdersPerSec  float64
+	Failures      int
+	Create        distribution
+	ConfirmToPaid distribution
+	CPUMsPerOrder float64
+}
+
+// distribution mirrors loadgen's JSON for one endpoint or span, in milliseconds.
+type distribution struct {
+	Count int     `json:"count"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+}
+
+// loadgenSummary is the part of loadgen's -json output this command reads.
+type loadgenSummary struct {
+	Orders       int64                   `json:"orders"`
+	OrdersPerSec float64                 `json:"ordersPerSecond"`
+	Failures     int                     `json:"failures"`
+	Latency      map[string]distribution `json:"latencyMs"`
+	Spans        map[string]distribution `json:"spansMs"`
+}
+
+// measureService runs `wolfix serve` (in-process relay and consumers, the sandbox) on a fresh
+// database of the same Postgres, drives each workload with loadgen, then times a restart.
+func measureService(ctx context.Context, pg *admin, bins binaries, s settings, out io.Writer) (serviceFigures, error) {
+	dbURL, drop, err := pg.create(ctx, "wolfix_bench")
+	if err != nil {
+		return serviceFigures{}, err
+	}
+	defer drop()
+	secret := randomHex(24)
+	env := append(os.Environ(), "WOLFIX_DATABASE_URL="+dbURL, "WOLFIX_DATA_DIR="+bins.dir,
+		"WOLFIX_JWT_SECRET="+secret, "WOLFIX_SEED_DEMO=false")
+	env = append(env, s.serveEnv...)
+	srv, err := startServe(ctx, bins.wolfix, env)
+	if err != nil {
+		return serviceFigures{}, err
+	}
+	figures := serviceFigures{modes: map[string]modeFigures{}}
+	for _, mode := range s.modes {
+		m, err := runLoad(ctx, bins, s, srv, mode, secret)
+		if err != nil {
+			srv.stop()
+			return serviceFigures{}, fmt.Errorf("%s: %w", mode, err)
+		}
+		fmt.Fprintf(out, "  service %s: %.0f orders/s, %d failures, create p99 %.1f ms, %.2f CPU-ms/order\n",
+			mode, m.OrdersPerSec, m.Failures, m.Create.P99, m.CPUMsPerOrder)
+		figures.modes[mode] = m
+	}
+	figures.peakRSSMB = float64(procStatusKB(srv.cmd.Process.Pid, "VmHWM")) / 1024
+	srv.stop()
+	restart, err := startServe(ctx, bins.wolfix, env)
+	if err != nil {
+		return serviceFigures{}, fmt.Errorf("restart: %w", err)
+	}
+	figures.startupMs = float64(restart.readyAfter.Microseconds()) / 1000
+	restart.stop()
+	return figures, nil
+}
+
+// runLoad drives one workload and reads the server's CPU time around it.
+func runLoad(ctx context.Context, bins binaries, s settings, srv *serveProcess, mode, secret string) (modeFigures, error) {
+	jsonPath := filepath.Join(bins.dir, "loadgen-"+mode+".json")
+	cpuBefore := procCPUTime(srv.cmd.Process.Pid)
+	cmd := exec.CommandContext(ctx, bins.loadgen, "-base", srv.base, "-mode", mode,
+		"-customers", strconv.Itoa(s.customers), "-duration", s.duration.String(),
+		"-products", strconv.Itoa(s.products), "-lines", strconv.Itoa(s.lines),
+		"-jwt-secret", secret, "-json", jsonPath)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return modeFigures{}, fmt.Errorf("loadgen: %v\n%s", err, out)
+	}
+	cpu := procCPUTime(srv.cmd.Process.Pid) - cpuBefore
+	raw, err := os.ReadFile(jsonPath)
+	if err != nil {
+		return modeFigures{}, err
+	}
+	var sum loadgenSummary
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		return modeFigures{}, fmt.Errorf("loadgen's JSON: %w", err)
+	}
+	m := modeFigures{OrdersPerSec: sum.OrdersPerSec, Failures: sum.Failures}
+	m.Create = sum.Latency["POST /api/orders"]
+	if mode == "card-flow" {
+		m.Create = sum.Latency["POST /api/orders/with-payment"]
+		for name, d := range sum.Spans {
+			if strings.HasPrefix(name, "card: confirm") {
+				m.ConfirmToPaid = d
+			}
+		}
+	}
+	if sum.Orders > 0 {
+		m.CPUMsPerOrder = float64(cpu.Microseconds()) / 1000 / float64(sum.Orders)
+	}
+	return m, nil
+}
+
+// serveProcess is a running `wolfix serve`.
+type serveProcess struct {
+	cmd        *exec.Cmd
+	base       string
+	readyAfter time.Duration
+}
+
+func startServe(ctx context.Context, bin string, env []string) (*serveProcess, error) {
+	addr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "serve")
+	cmd.Env = append(env, "WOLFIX_HTTP_ADDR="+addr)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	started := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &serveProcess{cmd: cmd, base: "http://" + addr}
+	for time.Since(started) < 60*time.Second {
+		if resp, err := http.Get(p.base + "/readyz"); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				p.readyAfter = time.Since(started)
+				return p, nil
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	p.stop()
+	return nil, fmt.Errorf("wolfix serve was not ready within 60 s")
+}
+
+func (p *serveProcess) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func randomHex(n int) string {
+	buf := make([]byte, n)
+	_, _ = rand.Read(buf)
+	return hex.EncodeToString(buf)
+}
