@@ -87,6 +87,7 @@ func NewRouter(subscribers Subscribers, poison message.Publisher, inbox *Inbox, 
 		return nil, fmt.Errorf("consumers: poison queue: %w", err)
 	}
 	router.AddMiddleware(
+		traceHandling,
 		poisonQueue,
 		middleware.Retry{
 			MaxRetries: cfg.Retries, InitialInterval: cfg.RetryInterval, Multiplier: 2,

@@ -24,10 +24,7 @@ type actorKey struct{}
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	route := c.FullPath()
-	if route == "" {
-		route = "unmatched"
-	}
+	route := routeOf(c)
 	status := c.Writer.Status()
 	level := slog.LevelInfo
 	if status >= http.StatusInternalServerError {

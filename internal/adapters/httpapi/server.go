@@ -57,7 +57,9 @@ type Config struct {
 	Checks []Check
 	// Metrics serves GET /metrics when set (e.g. promhttp.Handler()).
 	Metrics http.Handler
-	Public  PublicConfig
+	// Requests is told of every request answered (request metrics); nil observes nothing.
+	Requests RequestObserver
+	Public   PublicConfig
 	// Sandbox enables POST /sandbox/payment-intents/{id}/confirm when set.
 	Sandbox SandboxConfirmer
 	// MaxBodyBytes limits request bodies; zero means DefaultMaxBodyBytes.
@@ -75,6 +77,7 @@ type Server struct {
 	public      PublicConfig
 	sandbox     SandboxConfirmer
 	maxBody     int64
+	requests    RequestObserver
 	engine      *gin.Engine
 }
 
@@ -92,6 +95,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
+	s.requests = cfg.Requests
 	s.engine = s.routes(cfg.Metrics)
 	return s, nil
 }
@@ -104,6 +108,7 @@ func (s *Server) routes(metrics http.Handler) *gin.Engine {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
+	e.Use(s.telemetry()...)
 	e.Use(s.requestID, s.accessLog, s.recoverPanics, s.limitBody)
 	e.NoRoute(func(c *gin.Context) { s.fail(c, errRouteNotFound) })
 	e.NoMethod(func(c *gin.Context) { s.fail(c, errMethodNotAllowed) })

@@ -81,7 +81,10 @@ type meteredPublisher struct {
 }
 
 func (p meteredPublisher) Publish(topic string, msgs ...*message.Message) error {
-	if err := p.next.Publish(topic, msgs...); err != nil {
+	endTrace := traceRelay(topic, msgs)
+	err := p.next.Publish(topic, msgs...)
+	endTrace(err)
+	if err != nil {
 		p.metrics.failed.WithLabelValues(topic).Add(float64(len(msgs)))
 		p.metrics.markFailure(err)
 		return err

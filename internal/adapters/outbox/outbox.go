@@ -56,7 +56,10 @@ func (o txOutbox) Publish(ctx context.Context, events ...app.Event) error {
 		if err != nil {
 			return err
 		}
-		if err := o.publisher.Publish(ev.Type, msg); err != nil {
+		end := traceWrite(ctx, ev.Type, msg)
+		err = o.publisher.Publish(ev.Type, msg)
+		end(err)
+		if err != nil {
 			return fmt.Errorf("outbox: write %s event %s: %w", ev.Type, ev.ID, err)
 		}
 	}

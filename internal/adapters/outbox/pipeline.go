@@ -67,7 +67,10 @@ func (p *pipelinedPublisher) Publish(topic string, msgs ...*message.Message) err
 		}
 		p.suspect = false
 	}
-	if err := p.next.PublishAsync(topic, msgs...); err != nil {
+	endTrace := traceRelay(topic, msgs)
+	err := p.next.PublishAsync(topic, msgs...)
+	endTrace(err)
+	if err != nil {
 		p.suspect = true
 		p.metrics.failed.WithLabelValues(topic).Add(float64(len(msgs)))
 		p.metrics.markFailure(err)

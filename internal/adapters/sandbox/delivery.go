@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stripe/stripe-go/v76/webhook"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 )
 
 // Defaults applied by NewDelivery to zero DeliveryConfig fields.
@@ -92,7 +93,7 @@ func NewDelivery(cfg DeliveryConfig) (*Delivery, error) {
 	}
 	cfg = deliveryDefaults(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Delivery{cfg: cfg, client: &http.Client{Transport: cfg.Transport, Timeout: cfg.AttemptTimeout},
+	d := &Delivery{cfg: cfg, client: &http.Client{Transport: otelhttp.NewTransport(cfg.Transport), Timeout: cfg.AttemptTimeout},
 		log: cfg.Logger.With(slog.String("component", "sandbox-webhooks")), ctx: ctx, cancel: cancel,
 		done: make(chan struct{}), queues: make([]chan Event, cfg.Workers), ready: make(chan struct{})}
 	var workers sync.WaitGroup

@@ -17,6 +17,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/extra/bunotel"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
 )
 
@@ -53,6 +54,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*bun.DB, Dialect, e
 	if err != nil {
 		return nil, "", err
 	}
+	db.AddQueryHook(bunotel.NewQueryHook(bunotel.WithDBName("wolfix"))) // SQL spans when tracing is on
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, "", fmt.Errorf("ping %s database: %w", dialect, err)

@@ -10,6 +10,7 @@ import (
 
 	stripeapi "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/payment"
@@ -74,7 +75,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	cfg = withDefaults(cfg)
 	backend := &stripeapi.BackendConfig{
-		HTTPClient:        &http.Client{Transport: cfg.Transport, Timeout: cfg.AttemptTimeout},
+		HTTPClient:        &http.Client{Transport: otelhttp.NewTransport(cfg.Transport), Timeout: cfg.AttemptTimeout},
 		LeveledLogger:     newLogger(cfg.Logger),
 		MaxNetworkRetries: stripeapi.Int64(int64(cfg.MaxRetries)),
 		EnableTelemetry:   stripeapi.Bool(false),
