@@ -25,7 +25,9 @@ type Dependencies struct {
 	Pricing    Pricing
 	Clock      Clock
 	Reconciler ReconcilerConfig
-	Log        *slog.Logger
+	// UnpaidCap bounds the stock one customer holds in unpaid card orders; zero caps nothing.
+	UnpaidCap UnpaidCap
+	Log       *slog.Logger
 	// Observer is told what the use cases did (metrics); nil observes nothing.
 	Observer Observer
 }
@@ -37,7 +39,7 @@ func New(d Dependencies) *Application {
 	cancel := NewCancelHandler(d.Store, d.Gateway, finalizer, refunds, d.Clock, d.Log)
 	return &Application{
 		Catalog:     NewCatalogHandler(d.Store, d.Clock, d.Log),
-		PlaceOrder:  NewPlaceOrderHandler(d.Store, d.Gateway, d.Pricing, d.Clock, d.Log),
+		PlaceOrder:  NewPlaceOrderHandler(d.Store, d.Gateway, d.Pricing, d.Clock, d.Log).CapUnpaid(d.UnpaidCap),
 		ConfirmPaid: NewConfirmPaidHandler(d.Store, finalizer, d.Clock),
 		Finalizer:   finalizer,
 		Webhooks:    NewWebhookHandler(d.Store, d.Verifier, finalizer, refunds, d.Clock, d.Log, d.Observer),

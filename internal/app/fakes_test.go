@@ -336,6 +336,19 @@ func (r memOrders) ListWithPendingRefunds(_ context.Context, before time.Time, l
 	return ids, nil
 }
 
+func (r memOrders) UnpaidCardHolding(_ context.Context, customerID string) (UnpaidHolding, error) {
+	var held UnpaidHolding
+	for _, s := range r.s.state.orders {
+		if s.CustomerID == customerID && s.Status == order.StatusPending && s.Payment.Method == payment.MethodCard {
+			held.Orders++
+			for _, it := range s.Items {
+				held.Units += it.Quantity
+			}
+		}
+	}
+	return held, nil
+}
+
 // lockedProducts and lockedOrders run each call under the store's lock, as autocommit calls.
 type lockedProducts struct{ s *memStore }
 
@@ -423,6 +436,12 @@ func (r lockedOrders) ListWithPendingRefunds(ctx context.Context, before time.Ti
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
 	return memOrders(r).ListWithPendingRefunds(ctx, before, limit)
+}
+
+func (r lockedOrders) UnpaidCardHolding(ctx context.Context, customerID string) (UnpaidHolding, error) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	return memOrders(r).UnpaidCardHolding(ctx, customerID)
 }
 
 // fakeGateway is a scripted payment provider: tests set what GetIntent reports.

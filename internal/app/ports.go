@@ -86,6 +86,16 @@ type OrderRepository interface {
 	// ListWithPendingRefunds returns ids of orders with a refund pending since before
 	// requestedBefore, at most limit.
 	ListWithPendingRefunds(ctx context.Context, requestedBefore time.Time, limit int) ([]string, error)
+	// UnpaidCardHolding returns what customerID holds without paying: card orders still Pending
+	// and the units they reserve. Inside a transaction it first serializes the customer's
+	// checkouts until the commit, so two concurrent checkouts cannot both pass a cap.
+	UnpaidCardHolding(ctx context.Context, customerID string) (UnpaidHolding, error)
+}
+
+// UnpaidHolding is the stock a customer holds with card orders not yet paid.
+type UnpaidHolding struct {
+	Orders int
+	Units  int64
 }
 
 // OrderQuery selects a page of orders; empty fields do not filter.

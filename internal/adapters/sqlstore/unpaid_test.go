@@ -1,0 +1,111 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+
+	"github.com/wolfix/orders/internal/adapters/sandbox"
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/domain/money"
+	"github.com/wolfix/orders/internal/domain/order"
+	"github.com/wolfix/orders/internal/domain/payment"
+)
+
+// countingGateway is the sandbox counting the intents checkout opens and cancels.
+type countingGateway struct {
+	*sandbox.Gateway
+	created, cancelled atomic.Int64
+}
+
+func (g *countingGateway) CreateIntent(ctx context.Context, req app.IntentRequest) (payment.Intent, error) {
+	g.created.Add(1)
+	return g.Gateway.CreateIntent(ctx, req)
+}
+
+func (g *countingGateway) CancelIntent(ctx context.Context, id string) (payment.Intent, error) {
+	g.cancelled.Add(1)
+	return g.Gateway.CancelIntent(ctx, id)
+}
+
+func TestUnpaidCardHoldingCountsOnlyPendingCardOrders_SQLiteAndPostgres(t *testing.T) {
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		ctx := context.Background()
+		p1, p2 := addProduct(t, tdb, "p1", 100), addProduct(t, tdb, "p2", 100)
+		addOrder(t, tdb, orderSpec{id: "card-1"}, p1, p2) // 1 + 2 units
+		addOrder(t, tdb, orderSpec{id: "card-2"}, p1)     // 1 unit
+		cancelled := addOrder(t, tdb, orderSpec{id: "card-cancelled"}, p1, p2)
+		if _, err := tdb.store.Orders().Update(ctx, cancelled.ID(), func(o *order.Order) error {
+			_, err := o.Cancel(false, order.CauseCustomer("customer-1"), t0)
+			return err
+		}); err != nil {
+			t.Fatalf("cancel: %v", err)
+		}
+		addOrder(t, tdb, orderSpec{id: "cash-1", method: payment.MethodCash}, p1, p2)
+		addOrder(t, tdb, orderSpec{id: "card-other", customer: "customer-2"}, p1, p2)
+
+		held, err := tdb.store.Orders().UnpaidCardHolding(ctx, "customer-1")
+		if err != nil || held != (app.UnpaidHolding{Orders: 2, Units: 4}) {
+			t.Fatalf("got %+v, %v; want 2 orders holding 4 units", held, err)
+		}
+		if held, err := tdb.store.Orders().UnpaidCardHolding(ctx, "nobody"); err != nil || held != (app.UnpaidHolding{}) {
+			t.Fatalf("a customer without orders: got %+v, %v; want nothing held", held, err)
+		}
+	})
+}
+
+// Invariant 10 through the real checkout on the real databases: one customer fires a burst of card
+// checkouts at once, and however they interleave, no more than the cap commit. Every refused one
+// gets the stable code, and its payment intent is cancelled.
+func TestUnpaidCapHoldsUnderAConcurrentBurst_SQLiteAndPostgres(t *testing.T) {
+	cases := []struct {
+		name  string
+		cap   app.UnpaidCap
+		units int64
+		wins  int
+	}{
+		{"orders bound", app.UnpaidCap{MaxOrders: 3, MaxUnits: 1000}, 1, 3},
+		{"units bound", app.UnpaidCap{MaxOrders: 100, MaxUnits: 10}, 3, 3},
+	}
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		for i, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				const burst = 16
+				product, customer := addProduct(t, tdb, fmt.Sprintf("p-burst-%d", i), 1000), fmt.Sprintf("hoarder-%d", i)
+				gateway := &countingGateway{Gateway: sandbox.New(sandbox.Config{Logger: slog.New(slog.DiscardHandler)})}
+				checkout := app.NewPlaceOrderHandler(tdb.store, gateway, app.Pricing{Currency: money.USD},
+					app.SystemClock{}, slog.New(slog.DiscardHandler)).CapUnpaid(c.cap)
+				errs := parallel(burst, func(n int) error {
+					_, err := checkout.Handle(context.Background(), app.PlaceOrder{
+						Actor: app.Actor{UserID: customer, Roles: []app.Role{app.RoleCustomer}},
+						Lines: []app.LineRequest{{ProductID: product.ID(), Quantity: c.units}},
+						Recipient: order.Recipient{FirstName: "Olena", LastName: "Koval", PhoneNumber: "+380501234567",
+							Email: "olena@example.com"},
+						Delivery: order.Delivery{Method: order.DeliveryCourier, City: "Kyiv", Street: "Khreshchatyk", HouseNumber: "22"},
+						Method:   payment.MethodCard})
+					return err
+				})
+				won := 0
+				for _, err := range errs {
+					switch {
+					case err == nil:
+						won++
+					case !errors.Is(err, app.ErrUnpaidReservationsExceeded):
+						t.Errorf("a refused checkout failed with %v; want %s", err, app.ErrUnpaidReservationsExceeded.Code)
+					}
+				}
+				held, err := tdb.store.Orders().UnpaidCardHolding(context.Background(), customer)
+				if err != nil || won != c.wins || held != (app.UnpaidHolding{Orders: c.wins, Units: int64(c.wins) * c.units}) {
+					t.Fatalf("%d of %d checkouts won, holding %+v (%v); want exactly %d", won, burst, held, err, c.wins)
+				}
+				assertStored(t, tdb, product.ID(), 1000-held.Units, c.wins)
+				if open := gateway.created.Load() - gateway.cancelled.Load(); open != int64(c.wins) {
+					t.Errorf("%d intents stay open; want %d (one per stored order)", open, c.wins)
+				}
+			})
+		}
+	})
+}
