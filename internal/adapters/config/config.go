@@ -21,11 +21,17 @@ const DefaultFile = "configs/wolfix.yaml"
 
 // Config is every setting. The yaml and env tags are the public names of each key.
 type Config struct {
-	HTTPAddr       string `yaml:"httpAddr" env:"WOLFIX_HTTP_ADDR"`
-	PublicURL      string `yaml:"publicUrl" env:"WOLFIX_PUBLIC_URL"`
-	DataDir        string `yaml:"dataDir" env:"WOLFIX_DATA_DIR"`
-	DatabaseURL    string `yaml:"databaseUrl" env:"WOLFIX_DATABASE_URL"`
-	MigrateOnStart bool   `yaml:"migrateOnStart" env:"WOLFIX_MIGRATE_ON_START"`
+	HTTPAddr string `yaml:"httpAddr" env:"WOLFIX_HTTP_ADDR"`
+	// TLSCertFile and TLSKeyFile (PEM), both set, make serve answer HTTPS on HTTPAddr.
+	TLSCertFile string `yaml:"tlsCertFile" env:"WOLFIX_TLS_CERT_FILE"`
+	TLSKeyFile  string `yaml:"tlsKeyFile" env:"WOLFIX_TLS_KEY_FILE"`
+	// TrustedProxies are the reverse proxies (IPs or CIDRs) whose X-Forwarded-For names the
+	// client; empty = believe no forwarding header (the client is the TCP peer).
+	TrustedProxies []string `yaml:"trustedProxies" env:"WOLFIX_TRUSTED_PROXIES" envSeparator:","`
+	PublicURL      string   `yaml:"publicUrl" env:"WOLFIX_PUBLIC_URL"`
+	DataDir        string   `yaml:"dataDir" env:"WOLFIX_DATA_DIR"`
+	DatabaseURL    string   `yaml:"databaseUrl" env:"WOLFIX_DATABASE_URL"`
+	MigrateOnStart bool     `yaml:"migrateOnStart" env:"WOLFIX_MIGRATE_ON_START"`
 	// SeedDemo creates the demo catalog when the catalog is empty: auto (only on the embedded
 	// SQLite default, never on Postgres), true or false. SeedsDemo() resolves it.
 	SeedDemo  string `yaml:"seedDemo" env:"WOLFIX_SEED_DEMO"`
@@ -93,6 +99,9 @@ type Config struct {
 	PruneWebhooksAfter    time.Duration `yaml:"pruneWebhooksAfter" env:"WOLFIX_PRUNE_WEBHOOKS_AFTER"`
 	PruneConsumedAfter    time.Duration `yaml:"pruneConsumedAfter" env:"WOLFIX_PRUNE_CONSUMED_AFTER"`
 }
+
+// ServesTLS reports whether serve answers HTTPS itself (a certificate and a key are configured).
+func (c Config) ServesTLS() bool { return c.TLSCertFile != "" && c.TLSKeyFile != "" }
 
 // Values of WOLFIX_SEED_DEMO besides true and false.
 const SeedDemoAuto = "auto"

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ func TestLoadReadsTheCommittedDefaultFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if cfg != Defaults() {
+	if !reflect.DeepEqual(cfg, Defaults()) {
 		t.Fatalf("configs/wolfix.yaml and Defaults() disagree:\n file: %+v\n code: %+v", cfg, Defaults())
 	}
 }
@@ -67,6 +68,10 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 		{"WOLFIX_PRUNE_IDEMPOTENCY_AFTER", "0s", "WOLFIX_PRUNE_IDEMPOTENCY_AFTER"},
 		{"WOLFIX_PRUNE_WEBHOOKS_AFTER", "later", "WOLFIX_PRUNE_WEBHOOKS_AFTER"},
 		{"WOLFIX_PRUNE_CONSUMED_AFTER", "30s", "WOLFIX_PRUNE_CONSUMED_AFTER"},
+		{"WOLFIX_TLS_CERT_FILE", "/etc/wolfix/cert.pem", "WOLFIX_TLS_CERT_FILE"},
+		{"WOLFIX_TLS_KEY_FILE", "/etc/wolfix/key.pem", "WOLFIX_TLS_CERT_FILE"},
+		{"WOLFIX_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal", "WOLFIX_TRUSTED_PROXIES"},
+		{"WOLFIX_TRUSTED_PROXIES", "10.0.0.0/33", "WOLFIX_TRUSTED_PROXIES"},
 	}
 	for _, c := range cases {
 		t.Run(c.env+"="+c.value, func(t *testing.T) {
@@ -109,6 +114,10 @@ func TestPaymentSettingsThatStopStartUp(t *testing.T) {
 			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook, "WOLFIX_STRIPE_API_URL": "https://api.stripe.com.example.org"}, "WOLFIX_STRIPE_API_URL"},
 		{"live key over plain http", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey,
 			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook, "WOLFIX_STRIPE_API_URL": "http://api.stripe.com"}, "WOLFIX_STRIPE_API_URL"},
+		{"live key served on plain HTTP", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey,
+			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook}, "WOLFIX_STRIPE_SECRET_KEY"},
+		{"restricted live key served on plain HTTP", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeRLiveKey,
+			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook}, "WOLFIX_STRIPE_SECRET_KEY"},
 		{"API URL that is not a URL", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey,
 			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook, "WOLFIX_STRIPE_API_URL": "127.0.0.1:12111"}, "WOLFIX_STRIPE_API_URL"},
 	}
@@ -143,7 +152,8 @@ func TestPaymentProviderChoice(t *testing.T) {
 		{"default: a key is stripe", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey,
 			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook}, ProviderStripe},
 		{"auto with a live key at Stripe", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "auto", "WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey,
-			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook, "WOLFIX_STRIPE_API_URL": "https://api.stripe.com"}, ProviderStripe},
+			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook, "WOLFIX_STRIPE_API_URL": "https://api.stripe.com",
+			"WOLFIX_TRUSTED_PROXIES": "10.0.0.1"}, ProviderStripe},
 		{"sandbox chosen beside a test key", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "sandbox",
 			"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey}, ProviderSandbox},
 		{"stripe chosen with a test key at stripe-mock", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "stripe",
@@ -274,6 +284,34 @@ func TestSeedDemoDefaultsToTheEmbeddedDatabaseOnly(t *testing.T) {
 			}
 			if got := cfg.SeedsDemo(); got != c.want {
 				t.Errorf("SeedsDemo() = %v; want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestTransportSettings(t *testing.T) {
+	t.Setenv("WOLFIX_CONFIG", writeFile(t, ""))
+	t.Setenv("WOLFIX_TRUSTED_PROXIES", "10.0.0.0/8,192.0.2.7")
+	cfg, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"10.0.0.0/8", "192.0.2.7"}; !reflect.DeepEqual(cfg.TrustedProxies, want) || cfg.ServesTLS() {
+		t.Errorf("TrustedProxies = %q, ServesTLS = %v; want %q, false", cfg.TrustedProxies, cfg.ServesTLS(), want)
+	}
+	for name, env := range map[string]map[string]string{
+		"behind a trusted proxy": {"WOLFIX_TRUSTED_PROXIES": "10.0.0.1"},
+		"serving TLS":            {"WOLFIX_TLS_CERT_FILE": "cert.pem", "WOLFIX_TLS_KEY_FILE": "key.pem"},
+	} {
+		t.Run("a live key "+name, func(t *testing.T) {
+			t.Setenv("WOLFIX_TRUSTED_PROXIES", "")
+			t.Setenv("WOLFIX_STRIPE_SECRET_KEY", fakeLiveKey)
+			t.Setenv("WOLFIX_STRIPE_WEBHOOK_SECRET", fakeWebhook)
+			for k, v := range env {
+				t.Setenv(k, v)
+			}
+			if _, err := Load(); err != nil {
+				t.Errorf("a live key %s was refused: %v", name, err)
 			}
 		})
 	}

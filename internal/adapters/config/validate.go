@@ -69,6 +69,7 @@ func (c Config) Validate() error {
 		}
 	}
 	c.validateOps(bad)
+	c.validateTransport(bad)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -103,6 +104,23 @@ func (c Config) validateOps(bad func(key, format string, args ...any)) {
 		if age < time.Minute {
 			bad(key, "must be a duration of at least 1m, such as 24h")
 		}
+	}
+}
+
+// validateTransport checks HTTPS and the trusted proxies, and refuses a live Stripe key on plain
+// HTTP: card payments need TLS, served here or ended by a trusted proxy in front.
+func (c Config) validateTransport(bad func(key, format string, args ...any)) {
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		bad("WOLFIX_TLS_CERT_FILE", "and WOLFIX_TLS_KEY_FILE must be set together (or neither, for plain HTTP)")
+	}
+	for _, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			bad("WOLFIX_TRUSTED_PROXIES", "%q is not an IP address or CIDR (e.g. 10.0.0.0/8,192.0.2.7)", p)
+		}
+	}
+	if isLiveKey(c.StripeSecretKey) && !c.ServesTLS() && len(c.TrustedProxies) == 0 {
+		bad("WOLFIX_STRIPE_SECRET_KEY", "is a live key but the service would serve plain HTTP: set WOLFIX_TLS_CERT_FILE "+
+			"and WOLFIX_TLS_KEY_FILE, or WOLFIX_TRUSTED_PROXIES for the TLS-ending proxy in front")
 	}
 }
 
