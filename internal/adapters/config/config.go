@@ -82,6 +82,17 @@ type Config struct {
 	// SMTPURL sends customer e-mails (smtp://, smtps://, smtp+insecure://…?from=…); empty = log them.
 	SMTPURL string `yaml:"smtpUrl" env:"WOLFIX_SMTP_URL"`
 
+	// UnpaidOrdersMax and UnpaidUnitsMax cap what one customer may hold in card orders not paid yet
+	// (their stock stays reserved for up to PaymentTTL): open orders, and units across them.
+	UnpaidOrdersMax int   `yaml:"unpaidOrdersMax" env:"WOLFIX_UNPAID_ORDERS_MAX"`
+	UnpaidUnitsMax  int64 `yaml:"unpaidUnitsMax" env:"WOLFIX_UNPAID_UNITS_MAX"`
+	// Rate limits, each "<count>-<S|M|H|D>" (30-M: 30 a minute) or "off": order creations per
+	// customer and per client address, sandbox confirmations and failed authentications per
+	// client address. Counted in Redis when RedisURL is set, else in this process.
+	RateOrders         string `yaml:"rateOrders" env:"WOLFIX_RATE_ORDERS"`
+	RateSandboxConfirm string `yaml:"rateSandboxConfirm" env:"WOLFIX_RATE_SANDBOX_CONFIRM"`
+	RateAuthFailures   string `yaml:"rateAuthFailures" env:"WOLFIX_RATE_AUTH_FAILURES"`
+
 	PaymentTTL     time.Duration `yaml:"paymentTtl" env:"WOLFIX_PAYMENT_TTL"`
 	ReconcileAfter time.Duration `yaml:"reconcileAfter" env:"WOLFIX_RECONCILE_AFTER"`
 	ReconcileEvery time.Duration `yaml:"reconcileEvery" env:"WOLFIX_RECONCILE_EVERY"`
@@ -125,6 +136,7 @@ func Defaults() Config {
 		LogLevel: "info", LogFormat: "text", PaymentProvider: ProviderAuto, Currency: "USD", DeliveryFeeCourier: 700,
 		DeliveryFeeBranch: 500, DeliveryFeeLocker: 400, BrokerKind: "gochannel", RunRelay: true,
 		PaymentTTL: 30 * time.Minute, ReconcileAfter: 5 * time.Minute, ReconcileEvery: 30 * time.Second,
+		UnpaidOrdersMax: 5, UnpaidUnitsMax: 50, RateOrders: "30-M", RateSandboxConfirm: "60-M", RateAuthFailures: "20-M",
 		SandboxWebhooks: true, RelayStuckAfter: 15 * time.Second, OpsAddr: "127.0.0.1:9090",
 		PruneEvery: 10 * time.Minute, PruneBatchSize: 500, PruneOutboxAfter: 24 * time.Hour,
 		PruneIdempotencyAfter: 48 * time.Hour, PruneWebhooksAfter: 30 * 24 * time.Hour, PruneConsumedAfter: 7 * 24 * time.Hour}

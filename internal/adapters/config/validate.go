@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ulule/limiter/v3"
+
 	"github.com/wolfix/orders/internal/domain/money"
 )
 
@@ -58,6 +60,7 @@ func (c Config) Validate() error {
 			bad("WOLFIX_SMTP_URL", "must look like smtp://user:pass@host:587?from=orders@example.com")
 		}
 	}
+	c.validateAbuseLimits(bad)
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || u.Host == "" || (u.Scheme != "redis" && u.Scheme != "rediss") {
 			bad("WOLFIX_REDIS_URL", "must be empty or a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0")
@@ -137,6 +140,27 @@ func (c Config) validateAuth(bad func(key, format string, args ...any)) {
 	for key, v := range map[string]string{"WOLFIX_JWT_ISSUER": c.JWTIssuer, "WOLFIX_JWT_AUDIENCE": c.JWTAudience} {
 		if strings.TrimSpace(v) != v {
 			bad(key, "must not start or end with white space")
+		}
+	}
+}
+
+// RateOff is the value of a WOLFIX_RATE_* key that turns that rate limit off.
+const RateOff = "off"
+
+func (c Config) validateAbuseLimits(bad func(key, format string, args ...any)) {
+	if c.UnpaidOrdersMax < 1 || c.UnpaidOrdersMax > 1000 {
+		bad("WOLFIX_UNPAID_ORDERS_MAX", "must be between 1 and 1000 unpaid card orders per customer")
+	}
+	if c.UnpaidUnitsMax < 1 || c.UnpaidUnitsMax > 1_000_000 {
+		bad("WOLFIX_UNPAID_UNITS_MAX", "must be between 1 and 1000000 units per customer")
+	}
+	for key, rate := range map[string]string{"WOLFIX_RATE_ORDERS": c.RateOrders,
+		"WOLFIX_RATE_SANDBOX_CONFIRM": c.RateSandboxConfirm, "WOLFIX_RATE_AUTH_FAILURES": c.RateAuthFailures} {
+		if rate == RateOff {
+			continue
+		}
+		if r, err := limiter.NewRateFromFormatted(rate); err != nil || r.Limit < 1 {
+			bad(key, "%q must be a rate such as 30-M (<count>-<S|M|H|D>, count at least 1) or off", rate)
 		}
 	}
 }
