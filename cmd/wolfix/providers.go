@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/google/wire"
@@ -120,7 +119,8 @@ func provideConsumers(cfg config.Config, d *database, b *broker.Broker, store *s
 }
 
 // payments is the configured provider: Stripe when a secret key is set, else the sandbox, whose
-// signed events are delivered to this service's own webhook endpoint.
+// intents live in the service's database (any replica can confirm any intent) and whose signed
+// events each replica delivers to its own webhook endpoint.
 type payments struct {
 	Gateway  app.PaymentGateway
 	Verifier app.WebhookVerifier
@@ -128,11 +128,11 @@ type payments struct {
 	Delivery *sandbox.Delivery // nil with Stripe
 }
 
-func providePayments(cfg config.Config, log *slog.Logger) (*payments, func(), error) {
+func providePayments(cfg config.Config, d *database, log *slog.Logger) (*payments, func(), error) {
 	if !cfg.UsesSandbox() {
 		return stripePayments(cfg, log)
 	}
-	return sandboxPayments(cfg, log)
+	return sandboxPayments(cfg, d, log)
 }
 
 func stripePayments(cfg config.Config, log *slog.Logger) (*payments, func(), error) {
@@ -147,7 +147,7 @@ func stripePayments(cfg config.Config, log *slog.Logger) (*payments, func(), err
 	return &payments{Gateway: gw, Verifier: v}, func() {}, nil
 }
 
-func sandboxPayments(cfg config.Config, log *slog.Logger) (*payments, func(), error) {
+func sandboxPayments(cfg config.Config, d *database, log *slog.Logger) (*payments, func(), error) {
 	secret := cfg.StripeWebhookSecret
 	if secret == "" { // the sandbox only signs for this process: a fresh secret per start is enough
 		buf := make([]byte, 24)
@@ -161,7 +161,7 @@ func sandboxPayments(cfg config.Config, log *slog.Logger) (*payments, func(), er
 		return nil, nil, err
 	}
 	p := &payments{Verifier: v}
-	sandboxCfg := sandbox.Config{Logger: log}
+	sandboxCfg := sandbox.Config{Store: sqlstore.NewSandboxIntents(d.DB, d.Dialect), Logger: log}
 	if cfg.SandboxWebhooks {
 		if p.Delivery, err = sandbox.NewDelivery(sandbox.DeliveryConfig{Secret: secret, Logger: log}); err != nil {
 			return nil, nil, err
@@ -176,10 +176,6 @@ func sandboxPayments(cfg config.Config, log *slog.Logger) (*payments, func(), er
 		if p.Delivery != nil {
 			_ = p.Delivery.Close()
 		}
-	}
-	if err := p.Sandbox.PersistTo(filepath.Join(cfg.DataDir, "sandbox-intents.json")); err != nil {
-		cleanup()
-		return nil, nil, err
 	}
 	return p, cleanup, nil
 }

@@ -27,7 +27,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		return nil, nil, err
 	}
 	store := provideStore(mainDatabase, opener)
-	mainPayments, cleanup2, err := providePayments(cfg, log)
+	mainPayments, cleanup2, err := providePayments(cfg, mainDatabase, log)
 	if err != nil {
 		cleanup()
 		return nil, nil, err

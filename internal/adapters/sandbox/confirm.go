@@ -44,30 +44,33 @@ func (g *Gateway) Confirm(ctx context.Context, intentID, clientSecret, cardNumbe
 		return payment.Intent{}, err
 	}
 	failure, known := testCards[normalizeCard(cardNumber)]
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	in, err := g.find(intentID)
+	unlock := g.lockEmitting(intentID)
+	defer unlock()
+	in, err := g.update(ctx, intentID, func(in *intent) error {
+		if subtle.ConstantTimeCompare([]byte(clientSecret), []byte(in.clientSecret)) != 1 {
+			return ErrClientSecret
+		}
+		if !known {
+			return ErrUnknownTestCard
+		}
+		if in.status != payment.IntentRequiresPaymentMethod {
+			return ErrNotConfirmable.WithMessage("a %s payment intent can no longer be confirmed", in.status)
+		}
+		if failure != nil {
+			in.lastError = failure
+		} else {
+			in.status, in.lastError, in.chargeID = payment.IntentSucceeded, nil, newID("ch")
+		}
+		return nil
+	})
 	if err != nil {
 		return payment.Intent{}, err
 	}
-	if subtle.ConstantTimeCompare([]byte(clientSecret), []byte(in.clientSecret)) != 1 {
-		return payment.Intent{}, ErrClientSecret
-	}
-	if !known {
-		return payment.Intent{}, ErrUnknownTestCard
-	}
-	if in.status != payment.IntentRequiresPaymentMethod {
-		return payment.Intent{}, ErrNotConfirmable.WithMessage("a %s payment intent can no longer be confirmed", in.status)
-	}
 	if failure != nil {
-		in.lastError = failure
-		g.save()
 		g.log.Info("sandbox payment failed", slog.String("intent_id", in.id), slog.String("code", failure.reason))
 		g.emit(payment.EventIntentPaymentFailed, in.id, in.eventObject())
 		return in.view(), nil
 	}
-	in.status, in.lastError, in.chargeID = payment.IntentSucceeded, nil, newID("ch")
-	g.save()
 	g.log.Info("sandbox payment succeeded", slog.String("intent_id", in.id))
 	g.emit(payment.EventIntentSucceeded, in.id, in.eventObject())
 	return in.view(), nil

@@ -9,9 +9,11 @@
 // order the sandbox emitted them.
 //
 // The sandbox accepts only test card numbers, never stores or logs one, and never sees a real card.
-// Intents live in memory unless Gateway.PersistTo names a state file: without one, a restarted
-// sandbox no longer knows the intents created before, reading one answers app.ErrIntentNotFound,
-// and such orders stay unpaid until the reconciler cancels them. Events waiting in a Delivery are
-// never persisted; a restart loses them, and the service learns those outcomes from PATCH /paid or
-// the reconciler, which re-read the intent.
+// Intents live in an IntentStore: the service gives it the one in its database
+// (sqlstore.SandboxIntents), so intents survive restarts and every replica can read, confirm,
+// cancel or refund an intent another replica created; each replica's Delivery still POSTs the
+// events of the changes it made to its own webhook endpoint. Without a store they live in memory,
+// for one process (tests, benchmarks). Events waiting in a Delivery are never persisted; a restart
+// loses them, and the service learns those outcomes from PATCH /paid or the reconciler, which
+// re-read the intent.
 package sandbox

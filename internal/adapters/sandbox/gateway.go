@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -17,6 +18,8 @@ const ProviderName = "sandbox"
 
 // Config configures a Gateway.
 type Config struct {
+	// Store keeps the intents; nil keeps them in this process's memory.
+	Store IntentStore
 	// Events receives every event the sandbox emits (usually a *Delivery); nil drops them.
 	Events EventSink
 	// Logger receives the sandbox's log lines; nil means slog.Default().
@@ -25,24 +28,27 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Gateway is the stateful in-process stand-in for Stripe. It is safe for concurrent use.
+// Gateway is the stateful stand-in for Stripe. It is safe for concurrent use, and several
+// gateways (one per replica) may share one database-backed IntentStore.
 type Gateway struct {
+	store  IntentStore
 	events EventSink
 	log    *slog.Logger
 	now    func() time.Time
 
-	mu          sync.Mutex
-	intents     map[string]*intent // by intent id
-	byPaymentID map[string]string  // payment id → intent id
-	statePath   string             // where PersistTo stores intents; "" keeps them in memory only
+	// emitting serializes, per intent (striped), a change and the emission of its event, so that
+	// this process emits one intent's events in the order of its changes.
+	emitting [32]sync.Mutex
 }
 
 var _ app.PaymentGateway = (*Gateway)(nil)
 
-// New returns an empty sandbox.
+// New returns a sandbox over cfg.Store (an empty in-memory one when nil).
 func New(cfg Config) *Gateway {
-	g := &Gateway{events: cfg.Events, log: cfg.Logger, now: cfg.Now,
-		intents: map[string]*intent{}, byPaymentID: map[string]string{}}
+	g := &Gateway{store: cfg.Store, events: cfg.Events, log: cfg.Logger, now: cfg.Now}
+	if g.store == nil {
+		g.store = newMemoryStore()
+	}
 	if g.events == nil {
 		g.events = discard{}
 	}
@@ -71,22 +77,21 @@ func (g *Gateway) CreateIntent(ctx context.Context, req app.IntentRequest) (paym
 	if req.Amount.Currency().IsZero() || req.Amount.Minor() <= 0 {
 		return payment.Intent{}, app.ErrProviderRejected.WithMessage("a payment intent needs a positive amount in a currency")
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if id, ok := g.byPaymentID[req.PaymentID]; ok {
-		in := g.intents[id]
+	id := newID("pi")
+	fresh := &intent{id: id, clientSecret: id + "_secret_" + rand.Text(), paymentID: req.PaymentID,
+		orderID: req.OrderID, amount: req.Amount.Minor(), currency: strings.ToLower(req.Amount.Currency().Code()),
+		status: payment.IntentRequiresPaymentMethod, created: g.now(), refunds: map[string]refund{}}
+	rec, err := g.store.AddIntent(ctx, fresh.record())
+	if err != nil {
+		return payment.Intent{}, g.storeFailure(id, err)
+	}
+	in := fromRecord(rec)
+	if in.id != id {
 		if !in.matches(req) {
 			return payment.Intent{}, app.ErrProviderRejected.WithMessage("idempotency key %s was used with other parameters", req.PaymentID)
 		}
 		return in.view(), nil
 	}
-	id := newID("pi")
-	in := &intent{id: id, clientSecret: id + "_secret_" + rand.Text(), paymentID: req.PaymentID,
-		orderID: req.OrderID, amount: req.Amount.Minor(), currency: strings.ToLower(req.Amount.Currency().Code()),
-		status: payment.IntentRequiresPaymentMethod, created: g.now(), refunds: map[string]refund{}}
-	g.intents[id] = in
-	g.byPaymentID[req.PaymentID] = id
-	g.save()
 	g.log.Info("sandbox intent created", slog.String("intent_id", id), slog.String("order_id", req.OrderID),
 		slog.Int64("amount", in.amount), slog.String("currency", in.currency))
 	return in.view(), nil
@@ -97,13 +102,11 @@ func (g *Gateway) GetIntent(ctx context.Context, intentID string) (payment.Inten
 	if err := usable(ctx); err != nil {
 		return payment.Intent{}, err
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	in, err := g.find(intentID)
+	rec, err := g.store.Intent(ctx, intentID)
 	if err != nil {
-		return payment.Intent{}, err
+		return payment.Intent{}, g.storeFailure(intentID, err)
 	}
-	return in.view(), nil
+	return fromRecord(rec).view(), nil
 }
 
 // CancelIntent cancels an intent that has neither succeeded nor been canceled, as Stripe does,
@@ -112,17 +115,18 @@ func (g *Gateway) CancelIntent(ctx context.Context, intentID string) (payment.In
 	if err := usable(ctx); err != nil {
 		return payment.Intent{}, err
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	in, err := g.find(intentID)
+	unlock := g.lockEmitting(intentID)
+	defer unlock()
+	in, err := g.update(ctx, intentID, func(in *intent) error {
+		if in.status == payment.IntentSucceeded || in.status == payment.IntentCanceled {
+			return app.ErrProviderRejected.WithMessage("payment_intent_unexpected_state: a %s payment intent cannot be canceled", in.status)
+		}
+		in.status = payment.IntentCanceled
+		return nil
+	})
 	if err != nil {
 		return payment.Intent{}, err
 	}
-	if in.status == payment.IntentSucceeded || in.status == payment.IntentCanceled {
-		return payment.Intent{}, app.ErrProviderRejected.WithMessage("payment_intent_unexpected_state: a %s payment intent cannot be canceled", in.status)
-	}
-	in.status = payment.IntentCanceled
-	g.save()
 	g.emit(payment.EventIntentCanceled, in.id, in.eventObject())
 	return in.view(), nil
 }
@@ -136,43 +140,78 @@ func (g *Gateway) Refund(ctx context.Context, req app.RefundRequest) (app.Refund
 	if req.RefundID == "" {
 		return app.RefundResult{}, app.ErrProviderRejected.WithMessage("a refund needs a refund id")
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	in, err := g.find(req.IntentID)
-	if err != nil {
-		return app.RefundResult{}, err
-	}
-	if r, ok := in.refunds[req.RefundID]; ok {
-		if !r.matches(req) {
-			return app.RefundResult{}, app.ErrProviderRejected.WithMessage("idempotency key %s was used with other parameters", req.RefundID)
+	unlock := g.lockEmitting(req.IntentID)
+	defer unlock()
+	var made refund
+	replayed := false
+	in, err := g.update(ctx, req.IntentID, func(in *intent) error {
+		if r, ok := in.refunds[req.RefundID]; ok {
+			if !r.matches(req) {
+				return app.ErrProviderRejected.WithMessage("idempotency key %s was used with other parameters", req.RefundID)
+			}
+			made, replayed = r, true
+			return nil
 		}
-		return r.result(), nil
-	}
-	amount, err := in.refundable(req)
+		amount, err := in.refundable(req)
+		if err != nil {
+			return err
+		}
+		made = refund{id: newID("re"), requested: req.Amount.Minor(), amount: amount}
+		in.refunds[req.RefundID] = made
+		in.refunded += amount
+		return nil
+	})
 	if err != nil {
 		return app.RefundResult{}, err
 	}
-	r := refund{id: newID("re"), requested: req.Amount.Minor(), amount: amount}
-	in.refunds[req.RefundID] = r
-	in.refunded += amount
-	g.save()
-	g.log.Info("sandbox refund created", slog.String("intent_id", in.id), slog.String("refund_id", r.id),
-		slog.Int64("amount", amount))
-	g.emit(payment.EventChargeRefunded, in.id, in.chargeObject())
-	return r.result(), nil
-}
-
-// find returns the intent or app.ErrIntentNotFound; g.mu must be held.
-func (g *Gateway) find(intentID string) (*intent, error) {
-	in, ok := g.intents[intentID]
-	if !ok {
-		return nil, app.ErrIntentNotFound.WithMessage("no such payment intent: %q", intentID)
+	if !replayed {
+		g.log.Info("sandbox refund created", slog.String("intent_id", in.id), slog.String("refund_id", made.id),
+			slog.Int64("amount", made.amount))
+		g.emit(payment.EventChargeRefunded, in.id, in.chargeObject())
 	}
-	return in, nil
+	return made.result(), nil
 }
 
-// emit hands an event to the sink; the sink never blocks, so holding g.mu here keeps events in
-// the order of the changes they report.
+// update applies change to the stored intent and returns the intent as stored. change's own
+// error comes back as it is; the store's become app.ErrIntentNotFound or app.ErrProviderUnavailable.
+func (g *Gateway) update(ctx context.Context, intentID string, change func(in *intent) error) (*intent, error) {
+	var changeErr error
+	rec, err := g.store.UpdateIntent(ctx, intentID, func(r *IntentRecord) error {
+		in := fromRecord(*r)
+		if changeErr = change(in); changeErr != nil {
+			return changeErr
+		}
+		*r = in.record()
+		return nil
+	})
+	if changeErr != nil {
+		return nil, changeErr
+	}
+	if err != nil {
+		return nil, g.storeFailure(intentID, err)
+	}
+	return fromRecord(rec), nil
+}
+
+// storeFailure is what a failed store call means to the caller: an unknown intent, or a provider
+// that cannot answer right now.
+func (g *Gateway) storeFailure(intentID string, err error) error {
+	if errors.Is(err, ErrNoIntent) {
+		return app.ErrIntentNotFound.WithMessage("no such payment intent: %q", intentID)
+	}
+	g.log.Error("sandbox intent store failed", slog.String("intent_id", intentID), slog.Any("error", err))
+	return app.ErrProviderUnavailable.Wrap(err)
+}
+
+// lockEmitting holds the intent's stripe of emitting until the returned unlock.
+func (g *Gateway) lockEmitting(intentID string) (unlock func()) {
+	mu := &g.emitting[shard(intentID, len(g.emitting))]
+	mu.Lock()
+	return mu.Unlock
+}
+
+// emit hands an event to the sink; the sink never blocks. Callers hold the intent's emitting
+// lock, so this process emits events in the order of the changes they report.
 func (g *Gateway) emit(typ payment.EventType, intentID string, object any) {
 	ev, err := newEvent(typ, intentID, object, g.now())
 	if err != nil {

@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/uptrace/bun"
 
 	"github.com/wolfix/orders/internal/adapters/gatewaytest"
 	"github.com/wolfix/orders/internal/adapters/sandbox"
@@ -20,9 +21,9 @@ func TestConformance(t *testing.T) {
 	runConformance(t, func(t *testing.T) *sandbox.Gateway { return sandbox.New(sandbox.Config{}) })
 }
 
-func TestConformancePersisted(t *testing.T) {
-	runConformance(t, func(t *testing.T) *sandbox.Gateway {
-		return persisted(t, filepath.Join(t.TempDir(), "sandbox.json"))
+func TestConformanceStored(t *testing.T) {
+	storedDatabases(t, func(t *testing.T, open func() *bun.DB) {
+		runConformance(t, func(t *testing.T) *sandbox.Gateway { return storedSandbox(open(), nil) })
 	})
 }
 

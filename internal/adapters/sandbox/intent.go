@@ -8,7 +8,7 @@ import (
 	"github.com/wolfix/orders/internal/domain/payment"
 )
 
-// intent is the sandbox's state of one payment intent; the Gateway's mutex guards it.
+// intent is the sandbox's state of one payment intent, read from and written back to the IntentStore.
 type intent struct {
 	id, clientSecret   string
 	paymentID, orderID string
