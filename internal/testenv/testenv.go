@@ -1,5 +1,5 @@
 // Package testenv owns how tests reach the real services of the machine: PostgreSQL, NATS,
-// RabbitMQ and stripe-mock. Each helper returns an address to use, or stops the test when the
+// RabbitMQ, Redis and stripe-mock. Each helper returns an address to use, or stops the test when the
 // service is missing: under CI=true that is a failure (a missing service must never turn into a
 // green run), elsewhere a skip that says how to start the service.
 package testenv
