@@ -14,10 +14,10 @@ import (
 )
 
 // TestOpenAPIMatchesRoutes keeps the document honest: every gin route (with every optional
-// route enabled: metrics and the sandbox) is documented, and every documented path and method
+// route enabled: metrics, the sandbox and the development sign-in) is documented, and every documented path and method
 // is a route.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	h := newHarness(t, func(c *httpapi.Config) { c.Metrics = http.NotFoundHandler() })
+	h := newHarness(t, withDevSignIn, func(c *httpapi.Config) { c.Metrics = http.NotFoundHandler() })
 	engine, ok := h.handler.(*gin.Engine)
 	if !ok {
 		t.Fatalf("handler is %T; want *gin.Engine", h.handler)

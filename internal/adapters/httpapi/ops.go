@@ -44,9 +44,11 @@ type publicConfigJSON struct {
 	StripePublishableKey *string `json:"stripePublishableKey"`
 	Provider             string  `json:"provider"`
 	Currency             string  `json:"currency"`
+	// DevSignIn says whether POST /dev/sign-in exists (the pages' development sign-in).
+	DevSignIn bool `json:"devSignIn"`
 }
 
 func (s *Server) publicConfig(c *gin.Context) {
 	s.writeJSON(c, http.StatusOK, publicConfigJSON{StripePublishableKey: nullable(s.public.StripePublishableKey),
-		Provider: s.public.Provider, Currency: s.public.Currency})
+		Provider: s.public.Provider, Currency: s.public.Currency, DevSignIn: s.devSignIn != nil})
 }

@@ -64,6 +64,9 @@ type Config struct {
 	Sandbox SandboxConfirmer
 	// MaxBodyBytes limits request bodies; zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// DevSignIn enables POST /dev/sign-in (the pages' development sign-in) when set; only on the
+	// embedded default.
+	DevSignIn TokenMinter
 }
 
 // Server is the HTTP adapter. Build it with NewServer and serve Handler().
@@ -78,6 +81,7 @@ type Server struct {
 	sandbox     SandboxConfirmer
 	maxBody     int64
 	requests    RequestObserver
+	devSignIn   TokenMinter
 	engine      *gin.Engine
 }
 
@@ -88,7 +92,7 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s := &Server{app: cfg.App, auth: cfg.Auth, idempotency: cfg.Idempotency,
 		log: slog.New(LogHandler(cfg.Log.Handler())), clock: cfg.Clock, checks: cfg.Checks,
-		public: cfg.Public, sandbox: cfg.Sandbox, maxBody: cfg.MaxBodyBytes}
+		public: cfg.Public, sandbox: cfg.Sandbox, maxBody: cfg.MaxBodyBytes, devSignIn: cfg.DevSignIn}
 	if s.clock == nil {
 		s.clock = app.SystemClock{}
 	}
@@ -143,5 +147,6 @@ func (s *Server) routes(metrics http.Handler) *gin.Engine {
 	authed.POST("/orders/:orderId/deliver", s.idempotent, s.deliverOrder)
 	authed.GET("/admin/webhook-events", s.listWebhookEvents)
 	authed.POST("/admin/webhook-events/:id/replay", s.idempotent, s.replayWebhookEvent)
+	s.webRoutes(e)
 	return e
 }
