@@ -29,6 +29,7 @@ Configuration: configs/wolfix.yaml (or $WOLFIX_CONFIG), overridden by WOLFIX_* v
 `
 
 func main() {
+	registerBrokers()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

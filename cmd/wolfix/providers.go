@@ -72,16 +72,17 @@ func provideStore(d *database, opener outbox.Opener) *sqlstore.Store {
 	return sqlstore.NewStore(d.DB, d.Dialect, sqlstore.OutboxOpener(opener))
 }
 
-func provideBroker(cfg config.Config, log *slog.Logger) (*broker.Broker, func(), error) {
-	b, err := broker.New(broker.Config{Kind: cfg.BrokerKind, NATSURL: cfg.NATSURL, AMQPURL: cfg.AMQPURL,
-		NATSStream: cfg.NATSStream, NATSSubjectPrefix: cfg.NATSSubjectPrefix, AMQPExchange: cfg.AMQPExchange}, log)
+// provideBroker opens the broker of the kind WOLFIX_BROKER_KIND names, among those registered
+// (brokers.go), with the settings it reads from cfg.
+func provideBroker(ctx context.Context, cfg config.Config, log *slog.Logger) (broker.Broker, func(), error) {
+	b, err := broker.Open(ctx, cfg.BrokerKind, cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	return b, func() { _ = b.Close() }, nil
 }
 
-func provideRelay(cfg config.Config, d *database, b *broker.Broker, log *slog.Logger) (*outbox.Relay, func(), error) {
+func provideRelay(cfg config.Config, d *database, b broker.Broker, log *slog.Logger) (*outbox.Relay, func(), error) {
 	r, err := outbox.NewRelay(d.DB.DB, string(d.Dialect), b.Publisher(), log,
 		outbox.RelayConfig{BatchSize: cfg.RelayBatchSize, StuckAfter: cfg.RelayStuckAfter})
 	if err != nil {
@@ -93,7 +94,7 @@ func provideRelay(cfg config.Config, d *database, b *broker.Broker, log *slog.Lo
 // provideConsumers builds the in-process consumers of the integration events, each deduplicated
 // by event id in the database: customer notifications (by e-mail with WOLFIX_SMTP_URL, else
 // logged) and fulfillment (a paid order is handed to the warehouse).
-func provideConsumers(cfg config.Config, d *database, b *broker.Broker, store *sqlstore.Store, application *app.Application,
+func provideConsumers(cfg config.Config, d *database, b broker.Broker, store *sqlstore.Store, application *app.Application,
 	log *slog.Logger) (*consumers.Router, error) {
 	inbox, err := consumers.NewInbox(d.DB.DB, string(d.Dialect))
 	if err != nil {

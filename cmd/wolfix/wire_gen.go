@@ -64,7 +64,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		cleanup()
 		return nil, nil, err
 	}
-	broker, cleanup4, err := provideBroker(cfg, log)
+	broker, cleanup4, err := provideBroker(ctx, cfg, log)
 	if err != nil {
 		cleanup3()
 		cleanup2()
@@ -121,7 +121,7 @@ func newRelayProcess(ctx context.Context, cfg config.Config, log *slog.Logger) (
 	if err != nil {
 		return nil, nil, err
 	}
-	broker, cleanup2, err := provideBroker(cfg, log)
+	broker, cleanup2, err := provideBroker(ctx, cfg, log)
 	if err != nil {
 		cleanup()
 		return nil, nil, err

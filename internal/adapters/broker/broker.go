@@ -1,128 +1,97 @@
-// Package broker owns the connection to the message broker that carries integration events out
-// of the service: the in-process gochannel (the embedded default), NATS JetStream, or RabbitMQ. It
-// gives one publisher (for the outbox relay and the poison queue) and a subscriber per consumer
-// group, so that the same consumer code runs on all three.
+// Package broker owns the broker port: what the outbox relay and the consumers need of the message
+// broker that carries integration events out of the service (Broker), what a kind of broker
+// promises (Features), and the registry by which the wiring names the kinds WOLFIX_BROKER_KIND may
+// choose (Register, Open). Each kind is a package of its own under this one (gochannel, nats,
+// amqp, redis) that passes the conformance suite in brokertest; this package names none of them.
+//
+// Optional capabilities, asked for by type assertion where they are used:
+//   - a Publisher with Room() int (outbox.Roomer) holds events in process and tells the relay how
+//     many more it takes, so the relay reads no more rows than that (on SQLite it would otherwise
+//     hold the only write lock for messages it would be refused);
+//   - a Publisher with PublishAsync and Flush (outbox.Pipeliner) lets the relay send a batch
+//     before waiting for the broker's acks;
+//   - a Broker with Drain(ctx) error (consumers' drainer) holds events in process: stopping
+//     consumers first waits until what was published has reached them.
 package broker
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 )
 
-// Kinds of broker.
-const (
-	KindGoChannel = "gochannel"
-	KindNATS      = "nats"
-	KindAMQP      = "amqp"
-)
-
-// Config chooses and addresses the broker; empty names take the defaults.
-type Config struct {
-	// Kind is gochannel, nats or amqp.
-	Kind    string
-	NATSURL string
-	AMQPURL string
-	// NATSStream is the JetStream stream holding every event (default WOLFIX_EVENTS).
-	NATSStream string
-	// NATSSubjectPrefix is put before every topic: orders.created travels on the subject
-	// <prefix>.orders.created, and the stream captures <prefix>.> (default wolfix).
-	NATSSubjectPrefix string
-	// AMQPExchange is the durable topic exchange every event is published to, with its topic as
-	// the routing key (default wolfix.events).
-	AMQPExchange string
-	// AMQPQueuePrefix is put before the name of every queue a consumer group declares
-	// (<prefix><group>.<topic>); tests sharing a RabbitMQ set it to keep their queues apart.
-	AMQPQueuePrefix string
+// Broker is an open connection to a broker.
+type Broker interface {
+	// Publisher publishes events; Publish returns once the broker has them (stored, confirmed, or
+	// handed to the in-process subscribers: Features says which).
+	Publisher() message.Publisher
+	// Subscriber subscribes on behalf of a consumer group: every group gets every event of the
+	// topics it subscribes to, and (with Features.SharedGroups) the replicas of one group share
+	// them. The broker closes it on Close.
+	Subscriber(group string) (message.Subscriber, error)
+	// Health reports whether the broker can take events now.
+	Health(ctx context.Context) error
+	// Features says what this kind of broker promises.
+	Features() Features
+	// Close closes the subscribers, then the connection.
+	Close() error
 }
 
-// Defaults of Config.
-const (
-	DefaultNATSStream        = "WOLFIX_EVENTS"
-	DefaultNATSSubjectPrefix = "wolfix"
-	DefaultAMQPExchange      = "wolfix.events"
-)
-
-// Broker is an open connection to the broker.
-type Broker struct {
-	publisher message.Publisher
-	subscribe func(group string) (message.Subscriber, error)
-	close     func() error
-	drain     func(ctx context.Context) error // nil: nothing is held in process
-
-	mu          sync.Mutex
-	subscribers []message.Subscriber
+// Features is what a kind of broker promises; the conformance suite asserts each promise made and
+// skips only the tests of promises not made.
+type Features struct {
+	// Persistent: events outlive the process that published them, and a consumer group gets the
+	// events published while none of its subscribers ran (after its first subscription).
+	Persistent bool
+	// SharedGroups: the subscribers of one group share its events, each event going to one of
+	// them (replicas of a consumer); otherwise only one process may subscribe.
+	SharedGroups bool
+	// DedupesByID: an event published twice with one message id (a relay restarted mid-batch) is
+	// delivered once. Without it consumers rely on their own dedupe by event id.
+	DedupesByID bool
+	// OrderedPerTopic: one subscriber gets a topic's events in the order they were published.
+	OrderedPerTopic bool
+	// Redelivers: an event nacked (or whose subscriber went away before acking) comes back.
+	Redelivers bool
 }
 
-// New connects to the broker cfg names.
-func New(cfg Config, logger *slog.Logger) (*Broker, error) {
-	wlog := watermill.NewSlogLogger(logger)
-	switch cfg.Kind {
-	case KindGoChannel:
-		return newGoChannel(wlog), nil
-	case KindNATS:
-		return newNATS(cfg, wlog)
-	case KindAMQP:
-		return newAMQP(cfg, wlog)
-	default:
-		return nil, fmt.Errorf("broker: unknown kind %q (want %s, %s or %s)", cfg.Kind, KindGoChannel, KindNATS, KindAMQP)
-	}
+// ErrNoGroup is returned by Subscriber without a consumer group.
+var ErrNoGroup = errors.New("broker: a consumer group is required")
+
+// Subscribers keeps the subscribers a broker opened so that closing the broker closes them; kinds
+// embed it and open subscribers through Open.
+type Subscribers struct {
+	mu   sync.Mutex
+	open []message.Subscriber
 }
 
-// Publisher publishes events; Publish returns once the broker has them (stored by JetStream,
-// confirmed by RabbitMQ, handed to the in-process subscribers).
-func (b *Broker) Publisher() message.Publisher {
-	return b.publisher
-}
-
-// Subscriber subscribes on behalf of a consumer group: every group gets every event of the topics
-// it subscribes to, and the replicas of one group share them. Close closes it.
-func (b *Broker) Subscriber(group string) (message.Subscriber, error) {
+// Open opens a subscriber for group with open and keeps it; a group is required.
+func (s *Subscribers) Open(group string, open func(group string) (message.Subscriber, error)) (message.Subscriber, error) {
 	if group == "" {
-		return nil, errors.New("broker: a consumer group is required")
+		return nil, ErrNoGroup
 	}
-	sub, err := b.subscribe(group)
+	sub, err := open(group)
 	if err != nil {
 		return nil, fmt.Errorf("broker: subscriber for %s: %w", group, err)
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.subscribers = append(b.subscribers, sub)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.open = append(s.open, sub)
 	return sub, nil
 }
 
-// Drain waits until the events published in process so far have reached their subscribers (the
-// in-process broker holds them in a queue; the others hand them to the broker server at once), or
-// ctx ends.
-func (b *Broker) Drain(ctx context.Context) error {
-	if b.drain == nil {
-		return nil
-	}
-	return b.drain(ctx)
-}
-
-// Close closes the subscribers, then the connection.
-func (b *Broker) Close() error {
-	b.mu.Lock()
-	subs := b.subscribers
-	b.subscribers = nil
-	b.mu.Unlock()
+// CloseAll closes every subscriber opened so far.
+func (s *Subscribers) CloseAll() error {
+	s.mu.Lock()
+	subs := s.open
+	s.open = nil
+	s.mu.Unlock()
 	var errs []error
 	for _, sub := range subs {
 		errs = append(errs, sub.Close())
 	}
-	errs = append(errs, b.close())
 	return errors.Join(errs...)
-}
-
-func orDefault(value, fallback string) string {
-	if value == "" {
-		return fallback
-	}
-	return value
 }

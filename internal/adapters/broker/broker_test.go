@@ -2,177 +2,86 @@ package broker_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
+	"errors"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/wolfix/orders/internal/adapters/broker"
-	"github.com/wolfix/orders/internal/adapters/broker/brokertest"
 )
 
-// kind opens a broker private to the test; cleanup removes what it created on the server.
-type kind struct {
-	name string
-	open func(t *testing.T) *broker.Broker
-	// replicas says whether subscribers of one group share the events (not in-process).
-	replicas bool
-}
+// opened stands for a broker a factory opened; the registry never looks inside it.
+type opened struct{ broker.Broker }
 
-var kinds = []kind{
-	{name: broker.KindGoChannel, open: func(t *testing.T) *broker.Broker {
-		return brokertest.Open(t, broker.Config{Kind: broker.KindGoChannel})
-	}},
-	{name: broker.KindNATS, open: func(t *testing.T) *broker.Broker { return brokertest.NATS(t, "brokertest") }, replicas: true},
-	{name: broker.KindAMQP, open: func(t *testing.T) *broker.Broker { return brokertest.AMQP(t, "brokertest") }, replicas: true},
-}
-
-const topic = "orders.paid"
-
-func TestEveryGroupGetsEveryEventInOrder(t *testing.T) {
-	for _, k := range kinds {
-		t.Run(k.name, func(t *testing.T) {
-			b := k.open(t)
-			a, c := collect(t, b, "group-a", topic), collect(t, b, "group-b", topic)
-			want := publishN(t, b, topic, 50)
-			for name, got := range map[string]*collector{"group-a": a, "group-b": c} {
-				ids := got.waitFor(t, len(want))
-				if !slices.Equal(ids, want) {
-					t.Errorf("%s: got %v; want %v", name, ids, want)
-				}
-			}
-		})
+func TestRegistryOpensTheKindNamed(t *testing.T) {
+	var got broker.Settings
+	broker.Register(broker.Registration{Kind: "test-open", Requires: []string{"TEST_URL"},
+		Open: func(_ context.Context, s broker.Settings, _ *slog.Logger) (broker.Broker, error) {
+			got = s
+			return opened{}, nil
+		}})
+	settings := broker.SettingsMap{"TEST_URL": "test://here"}
+	b, err := broker.Open(t.Context(), "test-open", settings, slog.New(slog.DiscardHandler))
+	if err != nil || b != (opened{}) || got.Setting("TEST_URL") != "test://here" {
+		t.Fatalf("got %v, %v, settings %v; want the factory's broker, opened with the settings", b, err, got)
+	}
+	if !slices.Contains(broker.Kinds(), "test-open") || !slices.IsSorted(broker.Kinds()) {
+		t.Errorf("Kinds: got %v; want them sorted, test-open among them", broker.Kinds())
 	}
 }
 
-func TestReplicasOfAGroupShareTheEvents(t *testing.T) {
-	for _, k := range kinds {
-		if !k.replicas {
-			continue
-		}
-		t.Run(k.name, func(t *testing.T) {
-			b := k.open(t)
-			one, two := collect(t, b, "group-r", topic), collect(t, b, "group-r", topic)
-			want := publishN(t, b, topic, 100)
-			deadline := time.Now().Add(20 * time.Second)
-			for len(one.ids())+len(two.ids()) < len(want) && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			time.Sleep(200 * time.Millisecond) // duplicates, if any, show up
-			got := append(one.ids(), two.ids()...)
-			slices.Sort(got)
-			sorted := slices.Sorted(slices.Values(want))
-			if !slices.Equal(got, sorted) {
-				t.Errorf("the replicas got %d deliveries (%d + %d); want each of the %d events once", len(got), len(one.ids()), len(two.ids()), len(want))
-			}
-		})
+func TestRegistryRefusesUnknownKindsAndMissingSettings(t *testing.T) {
+	broker.Register(broker.Registration{Kind: "test-needs", Requires: []string{"TEST_A", "TEST_B"},
+		Open: func(context.Context, broker.Settings, *slog.Logger) (broker.Broker, error) {
+			t.Error("opened without its settings")
+			return nil, errors.New("unreachable")
+		}})
+	log := slog.New(slog.DiscardHandler)
+	if _, err := broker.Open(t.Context(), "kafka", broker.SettingsMap{}, log); err == nil || !strings.Contains(err.Error(), `"kafka"`) ||
+		!strings.Contains(err.Error(), "test-needs") {
+		t.Errorf("kind kafka: got %v; want an error naming it and the registered kinds", err)
+	}
+	_, err := broker.Open(t.Context(), "test-needs", broker.SettingsMap{"TEST_A": "set"}, log)
+	if err == nil || !strings.Contains(err.Error(), "TEST_B") || strings.Contains(err.Error(), "TEST_A") {
+		t.Errorf("TEST_B missing: got %v; want an error naming TEST_B only", err)
 	}
 }
 
-func TestTopicsAreSeparate(t *testing.T) {
-	for _, k := range kinds {
-		t.Run(k.name, func(t *testing.T) {
-			b := k.open(t)
-			paid := collect(t, b, "group-t", topic)
-			created := collect(t, b, "group-t", "orders.created")
-			wantCreated := publishN(t, b, "orders.created", 3)
-			wantPaid := publishN(t, b, topic, 2)
-			if got := created.waitFor(t, 3); !slices.Equal(got, wantCreated) {
-				t.Errorf("orders.created: got %v; want %v", got, wantCreated)
-			}
-			if got := paid.waitFor(t, 2); !slices.Equal(got, wantPaid) {
-				t.Errorf("orders.paid: got %v; want %v", got, wantPaid)
-			}
-		})
-	}
-}
-
-func TestUnknownKindAndMissingGroup(t *testing.T) {
-	if _, err := broker.New(broker.Config{Kind: "kafka"}, logger()); err == nil || !strings.Contains(err.Error(), "kafka") {
-		t.Errorf("kind kafka: got %v; want an error naming it", err)
-	}
-	b := brokertest.Open(t, broker.Config{Kind: broker.KindGoChannel})
-	if _, err := b.Subscriber(""); err == nil {
-		t.Error("a subscriber without a group: got no error")
-	}
-}
-
-// collector subscribes one subscriber of group to topic and records what arrives.
-type collector struct {
-	mu  sync.Mutex
-	got []string
-}
-
-func collect(t *testing.T, b *broker.Broker, group, topic string) *collector {
-	t.Helper()
-	sub, err := b.Subscriber(group)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	brokertest.RemoveQueues(b, group, topic)
-	msgs, err := sub.Subscribe(ctx, topic)
-	if err != nil {
-		t.Fatalf("subscribe %s: %v", topic, err)
-	}
-	c := &collector{}
-	go func() {
-		for msg := range msgs {
-			c.mu.Lock()
-			c.got = append(c.got, msg.UUID)
-			c.mu.Unlock()
-			msg.Ack()
+func TestRegisteringAKindTwicePanics(t *testing.T) {
+	r := broker.Registration{Kind: "test-twice", Open: func(context.Context, broker.Settings, *slog.Logger) (broker.Broker, error) {
+		return opened{}, nil
+	}}
+	broker.Register(r)
+	defer func() {
+		if recover() == nil {
+			t.Error("a second registration of test-twice did not panic")
 		}
 	}()
-	return c
+	broker.Register(r)
 }
 
-func (c *collector) ids() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.got)
-}
-
-func (c *collector) waitFor(t *testing.T, n int) []string {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for len(c.ids()) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 20s: %d of %d messages", len(c.ids()), n)
-		}
-		time.Sleep(10 * time.Millisecond)
+func TestSubscribersRequireAGroupAndCloseTogether(t *testing.T) {
+	var subs broker.Subscribers
+	open := func(string) (message.Subscriber, error) { return &closeCounter{}, nil }
+	if _, err := subs.Open("", open); !errors.Is(err, broker.ErrNoGroup) {
+		t.Errorf("no group: got %v; want ErrNoGroup", err)
 	}
-	time.Sleep(100 * time.Millisecond) // duplicates, if any, show up
-	return c.ids()
-}
-
-func publishN(t *testing.T, b *broker.Broker, topic string, n int) []string {
-	t.Helper()
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("%s-%03d-%s", topic, i, randomHex())
-		if err := b.Publisher().Publish(topic, message.NewMessage(ids[i], []byte(`{}`))); err != nil {
-			t.Fatalf("publish: %v", err)
-		}
+	a, _ := subs.Open("a", open)
+	b, _ := subs.Open("b", open)
+	if err := subs.CloseAll(); err != nil {
+		t.Fatal(err)
 	}
-	return ids
+	if a.(*closeCounter).closed != 1 || b.(*closeCounter).closed != 1 {
+		t.Errorf("closed %d and %d times; want once each", a.(*closeCounter).closed, b.(*closeCounter).closed)
+	}
 }
 
-func logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+type closeCounter struct {
+	message.Subscriber
+	closed int
 }
 
-func randomHex() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func (c *closeCounter) Close() error { c.closed++; return nil }

@@ -205,3 +205,15 @@ func envKeyOf(field string) string {
 	}
 	return field
 }
+
+// Setting returns, as text, the value of the setting whose environment key is key ("" when no
+// setting has it): adapters that name their own settings, as the broker kinds do, read them so.
+func (c Config) Setting(key string) string {
+	v := reflect.ValueOf(c)
+	for i := range v.NumField() {
+		if v.Type().Field(i).Tag.Get("env") == key {
+			return fmt.Sprint(v.Field(i).Interface())
+		}
+	}
+	return ""
+}

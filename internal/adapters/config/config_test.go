@@ -7,7 +7,29 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/broker/gochannel"
+	"github.com/wolfix/orders/internal/adapters/broker/nats"
 )
+
+// TestMain registers the broker kinds these tests name, as the wiring registers every kind.
+func TestMain(m *testing.M) {
+	broker.Register(gochannel.Registration())
+	broker.Register(nats.Registration())
+	os.Exit(m.Run())
+}
+
+func TestSettingReadsAValueByItsEnvironmentKey(t *testing.T) {
+	cfg := Defaults()
+	cfg.NATSURL = "nats://127.0.0.1:4222"
+	for key, want := range map[string]string{"WOLFIX_NATS_URL": cfg.NATSURL, "WOLFIX_BROKER_KIND": "gochannel",
+		"WOLFIX_RUN_RELAY": "true", "WOLFIX_NO_SUCH_KEY": ""} {
+		if got := cfg.Setting(key); got != want {
+			t.Errorf("Setting(%s): got %q; want %q", key, got, want)
+		}
+	}
+}
 
 func TestLoadReadsTheCommittedDefaultFile(t *testing.T) {
 	t.Setenv("WOLFIX_CONFIG", filepath.Join("..", "..", "..", DefaultFile))
@@ -45,6 +67,7 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 		{"WOLFIX_DATABASE_URL", "mysql://x", "WOLFIX_DATABASE_URL"},
 		{"WOLFIX_PAYMENT_TTL", "soon", "WOLFIX_PAYMENT_TTL"},
 		{"WOLFIX_BROKER_KIND", "kafka", "WOLFIX_BROKER_KIND"},
+		{"WOLFIX_BROKER_KIND", "nats", "WOLFIX_NATS_URL"},
 		{"WOLFIX_STRIPE_SECRET_KEY", "sk_test_abc", "WOLFIX_STRIPE_WEBHOOK_SECRET"},
 		{"WOLFIX_STRIPE_SECRET_KEY", "pk_test_abc", "WOLFIX_STRIPE_SECRET_KEY"},
 		{"WOLFIX_PAYMENT_PROVIDER", "paypal", "WOLFIX_PAYMENT_PROVIDER"},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ulule/limiter/v3"
 
+	"github.com/wolfix/orders/internal/adapters/broker"
 	"github.com/wolfix/orders/internal/domain/money"
 )
 
@@ -229,19 +230,15 @@ func isLiveKey(key string) bool {
 	return strings.HasPrefix(key, "sk_live_") || strings.HasPrefix(key, "rk_live_")
 }
 
+// validateBroker asks the broker registry whether the kind exists and which settings it requires.
 func (c Config) validateBroker(bad func(key, format string, args ...any)) {
-	switch c.BrokerKind {
-	case "gochannel":
-	case "nats":
-		if c.NATSURL == "" {
-			bad("WOLFIX_NATS_URL", "is required when WOLFIX_BROKER_KIND=nats")
-		}
-	case "amqp":
-		if c.AMQPURL == "" {
-			bad("WOLFIX_AMQP_URL", "is required when WOLFIX_BROKER_KIND=amqp")
-		}
-	default:
-		bad("WOLFIX_BROKER_KIND", "must be gochannel, nats or amqp")
+	kind, ok := broker.Lookup(c.BrokerKind)
+	if !ok {
+		bad("WOLFIX_BROKER_KIND", "must be one of %s", strings.Join(broker.Kinds(), ", "))
+		return
+	}
+	for _, key := range kind.Missing(c) {
+		bad(key, "is required when WOLFIX_BROKER_KIND=%s", c.BrokerKind)
 	}
 }
 

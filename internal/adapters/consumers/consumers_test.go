@@ -18,6 +18,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go "sqlite" database/sql driver
 
 	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/broker/gochannel"
 	"github.com/wolfix/orders/internal/adapters/consumers"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/testenv"
@@ -126,7 +127,7 @@ func (c *counter) get() int32 { return c.n.Load() }
 type running struct{ calls *counter }
 
 // startRouter runs a router on SQLite and the in-process broker, with handlers added by setup.
-func startRouter(t *testing.T, setup func(*consumers.Router, *counter)) (*broker.Broker, running) {
+func startRouter(t *testing.T, setup func(*consumers.Router, *counter)) (broker.Broker, running) {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+testenv.SQLitePath(t)+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
@@ -135,10 +136,7 @@ func startRouter(t *testing.T, setup func(*consumers.Router, *counter)) (*broker
 	t.Cleanup(func() { _ = db.Close() })
 	applyMigration(t, db, migrations.SQLite())
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	b, err := broker.New(broker.Config{Kind: broker.KindGoChannel}, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := gochannel.New(logger)
 	t.Cleanup(func() { _ = b.Close() })
 	inbox, err := consumers.NewInbox(db, "sqlite")
 	if err != nil {
@@ -168,24 +166,24 @@ func handle(t *testing.T, r *consumers.Router, topic string, h consumers.Handler
 	}
 }
 
-func publish(t *testing.T, b *broker.Broker, topic string, ids ...string) {
+func publish(t *testing.T, b broker.Broker, topic string, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
 		publishEnvelope(t, b, topic, "ord-1", id)
 	}
 }
 
-func publishEnvelope(t *testing.T, b *broker.Broker, topic, orderID, id string) {
+func publishEnvelope(t *testing.T, b broker.Broker, topic, orderID, id string) {
 	t.Helper()
 	publishWith(t, b, topic, orderID, id, `{"customerId":"cus-1"}`)
 }
 
-func publishData(t *testing.T, b *broker.Broker, topic, id, data string) {
+func publishData(t *testing.T, b broker.Broker, topic, id, data string) {
 	t.Helper()
 	publishWith(t, b, topic, "ord-1", id, data)
 }
 
-func publishWith(t *testing.T, b *broker.Broker, topic, orderID, id, data string) {
+func publishWith(t *testing.T, b broker.Broker, topic, orderID, id, data string) {
 	t.Helper()
 	payload, _ := json.Marshal(outbox.Envelope{ID: id, Type: topic, OccurredAt: time.Now(), OrderID: orderID,
 		Data: json.RawMessage(data)})
@@ -198,7 +196,7 @@ func discardLogger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func subscribe(t *testing.T, b *broker.Broker, topic string) <-chan *message.Message {
+func subscribe(t *testing.T, b broker.Broker, topic string) <-chan *message.Message {
 	t.Helper()
 	sub, err := b.Subscriber("observer")
 	if err != nil {

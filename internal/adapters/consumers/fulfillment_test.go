@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/wolfix/orders/internal/adapters/broker"
-	"github.com/wolfix/orders/internal/adapters/broker/brokertest"
+	"github.com/wolfix/orders/internal/adapters/broker/amqptest"
+	"github.com/wolfix/orders/internal/adapters/broker/natstest"
 	"github.com/wolfix/orders/internal/adapters/consumers"
 	"github.com/wolfix/orders/internal/testenv"
 	"github.com/wolfix/orders/migrations"
@@ -43,13 +44,9 @@ func (f *fakeFulfiller) count(orderID string) int {
 // and with RabbitMQ: each orders.paid event hands its order over once, redeliveries are dropped,
 // a failed try is retried, and other topics are ignored.
 func TestFulfillmentOncePerPaidEvent(t *testing.T) {
-	for name, openBroker := range map[string]func(t *testing.T) *broker.Broker{
-		"nats": func(t *testing.T) *broker.Broker { return brokertest.NATS(t, "consumerstest") },
-		"amqp": func(t *testing.T) *broker.Broker {
-			b := brokertest.AMQP(t, "consumerstest")
-			brokertest.RemoveQueues(b, consumers.FulfillmentConsumer, "orders.paid")
-			return b
-		},
+	for name, openBroker := range map[string]func(t *testing.T) broker.Broker{
+		"nats": func(t *testing.T) broker.Broker { return natstest.Open(t, "consumerstest") },
+		"amqp": func(t *testing.T) broker.Broker { return amqptest.Open(t, "consumerstest") },
 	} {
 		t.Run(name, func(t *testing.T) {
 			db, err := sql.Open("pgx", testenv.PostgresURL(t))
@@ -112,7 +109,7 @@ func TestHandleFulfillmentNeedsAFulfiller(t *testing.T) {
 	})
 }
 
-func publishFor(t *testing.T, b *broker.Broker, topic, orderID, id string) {
+func publishFor(t *testing.T, b broker.Broker, topic, orderID, id string) {
 	t.Helper()
 	publishEnvelope(t, b, topic, orderID, id)
 }

@@ -86,7 +86,7 @@ type arrivalClock struct {
 	arrived map[string]time.Time
 }
 
-func newArrivalClock(b *testing.B, brk *broker.Broker, topics []string) *arrivalClock {
+func newArrivalClock(b *testing.B, brk broker.Broker, topics []string) *arrivalClock {
 	sub, err := brk.Subscriber("bench-" + randomHex())
 	if err != nil {
 		b.Fatal(err)

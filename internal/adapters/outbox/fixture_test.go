@@ -20,7 +20,10 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go "sqlite" database/sql driver
 
 	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/broker/amqptest"
 	"github.com/wolfix/orders/internal/adapters/broker/brokertest"
+	"github.com/wolfix/orders/internal/adapters/broker/gochannel"
+	"github.com/wolfix/orders/internal/adapters/broker/natstest"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/testenv"
@@ -33,12 +36,12 @@ type backend struct {
 	openDB  func(t testing.TB) *sql.DB
 	// openBroker returns a broker private to the test, and the topics an observer subscribes to
 	// in order to see every event in relay order.
-	openBroker func(t testing.TB) (*broker.Broker, []string)
+	openBroker func(t testing.TB) (broker.Broker, []string)
 }
 
 var sqliteGoChannel = backend{dialect: outbox.DialectSQLite, openDB: openSQLite, openBroker: openGoChannel}
 
-func postgresWith(openBroker func(t testing.TB) (*broker.Broker, []string)) backend {
+func postgresWith(openBroker func(t testing.TB) (broker.Broker, []string)) backend {
 	return backend{dialect: outbox.DialectPostgres, openDB: openPostgres, openBroker: openBroker}
 }
 
@@ -85,16 +88,16 @@ func applyOutboxMigration(t testing.TB, db *sql.DB, files fs.FS) {
 	}
 }
 
-func openGoChannel(t testing.TB) (*broker.Broker, []string) {
-	return brokertest.Open(t, broker.Config{Kind: broker.KindGoChannel}), []string{topicCreated, topicPaid, topicFailed}
+func openGoChannel(t testing.TB) (broker.Broker, []string) {
+	return brokertest.Opened(t, gochannel.New(brokertest.Logger()), nil), []string{topicCreated, topicPaid, topicFailed}
 }
 
-func openNATS(t testing.TB) (*broker.Broker, []string) {
-	return brokertest.NATS(t, "outboxtest"), []string{"orders.>"}
+func openNATS(t testing.TB) (broker.Broker, []string) {
+	return natstest.Open(t, "outboxtest"), []string{"orders.>"}
 }
 
-func openRabbitMQ(t testing.TB) (*broker.Broker, []string) {
-	return brokertest.AMQP(t, "outboxtest"), []string{"orders.#"}
+func openRabbitMQ(t testing.TB) (broker.Broker, []string) {
+	return amqptest.Open(t, "outboxtest"), []string{"orders.#"}
 }
 
 func randomHex() string {
@@ -184,7 +187,7 @@ type observer struct {
 }
 
 // observe subscribes a fresh consumer group to topics before anything is relayed.
-func observe(t testing.TB, b *broker.Broker, topics []string) *observer {
+func observe(t testing.TB, b broker.Broker, topics []string) *observer {
 	t.Helper()
 	group := "observer-" + randomHex()
 	sub, err := b.Subscriber(group)
@@ -194,7 +197,6 @@ func observe(t testing.TB, b *broker.Broker, topics []string) *observer {
 	o := &observer{seen: map[string]bool{}, firstSeqs: map[string][]int{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	brokertest.RemoveQueues(b, group, topics...)
 	for _, topic := range topics {
 		msgs, err := sub.Subscribe(ctx, topic)
 		if err != nil {

@@ -1,4 +1,4 @@
-package broker
+package gochannel
 
 import (
 	"context"
@@ -10,50 +10,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 )
-
-// goChannelQueue is how many publish calls the in-process broker holds; beyond that Publish fails
-// with errQueueFull until the consumers catch up.
-const goChannelQueue = 4096
-
-// goChannelHighWater is the queue depth above which the broker tells the relay (Room) to leave
-// events in the outbox: there they survive a restart and count as backlog, while in the queue
-// they are lost with the process. The relay reads a batch only when the batch fits below it, so
-// it never holds SQLite's write lock only to be refused.
-const goChannelHighWater = 256
-
-// newGoChannel is the in-process broker. It delivers events one at a time, in publication order,
-// each to every subscriber of its topic, waiting for their acks before the next (gochannel's
-// BlockPublishUntilSubscriberAck). Publish itself only queues: on SQLite the relay publishes while
-// holding the database's only write lock, and a consumer writing its dedupe row would otherwise
-// wait for that lock while the relay waited for the consumer. The price: events queued or being
-// handled when the process dies are not redelivered in-process. Events of a topic nobody
-// subscribes to are dropped, so consumers subscribe before the relay starts.
-//
-// A full queue refuses at once rather than wait: a waiting relay would keep SQLite's write lock,
-// which the consumers that drain the queue need for their dedupe rows. Refused, the relay rolls
-// its read back (releasing the lock) and tries again later — backpressure without a deadlock.
-func newGoChannel(logger watermill.LoggerAdapter) *Broker {
-	pubsub := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, logger)
-	queue := newQueuedPublisher(pubsub, logger, goChannelQueue)
-	queue.highWater = goChannelHighWater
-	return &Broker{
-		publisher: queue,
-		subscribe: func(string) (message.Subscriber, error) { return groupSubscriber{pubsub}, nil },
-		close:     queue.Close,
-		drain:     queue.Drain,
-	}
-}
-
-// groupSubscriber is a consumer group's view of the shared pub/sub: closing it (as a router does
-// on its way out) ends its subscriptions through their contexts but leaves the pub/sub open for
-// the others; Broker.Close closes that.
-type groupSubscriber struct {
-	message.Subscriber
-}
-
-func (groupSubscriber) Close() error { return nil }
 
 // queuedPublisher hands publish calls to its pub/sub one after another, in order, from a
 // goroutine of its own.
@@ -93,10 +50,8 @@ func newQueuedPublisher(next message.Publisher, logger watermill.LoggerAdapter, 
 
 // Publish queues the messages, or fails at once when the broker is closed or the queue is full.
 func (p *queuedPublisher) Publish(topic string, msgs ...*message.Message) error {
-	select {
-	case <-p.closing:
+	if p.closed() {
 		return errBrokerClosed
-	default:
 	}
 	p.undelivered.Add(1)
 	select {
@@ -131,10 +86,8 @@ func (p *queuedPublisher) Drain(ctx context.Context) error {
 // when closed): the outbox relay reads no more rows than that, so it does not hold a read
 // transaction open for messages the broker would refuse.
 func (p *queuedPublisher) Room() int {
-	select {
-	case <-p.closing:
+	if p.closed() {
 		return 0
-	default:
 	}
 	limit := p.highWater
 	if limit <= 0 || limit > cap(p.queue) {
@@ -164,4 +117,13 @@ func (p *queuedPublisher) Close() error {
 	err := p.next.Close()
 	<-p.stopped
 	return err
+}
+
+func (p *queuedPublisher) closed() bool {
+	select {
+	case <-p.closing:
+		return true
+	default:
+		return false
+	}
 }
