@@ -79,7 +79,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		cleanup()
 		return nil, nil, err
 	}
-	httpapiServer, err := provideHTTPServer(cfg, log, application, authenticator, store, outboxRelay, mainPayments, pricing)
+	httpapiServer, err := provideHTTPServer(cfg, log, application, authenticator, jwtSecret, store, outboxRelay, mainPayments, pricing)
 	if err != nil {
 		cleanup5()
 		cleanup4()
