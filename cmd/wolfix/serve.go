@@ -26,6 +26,7 @@ type server struct {
 	Relay     *outbox.Relay
 	Consumers *consumers.Router
 	Payments  *payments
+	Pruner    *pruner // deletes old rows every WOLFIX_PRUNE_EVERY (0: never)
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -102,6 +103,11 @@ func (s *server) startBackground(ctx context.Context) (stop func(), err error) {
 	work = append(work, s.spawn(workCtx, "reconciler", func(ctx context.Context) error {
 		return s.App.Reconciler.Run(ctx, s.Cfg.ReconcileEvery)
 	}))
+	if s.Cfg.PruneEvery > 0 {
+		work = append(work, s.spawn(workCtx, "pruner", func(ctx context.Context) error {
+			return s.Pruner.run(ctx, s.Cfg.PruneEvery)
+		}))
+	}
 	return func() {
 		stopWork()
 		for _, done := range work {

@@ -97,6 +97,15 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		cleanup()
 		return nil, nil, err
 	}
+	mainPruner, err := providePruner(cfg, mainDatabase, store, log)
+	if err != nil {
+		cleanup5()
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	mainServer := &server{
 		Cfg:       cfg,
 		Log:       log,
@@ -105,6 +114,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		Relay:     outboxRelay,
 		Consumers: router,
 		Payments:  mainPayments,
+		Pruner:    mainPruner,
 	}
 	return mainServer, func() {
 		cleanup5()
