@@ -5,6 +5,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/broker/amqp"
 	"github.com/wolfix/orders/internal/adapters/broker/gochannel"
 	"github.com/wolfix/orders/internal/adapters/broker/nats"
+	"github.com/wolfix/orders/internal/adapters/broker/redis"
 )
 
 // registerBrokers registers the kinds of broker WOLFIX_BROKER_KIND may name, before the
@@ -14,4 +15,5 @@ func registerBrokers() {
 	broker.Register(gochannel.Registration())
 	broker.Register(nats.Registration())
 	broker.Register(amqp.Registration())
+	broker.Register(redis.Registration())
 }
