@@ -7,6 +7,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -78,15 +79,36 @@ func openSQLite(dataDir string) (*bun.DB, error) {
 	if dataDir == "" {
 		return nil, fmt.Errorf("open sqlite: no data directory configured")
 	}
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("open sqlite: create data directory: %w", err)
 	}
-	sqldb, err := sql.Open("sqlite", filepath.Join(dataDir, SQLiteFile)+"?"+sqliteParams)
+	path := filepath.Join(dataDir, SQLiteFile)
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	sqldb, err := sql.Open("sqlite", path+"?"+sqliteParams)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	configurePool(sqldb, sqliteMaxConns)
-	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+	return bun.NewDB(sqldb, sqlitedialect.New(), classifyErrors(sqldb)), nil
+}
+
+// ownerOnly creates the database file with mode 0600 when it is missing, and takes group and
+// other permissions away from it and from its -wal and -shm files when they exist (an older
+// install). SQLite creates -wal and -shm with the mode of the database file, so they stay 0600.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	_ = f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("make %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 func openPostgres(databaseURL string) (*bun.DB, error) {
@@ -95,7 +117,7 @@ func openPostgres(databaseURL string) (*bun.DB, error) {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	configurePool(sqldb, postgresMaxConns)
-	return bun.NewDB(sqldb, pgdialect.New()), nil
+	return bun.NewDB(sqldb, pgdialect.New(), classifyErrors(sqldb)), nil
 }
 
 func configurePool(db *sql.DB, maxConns int) {

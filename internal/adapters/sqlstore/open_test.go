@@ -46,3 +46,43 @@ func TestOpenSQLiteCreatesFileWithPragmas(t *testing.T) {
 		}
 	}
 }
+
+// The database and its WAL and shared-memory files hold every order and idempotent answer (client
+// secrets among them): only the service's user may read them, even under a permissive umask and
+// when an older install left them readable.
+func TestSQLiteFilesAreOwnerOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	ctx := context.Background()
+	db, _, err := Open(ctx, "", dir)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	if _, err := Migrate(ctx, db, SQLite); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	checkModes := func(when string) {
+		t.Helper()
+		for _, name := range []string{SQLiteFile, SQLiteFile + "-wal", SQLiteFile + "-shm"} {
+			info, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatalf("%s: %s: %v", when, name, err)
+			}
+			if mode := info.Mode().Perm(); mode != 0o600 {
+				t.Errorf("%s: %s has mode %o; want 600", when, name, mode)
+			}
+		}
+	}
+	checkModes("after the first open")
+	for _, name := range []string{SQLiteFile, SQLiteFile + "-wal", SQLiteFile + "-shm"} {
+		if err := os.Chmod(filepath.Join(dir, name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db2, _, err := Open(ctx, "", dir)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db2.Close()
+	checkModes("after reopening files an older install left 0644")
+	_ = db.Close()
+}

@@ -40,7 +40,7 @@ func NewStore(db *bun.DB, dialect Dialect, outbox OutboxOpener) *Store {
 
 // InTx runs fn in one transaction, commits when fn returns nil and reports a failed commit; any
 // error or panic of fn rolls back. On SQLite the transaction begins IMMEDIATE (see Open), so
-// transactions that write run one at a time.
+// transactions that write run one at a time. A lost database is ErrDatabaseUnavailable.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx app.Tx) error) error {
 	return runInTx(ctx, s.pool, func(ctx context.Context, btx bun.Tx) error {
 		return fn(ctx, &tx{repos: repos{db: btx, dialect: s.dialect, inTx: true},
@@ -51,7 +51,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx app.Tx
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping database: %w", err)
+		return unavailable(fmt.Errorf("ping database: %w", err))
 	}
 	return nil
 }
@@ -102,8 +102,13 @@ func (r repos) lockRoot(ctx context.Context, db bun.IDB, model any, alias, id st
 }
 
 // runInTx begins a transaction, runs fn, and commits; it rolls back when fn fails or panics, and
-// returns the commit's own error, since a failed commit means nothing was stored.
+// returns the commit's own error, since a failed commit means nothing was stored. Every error
+// leaves through the classifier, so a lost connection is ErrDatabaseUnavailable.
 func runInTx(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return unavailable(runInTxUnclassified(ctx, db, fn))
+}
+
+func runInTxUnclassified(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
 	btx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
