@@ -8,16 +8,23 @@ import (
 	"text/tabwriter"
 
 	"github.com/wolfix/orders/internal/adapters/config"
+	"github.com/wolfix/orders/internal/adapters/metrics"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
 )
 
 // relayProcess is `wolfix relay`: the outbox relay alone, so it scales apart from the API.
 type relayProcess struct {
-	Relay *outbox.Relay
+	Relay   *outbox.Relay
+	Metrics *metrics.Metrics // the relay's, build, runtime and database pool series
 }
 
 func relay(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	stopTracing, err := startTracing(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	p, cleanup, err := newRelayProcess(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -87,5 +87,5 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(withRequestID(h))
+	return slog.New(withRequestContext(h))
 }

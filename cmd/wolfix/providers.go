@@ -16,6 +16,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/config"
 	"github.com/wolfix/orders/internal/adapters/consumers"
 	"github.com/wolfix/orders/internal/adapters/httpapi"
+	"github.com/wolfix/orders/internal/adapters/metrics"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/adapters/sandbox"
 	"github.com/wolfix/orders/internal/adapters/smtpnotify"
@@ -34,6 +35,7 @@ var (
 	outboxSet   = wire.NewSet(provideOutboxOpener, provideBroker, provideRelay, provideConsumers)
 	paymentsSet = wire.NewSet(providePayments, provideGateway, provideVerifier)
 	appSet      = wire.NewSet(provideClock, providePricing, provideReconcilerConfig,
+		provideMetrics, wire.Bind(new(app.Observer), new(*metrics.Metrics)),
 		wire.Struct(new(app.Dependencies), "*"), app.New)
 	httpSet = wire.NewSet(provideJWTSecret, provideAuthenticator, provideHTTPServer)
 )
@@ -219,13 +221,13 @@ func provideAuthenticator(ctx context.Context, cfg config.Config, secret JWTSecr
 }
 
 func provideHTTPServer(cfg config.Config, log *slog.Logger, application *app.Application, authn *auth.Authenticator,
-	secret JWTSecret, store *sqlstore.Store, relay *outbox.Relay, p *payments, pricing app.Pricing) (*httpapi.Server, error) {
+	secret JWTSecret, store *sqlstore.Store, relay *outbox.Relay, p *payments, pricing app.Pricing, m *metrics.Metrics) (*httpapi.Server, error) {
 	checks := []httpapi.Check{{Name: "database", Probe: store.Ping}}
 	if cfg.RunRelay {
 		checks = append(checks, httpapi.Check{Name: "outbox relay", Probe: relay.Health})
 	}
 	hc := httpapi.Config{App: application, Auth: authn, Idempotency: store.Idempotency(), Log: log,
-		Checks: checks, Metrics: metricsHandler(relay),
+		Checks: checks, Metrics: m.Handler(), Requests: m,
 		Public: httpapi.PublicConfig{StripePublishableKey: cfg.StripePublishableKey,
 			Provider: p.Gateway.Provider(), Currency: pricing.Currency.Code()},
 		DevSignIn: devSignIn(cfg, secret)}

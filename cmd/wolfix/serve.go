@@ -30,6 +30,11 @@ type server struct {
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	stopTracing, err := startTracing(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	s, cleanup, err := newServer(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 
 // newRelayProcess assembles `wolfix relay`: the outbox relay alone.
 func newRelayProcess(ctx context.Context, cfg config.Config, log *slog.Logger) (*relayProcess, func(), error) {
-	wire.Build(provideDatabase, provideBroker, provideRelay, wire.Struct(new(relayProcess), "*"))
+	wire.Build(provideDatabase, provideBroker, provideRelay, provideRelayMetrics, wire.Struct(new(relayProcess), "*"))
 	return nil, nil, nil
 }
 

@@ -42,6 +42,27 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	}
 	clock := provideClock()
 	reconcilerConfig := provideReconcilerConfig(cfg)
+	broker, cleanup3, err := provideBroker(ctx, cfg, log)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	outboxRelay, cleanup4, err := provideRelay(cfg, mainDatabase, broker, log)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	metrics, err := provideMetrics(cfg, mainDatabase, outboxRelay)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	dependencies := app.Dependencies{
 		Store:      store,
 		Gateway:    paymentGateway,
@@ -50,28 +71,10 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		Clock:      clock,
 		Reconciler: reconcilerConfig,
 		Log:        log,
+		Observer:   metrics,
 	}
 	application := app.New(dependencies)
 	jwtSecret, err := provideJWTSecret(cfg)
-	if err != nil {
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	authenticator, cleanup3, err := provideAuthenticator(ctx, cfg, jwtSecret, log)
-	if err != nil {
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	broker, cleanup4, err := provideBroker(ctx, cfg, log)
-	if err != nil {
-		cleanup3()
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	outboxRelay, cleanup5, err := provideRelay(cfg, mainDatabase, broker, log)
 	if err != nil {
 		cleanup4()
 		cleanup3()
@@ -79,7 +82,15 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		cleanup()
 		return nil, nil, err
 	}
-	httpapiServer, err := provideHTTPServer(cfg, log, application, authenticator, jwtSecret, store, outboxRelay, mainPayments, pricing)
+	authenticator, cleanup5, err := provideAuthenticator(ctx, cfg, jwtSecret, log)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	httpapiServer, err := provideHTTPServer(cfg, log, application, authenticator, jwtSecret, store, outboxRelay, mainPayments, pricing, metrics)
 	if err != nil {
 		cleanup5()
 		cleanup4()
@@ -142,8 +153,16 @@ func newRelayProcess(ctx context.Context, cfg config.Config, log *slog.Logger) (
 		cleanup()
 		return nil, nil, err
 	}
+	metrics, err := provideRelayMetrics(mainDatabase, outboxRelay)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	mainRelayProcess := &relayProcess{
-		Relay: outboxRelay,
+		Relay:   outboxRelay,
+		Metrics: metrics,
 	}
 	return mainRelayProcess, func() {
 		cleanup3()
