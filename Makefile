@@ -20,12 +20,13 @@ test: ## every test, with the race detector; starts a pinned stripe-mock for the
 
 CHROMIUM ?= /usr/bin/chromium
 .PHONY: test-browser
-test-browser: ## the pages in a real browser: web/e2e (node --test, playwright-core) drives Debian's Chromium
+test-browser: ## the pages in a real browser: web/e2e (node --test, playwright-core) drives Debian's Chromium; Stripe mode against stripe-mock
 	@if [ ! -x "$(CHROMIUM)" ] || ! command -v npm >/dev/null; then \
 		if [ "$$CI" = true ]; then echo "test-browser: needs $(CHROMIUM) and npm (apt-get install chromium npm)" >&2; exit 1; fi; \
 		echo "!!! test-browser SKIPPED: $(CHROMIUM) or npm is missing (apt-get install chromium npm)"; exit 0; fi; \
 	test -d web/e2e/node_modules/playwright-core || (cd web/e2e && npm ci --no-audit --no-fund) && \
-	cd web/e2e && CHROMIUM_PATH=$(CHROMIUM) npm test
+	eval "$$(bash .ci/stripe-mock.sh start)" && trap 'bash .ci/stripe-mock.sh stop' EXIT && \
+	(cd web/e2e && CHROMIUM_PATH=$(CHROMIUM) npm test)
 
 test-short: ## the fast tests only (no race detector, no stripe-mock)
 	$(GO) test -count=1 $(PKGS)

@@ -1,7 +1,7 @@
 // startService builds cmd/wolfix and runs `wolfix serve` on the embedded default — SQLite in a
 // fresh temp data dir, in-process broker, sandbox payments — on a free loopback port, with no
 // WOLFIX_* variable of the caller's (an explicit JWT secret or Stripe key would, rightly, turn
-// the development sign-in off). Its output goes to test-output/server.log.
+// the development sign-in off) but those of extraEnv. Its output goes to test-output/<name>.log.
 import { spawn, execFileSync } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -37,7 +37,7 @@ async function waitReady(url, child, deadline) {
   throw new Error("wolfix serve was not ready in time (see test-output/server.log)");
 }
 
-export async function startService() {
+export async function startService({ name = "server", extraEnv = {} } = {}) {
   mkdirSync(outputDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), "wolfix-browser-"));
   const bin = join(work, "wolfix");
@@ -46,8 +46,8 @@ export async function startService() {
   const url = "http://127.0.0.1:" + port;
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("WOLFIX_")));
   Object.assign(env, { WOLFIX_HTTP_ADDR: "127.0.0.1:" + port, WOLFIX_DATA_DIR: join(work, "data"),
-    WOLFIX_CONFIG: join(repoRoot, "configs", "wolfix.yaml"), WOLFIX_LOG_LEVEL: "debug" });
-  const logFile = join(outputDir, "server.log");
+    WOLFIX_CONFIG: join(repoRoot, "configs", "wolfix.yaml"), WOLFIX_LOG_LEVEL: "debug" }, extraEnv);
+  const logFile = join(outputDir, name + ".log");
   const log = createWriteStream(logFile);
   const child = spawn(bin, ["serve"], { cwd: work, env, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.pipe(log);
@@ -67,6 +67,11 @@ export async function startService() {
     return r.status === 204 ? null : r.json();
   }
 
+  // cliToken is a token from `wolfix token`, as a host application would hand one to the page.
+  function cliToken(sub, role) {
+    return execFileSync(bin, ["token", "--sub", sub, "--role", role], { cwd: work, env }).toString().trim();
+  }
+
   async function stop() {
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once("exit", r));
@@ -78,5 +83,5 @@ export async function startService() {
     rmSync(work, { recursive: true, force: true });
   }
 
-  return { url, api, stop, logFile };
+  return { url, api, cliToken, stop, logFile };
 }

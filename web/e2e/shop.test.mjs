@@ -12,11 +12,10 @@ import { launchBrowser, screenshot } from "./browser.mjs";
 let service;
 let browser;
 let shop; // the customer's tab
-const problems = []; // console errors and page errors, by page
 
 before(async () => {
   service = await startService();
-  browser = await launchBrowser();
+  browser = await launchBrowser(service.url);
 });
 
 after(async () => {
@@ -24,21 +23,8 @@ after(async () => {
   await service?.stop();
 });
 
-// open loads path in a new tab and records what the browser complains about.
-async function open(path) {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on("pageerror", (e) => problems.push(path + ": " + e.message));
-  page.on("console", (m) => {
-    // a 4xx the page handles (a decline's 409 PATCH, a refused refund) is logged by Chromium too
-    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) problems.push(path + ": " + m.text());
-  });
-  await page.goto(service.url + path);
-  return page;
-}
-
 function assertNoBrowserProblems() {
-  assert.deepEqual(problems.splice(0), [], "the browser reported errors (CSP violations, script errors)");
+  assert.deepEqual(browser.takeProblems(), [], "the browser reported errors (CSP violations, script errors)");
 }
 
 const row = (page, title) => page.locator("#catalog tr", { has: page.locator("td.title", { hasText: title }) });
@@ -109,7 +95,7 @@ let paidOrder; // paid with 4242, refunded from the admin page later
 let cashOrder;
 
 test("the shop shows the catalog with its stock and signs a demo customer in", async () => {
-  shop = await open("/");
+  shop = await browser.open("/");
   await signIn(shop, "customer");
   await expectStock(shop, WANTED, 40);
   await expectStock(shop, LAST_ONE, 1);
@@ -140,7 +126,7 @@ async function totalOf(orderId) {
 }
 
 test("declined cards show the seed's messages and the same order is paid with another card", async () => {
-  await shop.goto(service.url + "/");
+  await shop.goto("/");
   const orderId = await placeCardOrder(shop, WANTED, 1, { method: "branch", branch: "12" });
   await expectStock(shop, WANTED, 37);
   const declines = [
@@ -164,7 +150,7 @@ test("declined cards show the seed's messages and the same order is paid with an
 });
 
 test("pays cash on delivery to a parcel locker", async () => {
-  await shop.goto(service.url + "/");
+  await shop.goto("/");
   await addToCart(shop, LAST_ONE, 1);
   await fillRecipient(shop, { method: "locker", branch: "L-7" });
   await shop.click("#pay-cash");
@@ -174,14 +160,14 @@ test("pays cash on delivery to a parcel locker", async () => {
   assert.equal(await shop.textContent("#status"), "Confirmed");
   assert.equal(await shop.textContent("#payment-method"), "(cash on delivery)");
   assert.match(await shop.textContent("#delivery"), /Locker L-7, Kyiv/);
-  await shop.goto(service.url + "/");
+  await shop.goto("/");
   await expectStock(shop, LAST_ONE, 0);
   assert.equal(await row(shop, LAST_ONE).locator("td[data-stock]").textContent(), "Sold out");
   assertNoBrowserProblems();
 });
 
 test("the admin page refunds in part, then in full with restock; ships, delivers and cancels", async () => {
-  const admin = await open("/admin");
+  const admin = await browser.open("/admin");
   await admin.locator(".message.info", { hasText: "Sign in as an admin" }).waitFor();
   await signIn(admin, "admin");
   const orderRow = (id) => admin.locator(`#orders tr[data-order-id="${id}"]`);
@@ -206,7 +192,7 @@ test("the admin page refunds in part, then in full with restock; ships, delivers
   await admin.selectOption("#status-filter", "");
   await orderRow(paidOrder).locator(".badge.status", { hasText: "Refunded" }).waitFor();
   await screenshot(admin, "admin-refund");
-  await shop.goto(service.url + "/");
+  await shop.goto("/");
   await expectStock(shop, WANTED, 39); // the two refunded keyboards are back
 
   await orderRow(cashOrder).locator("button.ship").click();
@@ -222,7 +208,7 @@ test("the admin page refunds in part, then in full with restock; ships, delivers
   await admin.click("#refresh");
   await orderRow(unpaid).locator("button.cancel").click();
   await orderRow(unpaid).locator(".badge.status", { hasText: "Cancelled" }).waitFor();
-  await shop.goto(service.url + "/");
+  await shop.goto("/");
   await expectStock(shop, WANTED, 39); // a cancelled order gives its stock back
   await admin.close();
   assertNoBrowserProblems();
@@ -237,7 +223,7 @@ async function refund(admin, tr, { amount, restock }) {
 }
 
 test("the API docs page renders /openapi.yaml from embedded files", async () => {
-  const docs = await open("/docs");
+  const docs = await browser.open("/docs");
   await docs.locator(".opblock").first().waitFor();
   assert.ok(await docs.locator(".opblock").count() >= 20, "every operation is listed");
   await docs.locator(".opblock-summary-path", { hasText: "/api/orders/with-payment" }).first().waitFor();
