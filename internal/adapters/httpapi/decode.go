@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/wolfix/orders/internal/adapters/inputcheck"
 )
 
 // decodeJSON reads the request body into dst: it must be declared application/json and hold
@@ -29,8 +31,12 @@ func requireJSON(c *gin.Context) error {
 }
 
 // decodeStrict decodes exactly one JSON value into dst, refusing unknown fields. Numbers that
-// must stay exact are json.Number fields in dst, never float64.
+// must stay exact are json.Number fields in dst, never float64. Every string of the body must
+// first pass inputcheck.JSONStrings: no NUL, valid UTF-8, at most maxJSONStringBytes.
 func decodeStrict(data []byte, dst any) error {
+	if err := inputcheck.JSONStrings(data, maxJSONStringBytes); err != nil {
+		return errJSONText.Wrap(err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {

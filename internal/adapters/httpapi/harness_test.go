@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/wolfix/orders/internal/adapters/auth"
 	"github.com/wolfix/orders/internal/adapters/httpapi"
+	"github.com/wolfix/orders/internal/adapters/httpapi/openapitest"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/adapters/sandbox"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
@@ -40,7 +42,7 @@ const (
 // harness is one service over a fresh database, listening on a loopback port so that the sandbox
 // can deliver its signed webhooks to /webhooks/stripe.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	handler http.Handler
 	url     string
 	store   *sqlstore.Store
@@ -71,6 +73,11 @@ type harnessSetup struct {
 	// intents, when set, changes every intent request before the sandbox sees it: a provider
 	// that creates intents not matching the order.
 	intents func(app.IntentRequest) app.IntentRequest
+	// databaseURL, when set, stores on that PostgreSQL database instead of a SQLite file.
+	databaseURL string
+	// discardLogs drops the logs instead of keeping them for the test to read (the fuzzer's
+	// millions of requests would fill the memory).
+	discardLogs bool
 }
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
@@ -78,13 +85,17 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	return newHarnessWith(t, harnessSetup{}, opts...)
 }
 
-func newHarnessWith(t *testing.T, setup harnessSetup, opts ...harnessOption) *harness {
+func newHarnessWith(t testing.TB, setup harnessSetup, opts ...harnessOption) *harness {
 	t.Helper()
 	ctx := context.Background()
 	logs := &testenv.Buffer{}
-	log := slog.New(httpapi.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	var sink io.Writer = logs
+	if setup.discardLogs {
+		sink = io.Discard
+	}
+	log := slog.New(httpapi.LogHandler(slog.NewJSONHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug})))
 
-	db, dialect, err := sqlstore.Open(ctx, "", t.TempDir())
+	db, dialect, err := sqlstore.Open(ctx, setup.databaseURL, t.TempDir())
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -141,7 +152,9 @@ func newHarnessWith(t *testing.T, setup harnessSetup, opts ...harnessOption) *ha
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
-	listener := httptest.NewServer(srv.Handler())
+	watch := &contractWatch{next: srv.Handler()}
+	t.Cleanup(func() { watch.report(t) }) // runs last: after the deliveries have stopped
+	listener := httptest.NewServer(watch)
 	delivery.SetTarget(listener.URL + "/webhooks/stripe")
 	t.Cleanup(func() {
 		_ = delivery.Close()
@@ -151,6 +164,52 @@ func newHarnessWith(t *testing.T, setup harnessSetup, opts ...harnessOption) *ha
 		providerDown: unreliable.down, refundsDown: unreliable.refundsDown, readsDown: unreliable.readsDown,
 		app: application, clock: clock, logs: logs, seller: "seller-1"}
 }
+
+// contractWatch serves next and checks every response against openapi.yaml, for the requests that
+// do not go through h.do (the sandbox's webhook deliveries); the test fails at its end with what
+// did not conform.
+type contractWatch struct {
+	next     http.Handler
+	mu       sync.Mutex
+	failures []error
+}
+
+func (c *contractWatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	tee := &teeWriter{ResponseWriter: w, status: http.StatusOK}
+	c.next.ServeHTTP(tee, r)
+	if err := openapitest.Check(r, tee.status, w.Header(), tee.body.Bytes()); err != nil {
+		c.mu.Lock()
+		c.failures = append(c.failures, err)
+		c.mu.Unlock()
+	}
+}
+
+func (c *contractWatch) report(t testing.TB) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, err := range c.failures {
+		t.Error(err)
+	}
+}
+
+// teeWriter passes a response through and keeps its status and a copy of its body.
+type teeWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (w *teeWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *teeWriter) Write(b []byte) (int, error) {
+	w.body.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *teeWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
 
 // testClock is the real time moved forward by an offset the test chooses.
 type testClock struct{ offset atomic.Int64 }
@@ -245,7 +304,7 @@ func (h *harness) orderCount() int {
 }
 
 // token mints a bearer token for sub with roles.
-func token(t *testing.T, sub string, roles ...app.Role) string {
+func token(t testing.TB, sub string, roles ...app.Role) string {
 	t.Helper()
 	tok, err := auth.Mint(jwtSecret, sub, roles, time.Hour)
 	if err != nil {
@@ -258,6 +317,8 @@ func token(t *testing.T, sub string, roles ...app.Role) string {
 type request struct {
 	method, path, token, body, contentType string
 	header                                 map[string]string
+	// remoteAddr, when set, is the client address (host:port) the server sees.
+	remoteAddr string
 }
 
 // response is what came back.
@@ -287,13 +348,19 @@ func (h *harness) do(r request) response {
 	for k, v := range r.header {
 		req.Header.Set(k, v)
 	}
+	if r.remoteAddr != "" {
+		req.RemoteAddr = r.remoteAddr
+	}
 	rec := httptest.NewRecorder()
 	h.handler.ServeHTTP(rec, req)
+	if err := openapitest.Check(req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+		h.t.Error(err)
+	}
 	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
 }
 
 // decode reads the response body into v.
-func (r response) decode(t *testing.T, v any) {
+func (r response) decode(t testing.TB, v any) {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	dec.UseNumber()

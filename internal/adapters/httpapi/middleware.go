@@ -19,8 +19,8 @@ type bodyKey struct{}
 type actorKey struct{}
 
 // accessLog writes one line per request: the route template rather than the raw path (so ids do
-// not explode the cardinality), and nothing from headers or bodies, which hold tokens, client
-// secrets and card numbers.
+// not explode the cardinality), the client address (X-Forwarded-For only from a trusted proxy),
+// and nothing else from headers or bodies, which hold tokens, client secrets and card numbers.
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
@@ -31,7 +31,7 @@ func (s *Server) accessLog(c *gin.Context) {
 		level = slog.LevelError
 	}
 	s.log.LogAttrs(c.Request.Context(), level, "http request",
-		slog.String("method", c.Request.Method), slog.String("route", route),
+		slog.String("method", c.Request.Method), slog.String("route", route), slog.String("client", c.ClientIP()),
 		slog.Int("status", status), slog.Duration("duration", time.Since(start)),
 		slog.Int("bytes", max(c.Writer.Size(), 0)))
 }

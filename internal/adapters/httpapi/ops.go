@@ -17,7 +17,8 @@ func (s *Server) healthz(c *gin.Context) {
 	s.writeJSON(c, http.StatusOK, gin.H{"status": "ok"})
 }
 
-// readyz runs every readiness check and names the ones that failed.
+// readyz runs every readiness check and names the ones that failed, in the detail and in the
+// problem's "unavailable" list (e.g. ["database", "outbox relay"]).
 func (s *Server) readyz(c *gin.Context) {
 	var failed []string
 	for _, check := range s.checks {
@@ -27,7 +28,7 @@ func (s *Server) readyz(c *gin.Context) {
 		}
 	}
 	if len(failed) > 0 {
-		s.fail(c, errNotReady.WithMessage("not ready: %s", strings.Join(failed, ", ")))
+		s.answerProblem(c, errNotReady.WithMessage("not ready: %s", strings.Join(failed, ", ")), failed)
 		return
 	}
 	s.writeJSON(c, http.StatusOK, gin.H{"status": "ready"})

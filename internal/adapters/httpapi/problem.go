@@ -35,9 +35,13 @@ var statusByCode = map[string]int{
 	errUnknownField.Code:         http.StatusBadRequest,
 	errFieldType.Code:            http.StatusBadRequest,
 	errIdempotencyKey.Code:       http.StatusBadRequest,
+	errQueryInvalid.Code:         http.StatusBadRequest,
+	errHeaderInvalid.Code:        http.StatusBadRequest,
+	errJSONText.Code:             http.StatusBadRequest,
 	errBodyTooLarge.Code:         http.StatusRequestEntityTooLarge,
 	errMediaType.Code:            http.StatusUnsupportedMediaType,
 	errMethodNotAllowed.Code:     http.StatusMethodNotAllowed,
+	errRateLimited.Code:          http.StatusTooManyRequests,
 	app.ErrWebhookSignature.Code: http.StatusBadRequest,
 	app.ErrWebhookPayload.Code:   http.StatusBadRequest,
 }
@@ -52,19 +56,31 @@ var statusByKind = map[fault.Kind]int{
 	fault.KindUpstream:        http.StatusBadGateway,
 }
 
-// problem is an RFC 9457 problem document, extended with the stable code and the request id.
+// RetryAfterSeconds is the Retry-After of every 503: a dependency that is down (database,
+// broker, payment provider) is worth trying again after a few seconds.
+const RetryAfterSeconds = "3"
+
+// problem is an RFC 9457 problem document, extended with the stable code and the request id, and
+// for /readyz with the names of the dependencies that are down.
 type problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail"`
-	Code      string `json:"code"`
-	RequestID string `json:"requestId,omitempty"`
+	Type        string   `json:"type"`
+	Title       string   `json:"title"`
+	Status      int      `json:"status"`
+	Detail      string   `json:"detail"`
+	Code        string   `json:"code"`
+	RequestID   string   `json:"requestId,omitempty"`
+	Unavailable []string `json:"unavailable,omitempty"`
 }
 
 // fail answers err as a problem and stops the handler chain. Errors that are not faults are bugs
-// or broken dependencies: they are logged in full and the client gets a generic 500.
+// or broken dependencies: they are logged in full and the client gets a generic 500. A 503 says
+// when to retry (Retry-After), unless the handler already did.
 func (s *Server) fail(c *gin.Context, err error) {
+	s.answerProblem(c, err, nil)
+}
+
+// answerProblem is fail with the names of the unavailable dependencies in the document.
+func (s *Server) answerProblem(c *gin.Context, err error, unavailable []string) {
 	ctx := c.Request.Context()
 	f, ok := fault.As(err)
 	if !ok {
@@ -78,8 +94,11 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="wolfix"`)
 	}
+	if status == http.StatusServiceUnavailable && c.Writer.Header().Get("Retry-After") == "" {
+		c.Header("Retry-After", RetryAfterSeconds)
+	}
 	body, _ := json.Marshal(problem{Type: problemTypeBase + f.Code, Title: http.StatusText(status),
-		Status: status, Detail: f.Message, Code: f.Code, RequestID: RequestID(ctx)})
+		Status: status, Detail: f.Message, Code: f.Code, RequestID: RequestID(ctx), Unavailable: unavailable})
 	c.Data(status, "application/problem+json", body)
 	c.Abort()
 }

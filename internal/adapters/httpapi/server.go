@@ -6,10 +6,12 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -53,6 +55,10 @@ type Config struct {
 	Log         *slog.Logger
 	// Clock stamps Idempotency-Key claims; nil means app.SystemClock.
 	Clock app.Clock
+	// IdempotencyLease is how long a request holds its Idempotency-Key before a retry may take it
+	// over (the holder died); IdempotencyTTL is how long a key and its answer are kept. Zero means
+	// DefaultIdempotencyLease and DefaultIdempotencyTTL.
+	IdempotencyLease, IdempotencyTTL time.Duration
 	// Checks decide /readyz.
 	Checks []Check
 	// Metrics serves GET /metrics when set (e.g. promhttp.Handler()).
@@ -64,9 +70,14 @@ type Config struct {
 	Sandbox SandboxConfirmer
 	// MaxBodyBytes limits request bodies; zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// RateLimits guard order creation, sandbox confirmation and authentication; zero limits nothing.
+	RateLimits RateLimits
 	// DevSignIn enables POST /dev/sign-in (the pages' development sign-in) when set; only on the
 	// embedded default.
 	DevSignIn TokenMinter
+	// TrustedProxies are the addresses (IPs or CIDRs) of the reverse proxies whose
+	// X-Forwarded-For is believed; with none, the client address is the TCP peer's.
+	TrustedProxies []string
 }
 
 // Server is the HTTP adapter. Build it with NewServer and serve Handler().
@@ -81,7 +92,10 @@ type Server struct {
 	sandbox     SandboxConfirmer
 	maxBody     int64
 	requests    RequestObserver
+	limits      RateLimits
 	devSignIn   TokenMinter
+
+	idempotencyLease, idempotencyTTL time.Duration
 	engine      *gin.Engine
 }
 
@@ -99,8 +113,14 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
+	s.idempotencyLease, s.idempotencyTTL = cmp.Or(cfg.IdempotencyLease, DefaultIdempotencyLease),
+		cmp.Or(cfg.IdempotencyTTL, DefaultIdempotencyTTL)
 	s.requests = cfg.Requests
+	s.limits = cfg.RateLimits
 	s.engine = s.routes(cfg.Metrics)
+	if err := trustProxies(s.engine, cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -113,7 +133,7 @@ func (s *Server) routes(metrics http.Handler) *gin.Engine {
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
 	e.Use(s.telemetry()...)
-	e.Use(s.requestID, s.accessLog, s.recoverPanics, s.limitBody)
+	e.Use(s.requestID, s.securityHeaders, s.accessLog, s.recoverPanics, s.screenInputs, s.limitBody)
 	e.NoRoute(func(c *gin.Context) { s.fail(c, errRouteNotFound) })
 	e.NoMethod(func(c *gin.Context) { s.fail(c, errMethodNotAllowed) })
 
@@ -125,7 +145,7 @@ func (s *Server) routes(metrics http.Handler) *gin.Engine {
 	}
 	e.POST("/webhooks/stripe", s.stripeWebhook)
 	if s.sandbox != nil {
-		e.POST("/sandbox/payment-intents/:id/confirm", s.sandboxConfirm)
+		e.POST("/sandbox/payment-intents/:id/confirm", s.limitSandboxConfirm, s.sandboxConfirm)
 	}
 
 	api := e.Group("/api")
@@ -133,11 +153,11 @@ func (s *Server) routes(metrics http.Handler) *gin.Engine {
 	api.GET("/products", s.listProducts)
 	api.GET("/products/:id", s.getProduct)
 
-	authed := api.Group("", s.authenticate)
+	authed := api.Group("", s.limitAuthFailures, s.authenticate)
 	authed.POST("/products", s.idempotent, s.createProduct)
 	authed.PATCH("/products/:id", s.updateProduct)
-	authed.POST("/orders", s.idempotent, s.placeOrder(payment.MethodCash))
-	authed.POST("/orders/with-payment", s.idempotent, s.placeOrder(payment.MethodCard))
+	authed.POST("/orders", s.limitOrders, s.idempotent, s.placeOrder(payment.MethodCash))
+	authed.POST("/orders/with-payment", s.limitOrders, s.idempotent, s.placeOrder(payment.MethodCard))
 	authed.GET("/orders", s.listOrders)
 	authed.GET("/orders/:orderId", s.getOrder)
 	authed.PATCH("/orders/:orderId/paid", s.confirmPaid)
