@@ -3,7 +3,7 @@ GO        ?= go
 WIRE      := github.com/google/wire/cmd/wire@v0.7.0
 PKGS      := ./...
 
-.PHONY: run test test-short generate check-generate lint fuzz bench bench-local bench-compare bench-outbox load build
+.PHONY: run test test-short generate check-generate lint fuzz bench bench-local bench-compare bench-outbox chaos load build
 
 run: ## start the service on the embedded default (SQLite, in-process broker, sandbox payments)
 	$(GO) run ./cmd/wolfix serve
@@ -49,10 +49,11 @@ lint: ## gofmt, go vet, and the purity of the domain and app layers
 	@bad=$$($(GO) list -deps ./internal/app/... | grep '/internal/adapters' || true); \
 		if [ -n "$$bad" ]; then echo "internal/app must not import adapters: $$bad"; exit 1; fi
 
-fuzz: ## a short run of every fuzz target
+FUZZTIME ?= 20s
+fuzz: ## every fuzz target for FUZZTIME each (FuzzRoutes drives every route; e.g. make fuzz FUZZTIME=30m, or 1000000x)
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; done; done
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done; done
 
 bench: ## every benchmark (the Postgres ones need the local Postgres, like the tests)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
@@ -63,6 +64,12 @@ bench-local: ## the benchmarks that need nothing installed (SQLite, in-process)
 LOAD_FLAGS ?= -mode card-flow -customers 8 -duration 20s
 load: ## drive a running wolfix (make run) on loopback; prints req/s, orders/s, errors, latency percentiles
 	$(GO) run ./cmd/loadgen $(LOAD_FLAGS)
+
+CHAOS_SECONDS ?= 60
+CHAOS_KILLS   ?= 10
+chaos: ## fault injection through the real binary on Postgres + NATS: kill -9 under load, a database outage; prints the audits
+	WOLFIX_CHAOS_SECONDS=$(CHAOS_SECONDS) WOLFIX_CHAOS_KILLS=$(CHAOS_KILLS) \
+		$(GO) test -race -count=1 -timeout 30m -run '^TestChaosE2E' -v ./cmd/wolfix/
 
 BENCH_COMPARE_FLAGS ?= -runs 3 -duration 15s -customers 32
 bench-compare: ## the service against the Postgres floor in one run: orders/s, ratio to the floor, latency, confirm→Paid, RSS, CPU/order
