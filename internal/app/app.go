@@ -25,6 +25,8 @@ type Dependencies struct {
 	Pricing    Pricing
 	Clock      Clock
 	Reconciler ReconcilerConfig
+	// Inbox tunes the workers that process recorded webhook events.
+	Inbox InboxConfig
 	// UnpaidCap bounds the stock one customer holds in unpaid card orders; zero caps nothing.
 	UnpaidCap UnpaidCap
 	Log       *slog.Logger
@@ -32,8 +34,10 @@ type Dependencies struct {
 	Observer Observer
 }
 
-// New assembles every use case over d, in the one order their dependencies allow.
+// New assembles every use case over d, in the one order their dependencies allow. The use cases
+// see the store through the unit of work that keeps Idempotency-Key answers in their transactions.
 func New(d Dependencies) *Application {
+	d.Store = unitOfWork{d.Store}
 	refunds := NewRefundHandler(d.Store, d.Gateway, d.Clock, d.Log, d.Observer)
 	finalizer := NewPaymentFinalizer(d.Store, d.Gateway, refunds, d.Clock, d.Log, d.Observer)
 	cancel := NewCancelHandler(d.Store, d.Gateway, finalizer, refunds, d.Clock, d.Log)
@@ -42,7 +46,7 @@ func New(d Dependencies) *Application {
 		PlaceOrder:  NewPlaceOrderHandler(d.Store, d.Gateway, d.Pricing, d.Clock, d.Log).CapUnpaid(d.UnpaidCap),
 		ConfirmPaid: NewConfirmPaidHandler(d.Store, finalizer, d.Clock),
 		Finalizer:   finalizer,
-		Webhooks:    NewWebhookHandler(d.Store, d.Verifier, finalizer, refunds, d.Clock, d.Log, d.Observer),
+		Webhooks:    NewWebhookHandler(d.Store, d.Verifier, finalizer, refunds, d.Clock, d.Log, d.Observer).WorkWith(d.Inbox),
 		Orders:      NewOrderQueries(d.Store),
 		Refunds:     refunds,
 		Cancel:      cancel,

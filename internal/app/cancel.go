@@ -118,6 +118,7 @@ func (h *CancelHandler) commitCancel(ctx context.Context, orderID string, byAdmi
 			}
 		}
 		out = o
+		answer(ctx, o) // the recovery point of an Idempotency-Key: cancelled, answered so
 		return tx.Outbox().Publish(ctx, eventsFor(o)...)
 	})
 	return out, err

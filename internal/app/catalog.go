@@ -73,7 +73,11 @@ func (h *CatalogHandler) CreateProduct(ctx context.Context, cmd CreateProduct) (
 	if err != nil {
 		return nil, err
 	}
-	if err := h.store.Products().Add(ctx, p); err != nil {
+	err = h.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		answer(ctx, p) // an Idempotency-Key's answer commits with the product
+		return tx.Products().Add(ctx, p)
+	})
+	if err != nil {
 		return nil, err
 	}
 	h.log.InfoContext(ctx, "product created", "product_id", p.ID(), "seller_id", seller)

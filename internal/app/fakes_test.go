@@ -1,10 +1,15 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,21 +130,47 @@ func (t memTx) Claim(_ context.Context, id string, at time.Time) (bool, error) {
 	return true, nil
 }
 
-func (t memTx) Fail(_ context.Context, id, problem string, _ time.Time) error {
-	e := t.s.state.inbox[id]
-	e.Problem, e.Attempts = problem, e.Attempts+1
-	t.s.state.inbox[id] = e
-	return nil
-}
-
-func (t memTx) ListFailed(_ context.Context, limit int) ([]InboxEntry, error) {
+func (t memTx) Lease(_ context.Context, now, until time.Time, limit int) ([]InboxEntry, error) {
 	var out []InboxEntry
-	for _, e := range t.s.state.inbox {
-		if e.ProcessedAt.IsZero() && e.Problem != "" && len(out) < limit {
+	for _, e := range t.inboxInOrder() {
+		if e.ProcessedAt.IsZero() && !e.LockedUntil.After(now) && len(out) < limit {
+			e.LockedUntil = until
+			t.s.state.inbox[e.Event.ID] = e
 			out = append(out, e)
 		}
 	}
 	return out, nil
+}
+
+func (t memTx) Fail(_ context.Context, id, problem string, retryAt time.Time) error {
+	e := t.s.state.inbox[id]
+	e.Problem, e.Attempts, e.LockedUntil = problem, e.Attempts+1, retryAt
+	t.s.state.inbox[id] = e
+	return nil
+}
+
+// List pages by position in receipt order (the fakes' cursor is an index).
+func (t memTx) List(_ context.Context, q InboxQuery) ([]InboxEntry, string, error) {
+	var out []InboxEntry
+	for _, e := range t.inboxInOrder() {
+		if q.Status == "" || e.Status() == q.Status {
+			out = append(out, e)
+		}
+	}
+	start, _ := strconv.Atoi(q.After)
+	out = out[min(start, len(out)):]
+	if len(out) <= q.Limit {
+		return out, "", nil
+	}
+	return out[:q.Limit], strconv.Itoa(start + q.Limit), nil
+}
+
+func (t memTx) inboxInOrder() []InboxEntry {
+	entries := slices.Collect(maps.Values(t.s.state.inbox))
+	slices.SortFunc(entries, func(a, b InboxEntry) int {
+		return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), strings.Compare(a.Event.ID, b.Event.ID))
+	})
+	return entries
 }
 
 func (t memTx) Get(_ context.Context, id string) (InboxEntry, error) {
@@ -169,14 +200,22 @@ func (i lockedInbox) Claim(ctx context.Context, id string, at time.Time) (won bo
 	return won, err
 }
 
-func (i lockedInbox) Fail(ctx context.Context, id, problem string, at time.Time) error {
-	return i.s.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.Webhooks().Fail(ctx, id, problem, at) })
+func (i lockedInbox) Lease(ctx context.Context, now, until time.Time, limit int) (leased []InboxEntry, err error) {
+	err = i.s.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		leased, err = tx.Webhooks().Lease(ctx, now, until, limit)
+		return err
+	})
+	return leased, err
 }
 
-func (i lockedInbox) ListFailed(ctx context.Context, limit int) ([]InboxEntry, error) {
+func (i lockedInbox) Fail(ctx context.Context, id, problem string, retryAt time.Time) error {
+	return i.s.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.Webhooks().Fail(ctx, id, problem, retryAt) })
+}
+
+func (i lockedInbox) List(ctx context.Context, q InboxQuery) ([]InboxEntry, string, error) {
 	i.s.mu.Lock()
 	defer i.s.mu.Unlock()
-	return memTx(i).ListFailed(ctx, limit)
+	return memTx(i).List(ctx, q)
 }
 
 func (i lockedInbox) Get(ctx context.Context, id string) (InboxEntry, error) {

@@ -62,6 +62,7 @@ func (h *FulfillmentHandler) change(ctx context.Context, actor Actor, orderID st
 			return err
 		}
 		out = o
+		answer(ctx, o)
 		return tx.Outbox().Publish(ctx, eventsFor(o)...)
 	})
 	return out, err

@@ -64,9 +64,7 @@ func TestFullRefundRequestedTwiceConcurrentlyRestocksOnce(t *testing.T) {
 		t.Fatalf("got %d refunds, %d refused, %d at the provider", ok, refused, f.gateway.refundCount())
 	}
 	// The provider echoes the refund back as charge.refunded: nothing more may change.
-	if err := f.app.Webhooks.Handle(context.Background(), []byte("evt_r1 charge.refunded "+o.Payment().IntentID()), "ok"); err != nil {
-		t.Fatalf("echo: %v", err)
-	}
+	f.webhook(t, "evt_r1 charge.refunded "+o.Payment().IntentID())
 	got := f.get(t, o.ID())
 	refunded, _ := got.RefundedAmount()
 	if f.store.stock("p1") != 10 || got.Status() != order.StatusRefunded || got.Payment().Status() != payment.StatusRefunded || refunded != got.Total() {
@@ -229,9 +227,7 @@ func TestPaymentAfterExpiryIsRefunded(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.succeed(o) // the customer's bank confirmed just after the intent was cancelled
-	if err := f.app.Webhooks.Handle(ctx, []byte("evt_late payment_intent.succeeded "+o.Payment().IntentID()), "ok"); err != nil {
-		t.Fatalf("webhook: %v", err)
-	}
+	f.webhook(t, "evt_late payment_intent.succeeded "+o.Payment().IntentID())
 	got := f.get(t, o.ID())
 	if got.Status() != order.StatusRefunded || got.Payment().Status() != payment.StatusRefunded || f.gateway.refundCount() != 1 {
 		t.Fatalf("got %s/%s with %d refunds", got.Status(), got.Payment().Status(), f.gateway.refundCount())
@@ -276,7 +272,7 @@ func TestDisputesShowOnTheOrderAndCloseForward(t *testing.T) {
 		if _, err := f.store.Webhooks().Record(ctx, ev, testNow); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.app.Webhooks.process(ctx, ev); err != nil {
+		if err := f.app.Webhooks.dispatch(ctx, ev, f.app.Webhooks.log); err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
 	}
@@ -299,22 +295,21 @@ func TestFailedWebhooksAreListedAndReplayed(t *testing.T) {
 	f.succeed(o)
 	f.gateway.getErr = ErrProviderUnavailable // the provider is down while the event is processed
 	payload := []byte("evt_x payment_intent.succeeded " + o.Payment().IntentID())
-	if err := f.app.Webhooks.Handle(ctx, payload, "ok"); err == nil {
-		t.Fatal("a failed event was acknowledged")
-	}
-	failed, err := f.app.Webhooks.ListFailed(ctx, admin, 10)
-	if err != nil || len(failed) != 1 || failed[0].Event.ID != "evt_x" {
+	f.webhook(t, string(payload)) // acknowledged: the provider is not kept waiting
+	failed, _, err := f.app.Webhooks.List(ctx, admin, InboxQuery{Status: InboxFailed})
+	if err != nil || len(failed) != 1 || failed[0].Event.ID != "evt_x" || failed[0].Attempts != 1 {
 		t.Fatalf("got %+v, %v", failed, err)
 	}
-	wantCode(t, f.app.Webhooks.Replay(ctx, customer, "evt_x"), "forbidden")
+	_, err = f.app.Webhooks.Replay(ctx, customer, "evt_x")
+	wantCode(t, err, "forbidden")
 	f.gateway.getErr = nil
-	if err := f.app.Webhooks.Replay(ctx, admin, "evt_x"); err != nil {
+	if _, err := f.app.Webhooks.Replay(ctx, admin, "evt_x"); err != nil {
 		t.Fatalf("replay: %v", err)
 	}
 	if got := f.get(t, o.ID()); !got.Payment().IsPaid() {
 		t.Fatal("the replayed event did not pay the order")
 	}
-	if failed, _ := f.app.Webhooks.ListFailed(ctx, admin, 10); len(failed) != 0 {
+	if failed, _, _ := f.app.Webhooks.List(ctx, admin, InboxQuery{Status: InboxFailed}); len(failed) != 0 {
 		t.Fatalf("a processed event is still listed as failed: %+v", failed)
 	}
 }

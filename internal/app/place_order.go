@@ -94,13 +94,19 @@ func (h *PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (PlacedO
 			return PlacedOrder{}, err
 		}
 	}
-	if err := h.store.InTx(ctx, func(ctx context.Context, tx Tx) error { return h.save(ctx, tx, o) }); err != nil {
-		h.releaseIntent(ctx, o)
+	placed := PlacedOrder{Order: o, ClientSecret: secret}
+	if err := h.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		answer(ctx, placed) // an Idempotency-Key's answer commits with the order
+		return h.save(ctx, tx, o)
+	}); err != nil {
+		if !errors.Is(err, ErrIdempotencyClaimLost) { // else the retry that took over uses the intent
+			h.releaseIntent(ctx, o)
+		}
 		return PlacedOrder{}, err
 	}
 	h.log.InfoContext(ctx, "order placed", "order_id", o.ID(), "number", o.Number(),
 		"method", cmd.Method, "total", o.Total().String())
-	return PlacedOrder{Order: o, ClientSecret: secret}, nil
+	return placed, nil
 }
 
 // price reads the products (without locks) and builds the order with server-computed totals. It
@@ -129,8 +135,10 @@ func (h *PlaceOrderHandler) price(ctx context.Context, cmd PlaceOrder) (*order.O
 		lines = append(lines, order.Line{Product: p, Quantity: l.Quantity})
 	}
 	now := h.clock.Now()
-	o, err := order.Place(order.PlaceParams{ID: NewID(), Number: NewOrderNumber(now), CustomerID: cmd.Actor.UserID,
-		PaymentID: NewID(), Lines: lines, Recipient: cmd.Recipient, Delivery: cmd.Delivery,
+	// With an Idempotency-Key, every run of the request names the order and payment alike, so a
+	// retry that takes over a crashed run reuses its provider intent (keyed by the payment id).
+	o, err := order.Place(order.PlaceParams{ID: idFor(ctx, "order"), Number: NewOrderNumber(now), CustomerID: cmd.Actor.UserID,
+		PaymentID: idFor(ctx, "payment"), Lines: lines, Recipient: cmd.Recipient, Delivery: cmd.Delivery,
 		DeliveryFee: h.pricing.fee(cmd.Delivery.Method), Method: cmd.Method, Now: now})
 	if err != nil {
 		return nil, err

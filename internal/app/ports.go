@@ -121,21 +121,47 @@ type Outbox interface {
 	Publish(ctx context.Context, events ...Event) error
 }
 
-// WebhookInbox remembers every provider event by its id so each acts at most once. An event is
-// recorded on receipt (so failures can be listed and replayed) and claimed inside the transaction
-// of its effect, so the claim and the effect commit together or not at all.
+// WebhookInbox remembers every provider event by its id so each acts exactly once. An event is
+// recorded on receipt, which is all the webhook request waits for; it is then leased by one worker
+// (of any replica) at a time and claimed inside the transaction of its effect, so the claim and the
+// effect commit together or not at all. An event whose worker died is leased again once the lease
+// runs out; a failed event waits until its retry time the same way.
 type WebhookInbox interface {
 	// Record stores ev unless an event with its id is already stored; it reports whether ev is new.
 	Record(ctx context.Context, ev payment.Event, receivedAt time.Time) (bool, error)
 	// Claim marks a recorded, unprocessed event as processed and reports true; it reports false
 	// when the event was processed already. Concurrent claims of one event: exactly one wins.
 	Claim(ctx context.Context, eventID string, at time.Time) (bool, error)
-	// Fail notes why processing failed, leaving the event unprocessed for a replay.
-	Fail(ctx context.Context, eventID string, problem string, at time.Time) error
-	// ListFailed returns up to limit unprocessed events that failed, oldest first.
-	ListFailed(ctx context.Context, limit int) ([]InboxEntry, error)
+	// Lease takes up to limit unprocessed events that are due at now (never leased, or their lease
+	// or retry time passed), oldest first, and holds them until until. Concurrent leases never
+	// return the same event.
+	Lease(ctx context.Context, now, until time.Time, limit int) ([]InboxEntry, error)
+	// Fail notes why processing failed and counts the attempt; the event stays unprocessed and is
+	// due again at retryAt.
+	Fail(ctx context.Context, eventID string, problem string, retryAt time.Time) error
+	// List returns up to q.Limit events in state q.Status (all when empty), oldest first, after the
+	// cursor q.After, and the cursor of the next page ("" when there is none).
+	List(ctx context.Context, q InboxQuery) ([]InboxEntry, string, error)
 	// Get returns one recorded event, or ErrInboxEventNotFound.
 	Get(ctx context.Context, eventID string) (InboxEntry, error)
+}
+
+// InboxStatus is where a recorded provider event stands.
+type InboxStatus string
+
+// The states of an inbox event: pending until a worker processes it, failed after an attempt
+// that did not succeed (it is retried), processed once its effect committed.
+const (
+	InboxPending   InboxStatus = "pending"
+	InboxFailed    InboxStatus = "failed"
+	InboxProcessed InboxStatus = "processed"
+)
+
+// InboxQuery selects a page of inbox events; an empty Status lists all.
+type InboxQuery struct {
+	Status InboxStatus
+	After  string
+	Limit  int
 }
 
 // InboxEntry is a recorded provider event with its processing state.
@@ -145,27 +171,67 @@ type InboxEntry struct {
 	ProcessedAt time.Time // zero while unprocessed
 	Problem     string
 	Attempts    int
+	// LockedUntil is the end of the current lease or the retry time of a failed event; zero when
+	// the event is due at once (or processed).
+	LockedUntil time.Time
 }
 
-// IdempotencyStore keeps the response to a request made with an Idempotency-Key.
+// Status tells where the event stands.
+func (e InboxEntry) Status() InboxStatus {
+	switch {
+	case !e.ProcessedAt.IsZero():
+		return InboxProcessed
+	case e.Problem != "":
+		return InboxFailed
+	}
+	return InboxPending
+}
+
+// IdempotencyStore keeps Idempotency-Key claims and the answers kept for them (see
+// IdempotencyClaim). A claim holds its key for a lease and a fencing token: a retry that finds the
+// lease run out without an answer takes the key over with a new token, and an answer is kept only
+// under the token that holds the key, so two runs of one request can never both commit.
 type IdempotencyStore interface {
-	// Begin claims (scope, key) for a request whose body hashes to requestHash. If the key was
-	// claimed before, it returns the stored record instead and claimed=false.
-	Begin(ctx context.Context, scope, key, requestHash string, now time.Time) (rec IdempotencyRecord, claimed bool, err error)
-	// Complete stores the response for a claimed key.
-	Complete(ctx context.Context, scope, key string, status int, body []byte) error
-	// Abandon forgets a claimed key, so that a retry may run again (used when the request failed
-	// in a way that changed nothing, e.g. the provider was down).
-	Abandon(ctx context.Context, scope, key string) error
+	// Claim takes (scope, key) for a request whose body hashes to requestHash, until now+lease, to
+	// expire (with its answer) at expiresAt. The record has Claimed set and a fresh Token when the
+	// key was free or its lease ran out without an answer; otherwise it is the record as stored.
+	Claim(ctx context.Context, req IdempotencyRequest) (IdempotencyRecord, error)
+	// Hold checks, first thing in a transaction of the claimed request, that the claim holding
+	// token still holds the key, and keeps a retry from taking it over until that transaction
+	// ends. It fails with ErrIdempotencyClaimLost when another request took the key over.
+	Hold(ctx context.Context, scope, key string, token int64) error
+	// Keep stores the answer of the claim holding token. It fails with ErrIdempotencyClaimLost when
+	// another request took the key over; inside a transaction that means roll back.
+	Keep(ctx context.Context, scope, key string, token int64, answer Answer) error
+	// Release gives up the claim holding token without an answer, so that a retry runs afresh
+	// (the request changed nothing). A kept answer is never released.
+	Release(ctx context.Context, scope, key string, token int64) error
+	// PruneExpired deletes up to batch keys (with their answers) that expired before before, and
+	// reports how many it deleted; call it again until it reports fewer than batch.
+	PruneExpired(ctx context.Context, before time.Time, batch int) (int, error)
+}
+
+// IdempotencyRequest asks to claim an Idempotency-Key.
+type IdempotencyRequest struct {
+	Scope, Key, RequestHash string
+	Now                     time.Time
+	Lease                   time.Duration
+	ExpiresAt               time.Time
 }
 
 // IdempotencyRecord is a stored Idempotency-Key claim.
 type IdempotencyRecord struct {
 	RequestHash string
-	// Done is false while the first request is still running.
+	// Claimed is true when this call claimed the key; Token then fences its answer.
+	Claimed bool
+	Token   int64
+	// ClaimedAt is when the key was first claimed (a takeover keeps it).
+	ClaimedAt time.Time
+	// Done is true once an answer is kept; Answer is it.
 	Done   bool
-	Status int
-	Body   []byte
+	Answer Answer
+	// LockedUntil is when the current claim's lease runs out (while not Done).
+	LockedUntil time.Time
 }
 
 // PaymentGateway is the payment provider (Stripe, the sandbox, …). Every adapter passes the

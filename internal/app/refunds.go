@@ -50,7 +50,7 @@ func (h *RefundHandler) Handle(ctx context.Context, cmd RefundOrder) (order.Refu
 	if err != nil {
 		return order.Refund{}, err
 	}
-	req := order.RefundRequest{ID: NewID(), Reason: cmd.Reason, Restock: cmd.Restock}
+	req := order.RefundRequest{ID: idFor(ctx, "refund"), Reason: cmd.Reason, Restock: cmd.Restock}
 	if cmd.Amount != nil {
 		amount, err := money.ParseDecimal(*cmd.Amount, o.Total().Currency())
 		if err != nil {
@@ -70,6 +70,7 @@ func (h *RefundHandler) refund(ctx context.Context, orderID string, req order.Re
 			booked, err = o.RequestRefund(req, cause, h.clock.Now())
 			return err
 		})
+		answer(ctx, booked) // booked and pending: what a retry with the same Idempotency-Key gets until settled
 		return err
 	})
 	if err != nil {
@@ -120,6 +121,7 @@ func (h *RefundHandler) settle(ctx context.Context, orderID, refundID, providerI
 			return err
 		}
 		settled = refundByID(o, refundID)
+		answer(ctx, settled)
 		if restock {
 			if err := releaseItems(ctx, tx, o); err != nil {
 				return err

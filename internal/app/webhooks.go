@@ -10,10 +10,12 @@ import (
 	"github.com/wolfix/orders/internal/domain/payment"
 )
 
-// WebhookHandler takes a provider's signed events. It verifies the signature on the raw body,
-// records the event in the inbox on receipt, and claims it inside the transaction of its effect,
-// so each event acts at most once however often and in whatever order the provider delivers it.
-// Events that failed stay in the inbox, where an admin can list and replay them.
+// WebhookHandler takes a provider's signed events. A delivery is verified on the raw body and
+// recorded in the inbox, and that is all the provider waits for; the inbox is the queue that the
+// handler's workers (Run) drain right after, and again after a crash, on every replica, one lease
+// at a time. An event is claimed inside the transaction of its effect, so it acts exactly once
+// however often and in whatever order the provider delivers it. Events that failed stay in the
+// inbox, retried with backoff, where an admin can list and replay them.
 type WebhookHandler struct {
 	store     Store
 	verifier  WebhookVerifier
@@ -22,17 +24,26 @@ type WebhookHandler struct {
 	clock     Clock
 	log       *slog.Logger
 	observe   Observer
+	inbox     InboxConfig
+	wake      chan struct{}
 }
 
-// NewWebhookHandler builds the webhook use case.
+// NewWebhookHandler builds the webhook use case, with the default InboxConfig.
 func NewWebhookHandler(store Store, verifier WebhookVerifier, finalizer *PaymentFinalizer, refunds *RefundHandler,
 	clock Clock, log *slog.Logger, observe Observer) *WebhookHandler {
-	return &WebhookHandler{store: store, verifier: verifier, finalizer: finalizer, refunds: refunds, clock: clock, log: log,
-		observe: observerOrNop(observe)}
+	return &WebhookHandler{store: store, verifier: verifier, finalizer: finalizer, refunds: refunds, clock: clock,
+		log: log, observe: observerOrNop(observe), inbox: InboxConfig{}.withDefaults(), wake: make(chan struct{}, 1)}
 }
 
-// Handle verifies and processes one delivery. It returns an error only when the provider should
-// deliver again (a bad signature is a 4xx fault; provider or database trouble is retryable).
+// WorkWith sets how the inbox's workers lease, sweep and retry; zero fields keep their defaults.
+func (h *WebhookHandler) WorkWith(cfg InboxConfig) *WebhookHandler {
+	h.inbox = cfg.withDefaults()
+	return h
+}
+
+// Handle verifies one delivery and records it in the inbox, then wakes the workers. It returns an
+// error only when the provider should deliver again (a bad signature is a 4xx fault; database
+// trouble is retryable); processing never makes the provider wait.
 func (h *WebhookHandler) Handle(ctx context.Context, payload []byte, signature string) error {
 	ev, err := h.verifier.Verify(payload, signature)
 	if err != nil {
@@ -41,49 +52,67 @@ func (h *WebhookHandler) Handle(ctx context.Context, payload []byte, signature s
 	if _, err := h.store.Webhooks().Record(ctx, ev, h.clock.Now()); err != nil {
 		return err
 	}
-	return h.process(ctx, ev)
+	h.Wake()
+	return nil
 }
 
-// ListFailed returns events whose processing failed, for an admin.
-func (h *WebhookHandler) ListFailed(ctx context.Context, actor Actor, limit int) ([]InboxEntry, error) {
+// List returns a page of inbox events (pending, failed, processed, or all), for an admin.
+func (h *WebhookHandler) List(ctx context.Context, actor Actor, q InboxQuery) ([]InboxEntry, string, error) {
 	if err := actor.Require(RoleAdmin); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	n, err := pageSize(limit)
+	n, err := pageSize(q.Limit)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return h.store.Webhooks().ListFailed(ctx, n)
+	q.Limit = n
+	return h.store.Webhooks().List(ctx, q)
 }
 
-// Replay processes a recorded event again, for an admin; a processed event stays a no-op. The
+// ReplayedEvent is the result of an admin's replay.
+type ReplayedEvent struct{ ID string }
+
+// Replay processes a recorded event now, for an admin; a processed event stays a no-op. The
 // event is rebuilt from the payload kept in the inbox, which was verified when it arrived.
-func (h *WebhookHandler) Replay(ctx context.Context, actor Actor, eventID string) error {
+func (h *WebhookHandler) Replay(ctx context.Context, actor Actor, eventID string) (ReplayedEvent, error) {
 	if err := actor.Require(RoleAdmin); err != nil {
-		return err
+		return ReplayedEvent{}, err
 	}
 	entry, err := h.store.Webhooks().Get(ctx, eventID)
 	if err != nil {
-		return err
+		return ReplayedEvent{}, err
 	}
-	ev, err := h.verifier.Decode(entry.Event.Payload)
-	if err != nil {
-		return err
+	if err := h.process(ctx, entry); err != nil {
+		return ReplayedEvent{}, err
 	}
-	return h.process(ctx, ev)
+	return ReplayedEvent{ID: eventID}, nil
 }
 
-func (h *WebhookHandler) process(ctx context.Context, ev payment.Event) error {
-	log := h.log.With("event_id", ev.ID, "event_type", ev.Type)
-	err := h.dispatch(ctx, ev, log)
+// process runs one recorded event; a failure is noted in the inbox with the time of the next try.
+func (h *WebhookHandler) process(ctx context.Context, entry InboxEntry) error {
+	ev, err := h.verifier.Decode(entry.Event.Payload)
+	if err == nil {
+		err = h.dispatch(ctx, ev, h.log.With("event_id", ev.ID, "event_type", ev.Type))
+	} else {
+		ev = entry.Event
+	}
 	h.observe.WebhookHandled(string(ev.Type), webhookOutcome(ev, err))
 	if err != nil {
-		log.WarnContext(ctx, "webhook event failed; it stays in the inbox for a retry", "error", err)
-		if ferr := h.store.Webhooks().Fail(context.WithoutCancel(ctx), ev.ID, err.Error(), h.clock.Now()); ferr != nil {
-			log.ErrorContext(ctx, "could not record the webhook failure", "error", ferr)
-		}
+		h.noteFailure(ctx, entry, err)
 	}
 	return err
+}
+
+func (h *WebhookHandler) noteFailure(ctx context.Context, entry InboxEntry, cause error) {
+	log := h.log.With("event_id", entry.Event.ID, "event_type", entry.Event.Type)
+	problem, retryAt := cause.Error(), h.clock.Now().Add(h.inbox.retryDelay(entry.Attempts))
+	if ctx.Err() != nil {
+		problem, retryAt = "interrupted by shutdown", h.clock.Now()
+	}
+	log.WarnContext(ctx, "webhook event failed; it stays in the inbox for a retry", "error", cause, "retry_at", retryAt)
+	if err := h.store.Webhooks().Fail(context.WithoutCancel(ctx), entry.Event.ID, problem, retryAt); err != nil {
+		log.ErrorContext(ctx, "could not record the webhook failure", "error", err)
+	}
 }
 
 func (h *WebhookHandler) dispatch(ctx context.Context, ev payment.Event, log *slog.Logger) error {
@@ -114,9 +143,11 @@ func (h *WebhookHandler) dispatch(ctx context.Context, ev payment.Event, log *sl
 	return err
 }
 
-// claim returns the step that claims ev inside the transaction of its effect.
+// claim returns the step that claims ev inside the transaction of its effect; an admin's replay
+// keeps its answer there too.
 func (h *WebhookHandler) claim(ev payment.Event) func(ctx context.Context, tx Tx) (bool, error) {
 	return func(ctx context.Context, tx Tx) (bool, error) {
+		answer(ctx, ReplayedEvent{ID: ev.ID})
 		return tx.Webhooks().Claim(ctx, ev.ID, h.clock.Now())
 	}
 }

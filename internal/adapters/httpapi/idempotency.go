@@ -5,7 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,12 +23,20 @@ const (
 	maxIdempotencyKeyLen = 255
 )
 
-// idempotent makes a POST safe to retry: the first request with a key runs and its answer is
-// kept; a repeat with the same body gets that answer again (and creates nothing), a repeat with
-// another body is refused, and a repeat while the first still runs is told to wait. Answers of
-// 5xx are not kept, so the client may try again, unless the handler changed state before it
-// failed (keepAnswer). Keys are scoped to the user and the endpoint: the store sees the scope
-// "<user id> <METHOD> <path>" and the body's SHA-256 in hex.
+// Defaults of Config.IdempotencyLease and Config.IdempotencyTTL.
+const (
+	DefaultIdempotencyLease = 5 * time.Second
+	DefaultIdempotencyTTL   = 24 * time.Hour
+)
+
+// idempotent makes a POST safe to retry. The first request with a key claims it for a lease and
+// runs; the answer of a request that changed state is kept by the app's unit of work in the
+// transaction of the change (see answerWith), so "changed" and "answer kept" are one fact. A repeat
+// with the same body gets the kept answer byte for byte (and creates nothing), a repeat with
+// another body is refused, a repeat while a live request holds the key is told when to retry, and
+// a repeat that finds the lease run out without an answer (the first request died) takes the key
+// over and runs afresh: nothing of the first run committed. Keys are scoped to the user and the
+// endpoint: the store sees the scope "<user id> <METHOD> <path>" and the body's SHA-256 in hex.
 func (s *Server) idempotent(c *gin.Context) {
 	key := c.GetHeader(IdempotencyKeyHeader)
 	if key == "" {
@@ -35,75 +47,120 @@ func (s *Server) idempotent(c *gin.Context) {
 		s.fail(c, errIdempotencyKey)
 		return
 	}
-	ctx := c.Request.Context()
-	scope := actorOf(c).UserID + " " + c.Request.Method + " " + c.Request.URL.Path
 	sum := sha256.Sum256(body(c))
 	hash := hex.EncodeToString(sum[:])
-	rec, claimed, err := s.idempotency.Begin(ctx, scope, key, hash, s.clock.Now())
+	now, scope := s.clock.Now(), actorOf(c).UserID+" "+c.Request.Method+" "+c.Request.URL.Path
+	rec, err := s.idempotency.Claim(c.Request.Context(), app.IdempotencyRequest{Scope: scope, Key: key, RequestHash: hash,
+		Now: now, Lease: s.idempotencyLease, ExpiresAt: now.Add(s.idempotencyTTL)})
 	switch {
 	case err != nil:
 		s.fail(c, err)
-	case claimed:
-		s.runAndKeep(c, scope, key)
 	case rec.RequestHash != hash:
 		s.fail(c, app.ErrIdempotencyReused)
+	case rec.Claimed:
+		s.runClaimed(c, &app.IdempotencyClaim{Scope: scope, Key: key, Token: rec.Token, ClaimedAt: rec.ClaimedAt})
 	case !rec.Done:
+		c.Header("Retry-After", retryAfter(rec.LockedUntil.Sub(now)))
 		s.fail(c, app.ErrIdempotencyBusy)
 	default:
-		replay(c, rec)
+		replay(c, rec.Answer)
 	}
 }
 
-// runAndKeep runs the handler while recording its answer, then keeps the answer or, for a 5xx or
-// a panic, forgets the key. The store calls outlive a client that hung up.
-func (s *Server) runAndKeep(c *gin.Context, scope, key string) {
+// runClaimed runs the handler with the claim in the request's context, then settles the claim
+// with what the client got. The store calls outlive a client that hung up.
+func (s *Server) runClaimed(c *gin.Context, claim *app.IdempotencyClaim) {
+	c.Request = c.Request.WithContext(app.WithIdempotencyClaim(c.Request.Context(), claim))
 	ctx := context.WithoutCancel(c.Request.Context())
 	rec := &recordingWriter{ResponseWriter: c.Writer}
 	c.Writer = rec
 	finished := false
 	defer func() {
-		if !finished {
-			s.forget(ctx, scope, key)
+		if !finished { // a panic: release the key unless an answer was kept already
+			s.release(ctx, claim)
 		}
 	}()
 	c.Next()
 	finished = true
-	if status := rec.Status(); status >= http.StatusInternalServerError && !c.GetBool(keepAnswerKey) {
-		s.forget(ctx, scope, key)
+	s.settle(ctx, claim, app.Answer{Status: rec.Status(), Body: rec.body.Bytes()})
+}
+
+// settle leaves the claim with the answer the client got. Usually a transaction kept exactly this
+// answer with its change, and nothing is left to do. A request that committed nothing is released
+// when it failed on our side (5xx: the retry runs afresh) and otherwise keeps its answer in a
+// statement of its own (a 4xx changed nothing, so losing it to a crash only means a rerun). One
+// that committed, then answered differently (a later step failed, or read the result again), keeps
+// that final answer over the one its transaction kept.
+func (s *Server) settle(ctx context.Context, claim *app.IdempotencyClaim, sent app.Answer) {
+	kept, committed := claim.Kept()
+	switch {
+	case committed && kept.Status == sent.Status && bytes.Equal(kept.Body, sent.Body):
+		return
+	case !committed && sent.Status >= http.StatusInternalServerError:
+		s.release(ctx, claim)
 		return
 	}
-	if err := s.idempotency.Complete(ctx, scope, key, rec.Status(), rec.body.Bytes()); err != nil {
-		s.log.ErrorContext(ctx, "could not keep the answer to an idempotent request", "error", err)
+	if err := s.idempotency.Keep(ctx, claim.Scope, claim.Key, claim.Token, sent); err != nil {
+		s.log.WarnContext(ctx, "could not keep the answer to an idempotent request", "error", err)
 	}
 }
 
-// keepAnswerKey marks a 5xx answer that must be kept all the same, because the request changed
-// state before it failed (a refund booked while the provider is down): a retry with the same
-// key gets this answer again instead of doing the work a second time.
-const keepAnswerKey = "httpapi.keepAnswer"
-
-// keepAnswer asks runAndKeep to keep the answer even if it is a 5xx.
-func keepAnswer(c *gin.Context) { c.Set(keepAnswerKey, true) }
-
-func (s *Server) forget(ctx context.Context, scope, key string) {
-	if err := s.idempotency.Abandon(ctx, scope, key); err != nil {
+func (s *Server) release(ctx context.Context, claim *app.IdempotencyClaim) {
+	if err := s.idempotency.Release(ctx, claim.Scope, claim.Key, claim.Token); err != nil {
 		s.log.ErrorContext(ctx, "could not release an Idempotency-Key", "error", err)
 	}
 }
 
+// answerWith tells the request's Idempotency-Key claim, if it has one, how the use case's result
+// of type T is answered, so the unit of work can keep that very answer in the transaction of the
+// change. respond answers the client with the same view, so a replay is what the client got.
+func answerWith[T any](c *gin.Context, view func(T) (int, any, error)) {
+	claim := app.IdempotencyClaimFrom(c.Request.Context())
+	if claim == nil {
+		return
+	}
+	claim.RenderWith(func(result any) (app.Answer, bool, error) {
+		r, ok := result.(T)
+		if !ok {
+			return app.Answer{}, false, nil
+		}
+		status, v, err := view(r)
+		if err != nil {
+			return app.Answer{}, false, err
+		}
+		data, err := json.Marshal(v)
+		return app.Answer{Status: status, Body: data}, err == nil, err
+	})
+}
+
+// respond answers result through view, as answerWith keeps it.
+func respond[T any](s *Server, c *gin.Context, view func(T) (int, any, error), result T) {
+	status, v, err := view(result)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeJSON(c, status, v)
+}
+
 // replay answers with the kept answer of the first request.
-func replay(c *gin.Context, rec app.IdempotencyRecord) {
+func replay(c *gin.Context, a app.Answer) {
 	c.Header(ReplayedHeader, "true")
 	contentType := "application/json; charset=utf-8"
-	if rec.Status >= http.StatusBadRequest {
+	if a.Status >= http.StatusBadRequest {
 		contentType = "application/problem+json"
 	}
-	if len(rec.Body) == 0 {
-		c.Status(rec.Status)
+	if len(a.Body) == 0 {
+		c.Status(a.Status)
 	} else {
-		c.Data(rec.Status, contentType, rec.Body)
+		c.Data(a.Status, contentType, a.Body)
 	}
 	c.Abort()
+}
+
+// retryAfter renders a wait in whole seconds, at least one.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
 }
 
 func validIdempotencyKey(key string) bool {

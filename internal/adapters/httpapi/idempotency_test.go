@@ -77,10 +77,17 @@ func TestIdempotencyKey(t *testing.T) {
 		body := orderBody(pid, "1")
 		sum := sha256.Sum256([]byte(body))
 		scope := "customer-1 POST /api/orders/with-payment"
-		if _, claimed, err := h.store.Idempotency().Begin(context.Background(), scope, "busy-1", hex.EncodeToString(sum[:]), time.Now()); err != nil || !claimed {
-			t.Fatalf("claim: claimed %v err %v", claimed, err)
+		now := h.clock.Now()
+		rec, err := h.store.Idempotency().Claim(context.Background(), app.IdempotencyRequest{Scope: scope, Key: "busy-1",
+			RequestHash: hex.EncodeToString(sum[:]), Now: now, Lease: 3 * time.Second, ExpiresAt: now.Add(time.Hour)})
+		if err != nil || !rec.Claimed {
+			t.Fatalf("claim: %+v, %v", rec, err)
 		}
-		post("busy-1", body).wantProblem(t, http.StatusConflict, "idempotency_key_in_progress")
+		busy := post("busy-1", body)
+		busy.wantProblem(t, http.StatusConflict, "idempotency_key_in_progress")
+		if got := busy.header.Get("Retry-After"); got != "3" {
+			t.Errorf("Retry-After = %q; want 3 (the rest of the lease)", got)
+		}
 	})
 
 	t.Run("malformed keys are refused", func(t *testing.T) {

@@ -3,8 +3,8 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -15,7 +15,7 @@ import (
 
 // Faults of the lifecycle endpoints' requests.
 var (
-	errEventStatus = fault.Invalid("webhook_status_invalid", "status must be failed (the only listable state of webhook events)")
+	errEventStatus = fault.Invalid("webhook_status_invalid", "status must be pending, failed or processed")
 )
 
 // answerOrder renders the order after a state change, exactly as GET /api/orders/{id} shows it.
@@ -24,12 +24,13 @@ func (s *Server) answerOrder(c *gin.Context, o *order.Order, err error) {
 		s.fail(c, err)
 		return
 	}
+	respond(s, c, orderAnswer, o)
+}
+
+// orderAnswer is the view of an order a state change answers with (and an Idempotency-Key keeps).
+func orderAnswer(o *order.Order) (int, any, error) {
 	view, err := orderView(o)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.writeJSON(c, http.StatusOK, view)
+	return http.StatusOK, view, err
 }
 
 // cancelOrder serves POST /api/orders/{orderId}/cancel: the owner while unpaid, or an admin
@@ -39,6 +40,7 @@ func (s *Server) cancelOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	answerWith(c, orderAnswer)
 	o, err := s.app.Cancel.Handle(c.Request.Context(), app.CancelOrder{Actor: actorOf(c), OrderID: c.Param("orderId")})
 	s.answerOrder(c, o, err)
 }
@@ -49,6 +51,7 @@ func (s *Server) shipOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	answerWith(c, orderAnswer)
 	o, err := s.app.Fulfillment.Ship(c.Request.Context(), actorOf(c), c.Param("orderId"))
 	s.answerOrder(c, o, err)
 }
@@ -59,6 +62,7 @@ func (s *Server) deliverOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	answerWith(c, orderAnswer)
 	o, err := s.app.Fulfillment.Deliver(c.Request.Context(), actorOf(c), c.Param("orderId"))
 	s.answerOrder(c, o, err)
 }
@@ -132,72 +136,96 @@ func jsonAmount(raw json.RawMessage, field string) (*string, error) {
 
 // refundOrder serves POST /api/orders/{orderId}/refunds (admin): 201 with the refund. A refund
 // the provider could not be reached for is booked and answered 503 refund_pending; the
-// reconciler retries it with the same provider idempotency key.
+// reconciler retries it with the same provider idempotency key. With an Idempotency-Key, the
+// booking keeps the pending refund as the answer, so a retry never books a second one.
 func (s *Server) refundOrder(c *gin.Context) {
 	cmd, err := decodeRefund(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	view := func(r order.Refund) (int, any, error) {
+		return http.StatusCreated, refundAnswerJSON{ID: r.ID, OrderID: cmd.OrderID, Amount: amount(r.Amount),
+			Currency: r.Amount.Currency().Code(), Status: string(r.Status), Reason: nullable(r.Reason),
+			Restock: r.Restock, CreatedAt: timestamp(r.CreatedAt)}, nil
+	}
+	answerWith(c, view)
 	r, err := s.app.Refunds.Handle(c.Request.Context(), cmd)
 	if err != nil {
-		if errors.Is(err, app.ErrRefundPending) {
-			keepAnswer(c) // booked: a retry with the same Idempotency-Key must not book another
-		}
 		s.fail(c, err)
 		return
 	}
-	s.created(c, "/api/orders/"+cmd.OrderID, refundAnswerJSON{ID: r.ID, OrderID: cmd.OrderID, Amount: amount(r.Amount),
-		Currency: r.Amount.Currency().Code(), Status: string(r.Status), Reason: nullable(r.Reason),
-		Restock: r.Restock, CreatedAt: timestamp(r.CreatedAt)})
+	c.Header("Location", "/api/orders/"+cmd.OrderID)
+	respond(s, c, view, r)
 }
 
-// webhookEventJSON is one inbox event in the admin's list.
+// webhookEventJSON is one inbox event in the admin's list. nextAttemptAt is when a pending or
+// failed event is due again (null when due now).
 type webhookEventJSON struct {
-	ID         string  `json:"id"`
-	Type       string  `json:"type"`
-	IntentID   *string `json:"intentId"`
-	ReceivedAt string  `json:"receivedAt"`
-	Problem    *string `json:"problem"`
-	Attempts   int     `json:"attempts"`
+	ID            string  `json:"id"`
+	Type          string  `json:"type"`
+	IntentID      *string `json:"intentId"`
+	Status        string  `json:"status"`
+	ReceivedAt    string  `json:"receivedAt"`
+	ProcessedAt   *string `json:"processedAt"`
+	NextAttemptAt *string `json:"nextAttemptAt"`
+	Problem       *string `json:"problem"`
+	Attempts      int     `json:"attempts"`
 }
 
 func webhookEventView(e app.InboxEntry) webhookEventJSON {
 	return webhookEventJSON{ID: e.Event.ID, Type: string(e.Event.Type), IntentID: nullable(e.Event.IntentID),
-		ReceivedAt: timestamp(e.ReceivedAt), Problem: nullable(e.Problem), Attempts: e.Attempts}
+		Status: string(e.Status()), ReceivedAt: timestamp(e.ReceivedAt), ProcessedAt: optionalTime(e.ProcessedAt),
+		NextAttemptAt: optionalTime(e.LockedUntil), Problem: nullable(e.Problem), Attempts: e.Attempts}
 }
 
-// listWebhookEvents serves GET /api/admin/webhook-events?status=failed (admin): the provider
-// events whose processing failed, oldest first. Only failed events are listable.
+// optionalTime renders the zero time as null.
+func optionalTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	return nullable(timestamp(t))
+}
+
+// listWebhookEvents serves GET /api/admin/webhook-events?status=pending|failed|processed (admin):
+// the provider events the inbox holds, oldest first, all states when status is absent.
 func (s *Server) listWebhookEvents(c *gin.Context) {
-	if st := c.Query("status"); st != "" && st != "failed" {
+	status := app.InboxStatus(c.Query("status"))
+	switch status {
+	case "", app.InboxPending, app.InboxFailed, app.InboxProcessed:
+	default:
 		s.fail(c, errEventStatus)
 		return
 	}
-	_, limit, err := pageParams(c)
+	cursor, limit, err := pageParams(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	entries, err := s.app.Webhooks.ListFailed(c.Request.Context(), actorOf(c), limit)
+	entries, next, err := s.app.Webhooks.List(c.Request.Context(), actorOf(c),
+		app.InboxQuery{Status: status, After: cursor, Limit: limit})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.writeJSON(c, http.StatusOK, newPage(entries, webhookEventView, ""))
+	s.writeJSON(c, http.StatusOK, newPage(entries, webhookEventView, next))
 }
 
 // replayWebhookEvent serves POST /api/admin/webhook-events/{id}/replay (admin): processes the
-// stored event again. A processed event stays a no-op; a failure answers the processing error.
+// stored event now. A processed event stays a no-op; a failure answers the processing error.
 func (s *Server) replayWebhookEvent(c *gin.Context) {
 	if err := noBody(c); err != nil {
 		s.fail(c, err)
 		return
 	}
-	id := c.Param("id")
-	if err := s.app.Webhooks.Replay(c.Request.Context(), actorOf(c), id); err != nil {
+	view := func(r app.ReplayedEvent) (int, any, error) {
+		return http.StatusOK, gin.H{"id": r.ID, "replayed": true}, nil
+	}
+	answerWith(c, view)
+	r, err := s.app.Webhooks.Replay(c.Request.Context(), actorOf(c), c.Param("id"))
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.writeJSON(c, http.StatusOK, gin.H{"id": id, "replayed": true})
+	respond(s, c, view, r)
 }

@@ -78,15 +78,22 @@ func (s *Server) placeOrder(method payment.Method) gin.HandlerFunc {
 			s.fail(c, err)
 			return
 		}
+		answerWith(c, placedAnswer)
 		placed, err := s.app.PlaceOrder.Handle(c.Request.Context(), cmd)
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
-		o := placed.Order
-		s.created(c, "/api/orders/"+o.ID(), placedJSON{OrderID: o.ID(), Number: o.Number(),
-			ClientSecret: placed.ClientSecret, TotalAmount: amount(o.Total()), Currency: o.Total().Currency().Code()})
+		c.Header("Location", "/api/orders/"+placed.Order.ID())
+		respond(s, c, placedAnswer, placed)
 	}
+}
+
+// placedAnswer is a checkout's answer (which an Idempotency-Key keeps with the order).
+func placedAnswer(placed app.PlacedOrder) (int, any, error) {
+	o := placed.Order
+	return http.StatusCreated, placedJSON{OrderID: o.ID(), Number: o.Number(), ClientSecret: placed.ClientSecret,
+		TotalAmount: amount(o.Total()), Currency: o.Total().Currency().Code()}, nil
 }
 
 func (s *Server) listOrders(c *gin.Context) {

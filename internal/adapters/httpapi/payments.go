@@ -9,7 +9,9 @@ import (
 )
 
 // stripeWebhook hands the raw body and its signature to the app, which verifies before it
-// trusts a byte. Signature faults answer 400; trouble on our side answers 5xx so Stripe retries.
+// trusts a byte and records the event in the inbox; the answer does not wait for the processing
+// (which may call the provider), as Stripe asks. Signature faults answer 400; trouble on our side
+// (the inbox could not record) answers 5xx so Stripe retries.
 func (s *Server) stripeWebhook(c *gin.Context) {
 	if err := s.app.Webhooks.Handle(c.Request.Context(), body(c), c.GetHeader("Stripe-Signature")); err != nil {
 		s.fail(c, err)

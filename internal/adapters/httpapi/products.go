@@ -84,6 +84,7 @@ func (s *Server) createProduct(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	answerWith(c, createdProductAnswer)
 	p, err := s.app.Catalog.CreateProduct(c.Request.Context(), app.CreateProduct{Actor: actorOf(c),
 		SellerID: req.SellerID, Title: req.Title, Price: req.Price.String(), Currency: req.Currency,
 		Stock: stock, PhotoURL: req.PhotoURL})
@@ -91,7 +92,13 @@ func (s *Server) createProduct(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.created(c, "/api/products/"+p.ID(), productView(p))
+	c.Header("Location", "/api/products/"+p.ID())
+	respond(s, c, createdProductAnswer, p)
+}
+
+// createdProductAnswer is a new product's answer (which an Idempotency-Key keeps with it).
+func createdProductAnswer(p *catalog.Product) (int, any, error) {
+	return http.StatusCreated, productView(p), nil
 }
 
 func (s *Server) updateProduct(c *gin.Context) {

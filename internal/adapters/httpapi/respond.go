@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -70,10 +69,4 @@ func pageParams(c *gin.Context) (cursor string, limit int, err error) {
 		return "", 0, app.ErrPageSize
 	}
 	return c.Query("cursor"), limit, nil
-}
-
-// created answers 201 with the new resource's location.
-func (s *Server) created(c *gin.Context, location string, v any) {
-	c.Header("Location", location)
-	s.writeJSON(c, http.StatusCreated, v)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/catalog"
@@ -129,8 +130,9 @@ func TestConcurrency_SQLiteAndPostgres(t *testing.T) {
 		t.Run("concurrent requests with one Idempotency-Key: exactly one claims it", func(t *testing.T) {
 			claimed := make([]bool, racers)
 			errs := parallel(racers, func(i int) error {
-				var err error
-				_, claimed[i], err = tdb.store.Idempotency().Begin(ctx, "orders", "key-race", "hash", t0)
+				rec, err := tdb.store.Idempotency().Claim(ctx, app.IdempotencyRequest{Scope: "orders", Key: "key-race",
+					RequestHash: "hash", Now: t0, Lease: time.Minute, ExpiresAt: t0.Add(time.Hour)})
+				claimed[i] = rec.Claimed
 				return err
 			})
 			assertNoErrors(t, errs)

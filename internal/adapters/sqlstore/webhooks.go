@@ -1,9 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -24,10 +28,12 @@ type webhookEventRow struct {
 	ProcessedAt time.Time `bun:"processed_at,nullzero"`
 	Problem     string    `bun:"problem"`
 	Attempts    int       `bun:"attempts"`
+	LockedUntil time.Time `bun:"locked_until,nullzero"`
 }
 
 // webhookInbox is app.WebhookInbox: the provider's event id is the primary key, so the database
-// decides which of several concurrent deliveries of one event is the first.
+// decides which of several concurrent deliveries of one event is the first; locked_until is the
+// lease of the worker processing an event (or a failed event's retry time).
 type webhookInbox struct{ repos }
 
 func (w webhookInbox) Record(ctx context.Context, ev payment.Event, receivedAt time.Time) (bool, error) {
@@ -47,7 +53,7 @@ func (w webhookInbox) Record(ctx context.Context, ev payment.Event, receivedAt t
 // claims queue on the row, and only the first finds it unprocessed.
 func (w webhookInbox) Claim(ctx context.Context, eventID string, at time.Time) (bool, error) {
 	res, err := w.db.NewUpdate().Model((*webhookEventRow)(nil)).
-		Set("processed_at = ?", at.UTC()).Set("problem = ''").
+		Set("processed_at = ?", at.UTC()).Set("problem = ''").Set("locked_until = NULL").
 		Where("event_id = ?", eventID).Where("processed_at IS NULL").Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("claim webhook event %s: %w", eventID, err)
@@ -59,10 +65,32 @@ func (w webhookInbox) Claim(ctx context.Context, eventID string, at time.Time) (
 	return n == 1, nil
 }
 
-// Fail notes the problem and counts the attempt; the event stays unprocessed.
-func (w webhookInbox) Fail(ctx context.Context, eventID string, problem string, _ time.Time) error {
+// Lease is one UPDATE … RETURNING over the due events: on Postgres the inner SELECT … FOR UPDATE
+// SKIP LOCKED lets concurrent leases pass each other's rows instead of taking them twice, on SQLite
+// the statement holds the only write lock.
+func (w webhookInbox) Lease(ctx context.Context, now, until time.Time, limit int) ([]app.InboxEntry, error) {
+	due := w.db.NewSelect().Model((*webhookEventRow)(nil)).Column("we.event_id").
+		Where("we.processed_at IS NULL").Where("we.locked_until IS NULL OR we.locked_until <= ?", now.UTC()).
+		Order("we.received_at", "we.event_id").Limit(int64(limit))
+	if w.dialect == Postgres {
+		due = due.For("UPDATE SKIP LOCKED")
+	}
+	var rows []*webhookEventRow
+	err := w.db.NewUpdate().Model((*webhookEventRow)(nil)).Set("locked_until = ?", until.UTC()).
+		Where("event_id IN (?)", due).Returning("*").Scan(ctx, &rows)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("lease webhook events: %w", err)
+	}
+	slices.SortFunc(rows, func(a, b *webhookEventRow) int {
+		return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), strings.Compare(a.EventID, b.EventID))
+	})
+	return entries(rows), nil
+}
+
+// Fail notes the problem, counts the attempt and sets when the event is due again.
+func (w webhookInbox) Fail(ctx context.Context, eventID string, problem string, retryAt time.Time) error {
 	res, err := w.db.NewUpdate().Model((*webhookEventRow)(nil)).
-		Set("problem = ?", problem).Set("attempts = attempts + 1").
+		Set("problem = ?", problem).Set("attempts = attempts + 1").Set("locked_until = ?", retryAt.UTC()).
 		Where("event_id = ?", eventID).Exec(ctx)
 	if err == nil {
 		err = requireOneRow(res, app.ErrInboxEventNotFound)
@@ -73,18 +101,34 @@ func (w webhookInbox) Fail(ctx context.Context, eventID string, problem string, 
 	return nil
 }
 
-func (w webhookInbox) ListFailed(ctx context.Context, limit int) ([]app.InboxEntry, error) {
+func (w webhookInbox) List(ctx context.Context, q app.InboxQuery) ([]app.InboxEntry, string, error) {
+	limit := pageSize(q.Limit)
 	var rows []*webhookEventRow
-	err := w.db.NewSelect().Model(&rows).Where("we.processed_at IS NULL").Where("we.problem <> ''").
-		Order("we.received_at", "we.event_id").Limit(int64(pageSize(limit))).Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list failed webhook events: %w", err)
+	sel := w.db.NewSelect().Model(&rows).Order("we.received_at", "we.event_id").Limit(int64(limit) + 1)
+	switch q.Status {
+	case app.InboxPending:
+		sel = sel.Where("we.processed_at IS NULL").Where("we.problem = ''")
+	case app.InboxFailed:
+		sel = sel.Where("we.processed_at IS NULL").Where("we.problem <> ''")
+	case app.InboxProcessed:
+		sel = sel.Where("we.processed_at IS NOT NULL")
 	}
-	entries := make([]app.InboxEntry, 0, len(rows))
-	for _, row := range rows {
-		entries = append(entries, row.toEntry())
+	if q.After != "" {
+		receivedAt, id, err := parseOrderCursor(q.After) // the same (time, id) key as orders, ascending
+		if err != nil {
+			return nil, "", err
+		}
+		sel = sel.Where("(we.received_at, we.event_id) > (?, ?)", receivedAt, id)
 	}
-	return entries, nil
+	if err := sel.Scan(ctx); err != nil {
+		return nil, "", fmt.Errorf("list webhook events: %w", err)
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = orderCursor(rows[limit-1].ReceivedAt, rows[limit-1].EventID)
+	}
+	return entries(rows), next, nil
 }
 
 func (w webhookInbox) Get(ctx context.Context, eventID string) (app.InboxEntry, error) {
@@ -95,10 +139,19 @@ func (w webhookInbox) Get(ctx context.Context, eventID string) (app.InboxEntry, 
 	return row.toEntry(), nil
 }
 
+func entries(rows []*webhookEventRow) []app.InboxEntry {
+	out := make([]app.InboxEntry, 0, len(rows))
+	for _, row := range rows {
+		out = append(out, row.toEntry())
+	}
+	return out
+}
+
 func (r *webhookEventRow) toEntry() app.InboxEntry {
 	return app.InboxEntry{Event: payment.Event{ID: r.EventID, Type: payment.EventType(r.Type),
 		IntentID: r.IntentID, APIVersion: r.APIVersion, Payload: r.Payload},
-		ReceivedAt: r.ReceivedAt.UTC(), ProcessedAt: r.ProcessedAt.UTC(), Problem: r.Problem, Attempts: r.Attempts}
+		ReceivedAt: r.ReceivedAt.UTC(), ProcessedAt: r.ProcessedAt.UTC(), Problem: r.Problem, Attempts: r.Attempts,
+		LockedUntil: r.LockedUntil.UTC()}
 }
 
 // insertIfAbsent runs ins with ON CONFLICT (key) DO NOTHING and reports whether it inserted.

@@ -1,0 +1,115 @@
+package app
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// InboxConfig tunes the workers that drain the webhook inbox. Zero fields take the defaults.
+type InboxConfig struct {
+	// Lease is how long one worker holds an event before another (of any replica) may take it:
+	// longer than processing one event takes, including the provider call. Default 1 minute.
+	Lease time.Duration
+	// SweepEvery is how often a worker looks for due events besides being woken by a delivery;
+	// it picks up what a crashed process left and failed events whose retry time came. Default 30 s.
+	SweepEvery time.Duration
+	// Batch is how many events one sweep leases at once. Default 16.
+	Batch int
+	// Workers is how many events are processed at the same time. Default 4.
+	Workers int
+	// RetryBase and RetryMax bound the exponential wait before a failed event is tried again.
+	// Defaults 1 s and 5 minutes.
+	RetryBase, RetryMax time.Duration
+}
+
+func (c InboxConfig) withDefaults() InboxConfig {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.Lease, time.Minute)
+	def(&c.SweepEvery, 30*time.Second)
+	def(&c.RetryBase, time.Second)
+	def(&c.RetryMax, 5*time.Minute)
+	if c.Batch <= 0 {
+		c.Batch = 16
+	}
+	if c.Workers <= 0 {
+		c.Workers = 4
+	}
+	return c
+}
+
+// retryDelay is the wait after the attempts-th failure: RetryBase doubled per earlier failure, at
+// most RetryMax.
+func (c InboxConfig) retryDelay(attempts int) time.Duration {
+	d := c.RetryBase
+	for i := 0; i < attempts && d < c.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, c.RetryMax)
+}
+
+// Wake tells the workers that an event was recorded; it never blocks.
+func (h *WebhookHandler) Wake() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run drains the inbox until ctx ends: at once (events a crashed or stopped process left), then
+// whenever a delivery wakes it, and every SweepEvery. Trouble is logged and tried again on the
+// next round; Run returns only ctx's error.
+func (h *WebhookHandler) Run(ctx context.Context) error {
+	tick := time.NewTicker(h.inbox.SweepEvery)
+	defer tick.Stop()
+	for {
+		if _, err := h.Sweep(ctx); err != nil && ctx.Err() == nil {
+			h.log.WarnContext(ctx, "webhook inbox sweep failed; trying again later", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-h.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// Sweep leases the events that are due and processes them, Workers at a time, until none is left
+// (a failed event waits for its retry time); it reports how many events it leased. Several sweeps
+// (of one process or of replicas) never hold one event at the same time, and the claim inside the
+// effect's transaction makes each event act once even if a lease ran out mid-way.
+func (h *WebhookHandler) Sweep(ctx context.Context) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		now := h.clock.Now()
+		entries, err := h.store.Webhooks().Lease(ctx, now, now.Add(h.inbox.Lease), h.inbox.Batch)
+		if err != nil {
+			return total, err
+		}
+		total += len(entries)
+		h.processAll(ctx, entries)
+		if len(entries) < h.inbox.Batch {
+			break
+		}
+	}
+	return total, nil
+}
+
+func (h *WebhookHandler) processAll(ctx context.Context, entries []InboxEntry) {
+	slots := make(chan struct{}, h.inbox.Workers)
+	var wg sync.WaitGroup
+	for _, e := range entries {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			_ = h.process(ctx, e) // a failure is noted in the inbox and retried there
+		}()
+	}
+	wg.Wait()
+}

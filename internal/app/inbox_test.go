@@ -1,0 +1,107 @@
+package app
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/wolfix/orders/internal/domain/payment"
+)
+
+// webhook delivers a payload signed "ok" and drains the inbox, as the workers would right after.
+func (f *fixture) webhook(t *testing.T, payload string) {
+	t.Helper()
+	if err := f.app.Webhooks.Handle(context.Background(), []byte(payload), "ok"); err != nil {
+		t.Errorf("webhook %q: %v", payload, err)
+		return
+	}
+	if _, err := f.app.Webhooks.Sweep(context.Background()); err != nil {
+		t.Errorf("sweep after %q: %v", payload, err)
+	}
+}
+
+func TestWebhookIsOnlyRecordedUntilAWorkerProcessesIt(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	f.succeed(o)
+	if err := f.app.Webhooks.Handle(ctx, []byte("evt_1 payment_intent.succeeded "+o.Payment().IntentID()), "ok"); err != nil {
+		t.Fatal(err)
+	}
+	pending, _, err := f.app.Webhooks.List(ctx, admin, InboxQuery{Status: InboxPending})
+	if err != nil || len(pending) != 1 || f.get(t, o.ID()).Payment().IsPaid() {
+		t.Fatalf("after receipt: pending %+v, %v, paid %v; want the event pending, the order unpaid", pending, err,
+			f.get(t, o.ID()).Payment().IsPaid())
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- f.app.Webhooks.Run(runCtx) }() // a start-up sweep finds what was left
+	deadline := time.Now().Add(5 * time.Second)
+	for !f.get(t, o.ID()).Payment().IsPaid() {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not process the recorded event within 5 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != context.Canceled {
+		t.Errorf("Run returned %v; want context.Canceled", err)
+	}
+	processed, _, _ := f.app.Webhooks.List(ctx, admin, InboxQuery{Status: InboxProcessed})
+	if len(processed) != 1 || processed[0].Event.ID != "evt_1" {
+		t.Errorf("processed = %+v; want evt_1", processed)
+	}
+}
+
+func TestInboxLeaseKeepsOthersOffUntilItRunsOut(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	f.succeed(o)
+	if err := f.app.Webhooks.Handle(ctx, []byte("evt_1 payment_intent.succeeded "+o.Payment().IntentID()), "ok"); err != nil {
+		t.Fatal(err)
+	}
+	// A worker of another replica leased the event and died.
+	now := f.clock.Now()
+	if leased, err := f.store.Webhooks().Lease(ctx, now, now.Add(time.Minute), 10); err != nil || len(leased) != 1 {
+		t.Fatalf("lease: %d, %v", len(leased), err)
+	}
+	if n, err := f.app.Webhooks.Sweep(ctx); n != 0 || err != nil {
+		t.Fatalf("sweep during the lease took %d events (%v); want 0", n, err)
+	}
+	f.clock.advance(time.Minute + time.Second)
+	if n, err := f.app.Webhooks.Sweep(ctx); n != 1 || err != nil || !f.get(t, o.ID()).Payment().IsPaid() {
+		t.Fatalf("sweep after the lease: %d events, %v, paid %v; want 1, paid", n, err, f.get(t, o.ID()).Payment().IsPaid())
+	}
+}
+
+func TestFailedWebhookIsRetriedAfterItsBackoff(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	f.succeed(o)
+	f.gateway.getErr = ErrProviderUnavailable
+	f.webhook(t, "evt_1 payment_intent.succeeded "+o.Payment().IntentID())
+	failed, _, _ := f.app.Webhooks.List(ctx, admin, InboxQuery{Status: InboxFailed})
+	if len(failed) != 1 || failed[0].Attempts != 1 || !failed[0].LockedUntil.Equal(f.clock.Now().Add(time.Second)) {
+		t.Fatalf("failed = %+v; want 1 attempt, retry in 1 s", failed)
+	}
+	f.gateway.getErr = nil
+	if n, _ := f.app.Webhooks.Sweep(ctx); n != 0 {
+		t.Fatalf("a sweep before the retry time took %d events; want 0", n)
+	}
+	f.clock.advance(time.Second)
+	if n, err := f.app.Webhooks.Sweep(ctx); n != 1 || err != nil || !f.get(t, o.ID()).Payment().IsPaid() {
+		t.Fatalf("sweep at the retry time: %d, %v; want the order paid", n, err)
+	}
+}
+
+func TestInboxRetryDelayDoublesUpToItsCap(t *testing.T) {
+	cfg := InboxConfig{RetryBase: time.Second, RetryMax: 10 * time.Second}.withDefaults()
+	for attempts, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second} {
+		if got := cfg.retryDelay(attempts); got != want {
+			t.Errorf("retryDelay(%d) = %v; want %v", attempts, got, want)
+		}
+	}
+}
