@@ -7,11 +7,90 @@ import (
 	"log/slog"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/wolfix/orders/internal/adapters/config"
+	"github.com/wolfix/orders/internal/adapters/httpapi"
 	"github.com/wolfix/orders/internal/adapters/metrics"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
 )
+
+func (c *cli) serveCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP API (and, by default, the outbox relay, consumers and reconciler)",
+		Long: `Run the HTTP API on WOLFIX_HTTP_ADDR (default :8080). Unless configured otherwise it also
+migrates the database, seeds the demo catalog when the catalog is empty, and runs the outbox
+relay, the event consumers and the payment reconciler in-process. Stops on SIGINT/SIGTERM.`,
+		Args: cobra.NoArgs,
+		RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger, _ []string) error {
+			return serve(ctx, cfg, log)
+		}),
+	}
+}
+
+func (c *cli) relayCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "relay",
+		Short: "Run the outbox relay alone (for serve replicas started with WOLFIX_RUN_RELAY=false)",
+		Args:  cobra.NoArgs,
+		RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger, _ []string) error {
+			return relay(ctx, cfg, log)
+		}),
+	}
+}
+
+func (c *cli) seedCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "seed",
+		Short: "Add the demo catalog (five products) to the database",
+		Args:  cobra.NoArgs,
+		RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger, _ []string) error {
+			return seed(ctx, cfg, log, c.stdout)
+		}),
+	}
+}
+
+// migrateCommand is `wolfix migrate` and its actions up, down and status.
+func (c *cli) migrateCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply (up), roll back the last group (down) or list (status) database migrations",
+		// Without an action (or with an unknown one) it is a usage error, not a silent help page.
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("%w: migrate needs one of up, down, status", errUsage)
+			}
+			return fmt.Errorf("%w: unknown migrate action %q (want up, down, status)", errUsage, args[0])
+		},
+	}
+	actions := []struct {
+		name, short string
+		run         func(ctx context.Context, d *database, w io.Writer) error
+	}{
+		{"up", "Apply every pending migration", func(ctx context.Context, d *database, w io.Writer) error {
+			applied, err := sqlstore.Migrate(ctx, d.DB, d.Dialect)
+			return report(w, "applied", applied, err)
+		}},
+		{"down", "Roll back the last migration group", func(ctx context.Context, d *database, w io.Writer) error {
+			undone, err := sqlstore.Rollback(ctx, d.DB, d.Dialect)
+			return report(w, "rolled back", undone, err)
+		}},
+		{"status", "List every migration and whether it is applied", printStatus},
+	}
+	for _, a := range actions {
+		cmd.AddCommand(&cobra.Command{
+			Use:   a.name,
+			Short: a.short,
+			Args:  cobra.NoArgs,
+			RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger, _ []string) error {
+				return migrate(ctx, cfg, log, c.stdout, a.run)
+			}),
+		})
+	}
+	return cmd
+}
 
 // relayProcess is `wolfix relay`: the outbox relay alone, so it scales apart from the API.
 type relayProcess struct {
@@ -30,32 +109,25 @@ func relay(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer cleanup()
+	stopOps, err := startOps(cfg.OpsAddr, log, []httpapi.Check{{Name: "outbox relay", Probe: p.Relay.Health}}, p.Metrics.Handler())
+	if err != nil {
+		return err
+	}
+	defer stopOps() // after the relay has finished its batch
 	log.Info("outbox relay running", "broker", cfg.BrokerKind)
 	return p.Relay.Run(ctx)
 }
 
-// migrate runs `wolfix migrate up|down|status`.
-func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return fmt.Errorf("%w: migrate needs one of up, down, status", errUsage)
-	}
+// migrate opens the database without migrating it on open and runs one migrate action on it.
+func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, w io.Writer,
+	action func(ctx context.Context, d *database, w io.Writer) error) error {
 	cfg.MigrateOnStart = false
 	d, cleanup, err := newDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	switch args[0] {
-	case "up":
-		applied, err := sqlstore.Migrate(ctx, d.DB, d.Dialect)
-		return report(stdout, "applied", applied, err)
-	case "down":
-		undone, err := sqlstore.Rollback(ctx, d.DB, d.Dialect)
-		return report(stdout, "rolled back", undone, err)
-	case "status":
-		return printStatus(ctx, d, stdout)
-	}
-	return fmt.Errorf("%w: unknown migrate action %q", errUsage, args[0])
+	return action(ctx, d, w)
 }
 
 func report(w io.Writer, verb string, names []string, err error) error {

@@ -38,7 +38,7 @@ func wolfixBinary(t *testing.T) string {
 			return
 		}
 		buildOnce.path = filepath.Join(dir, "wolfix")
-		out, err := exec.Command("go", "build", "-race", "-o", buildOnce.path, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-race", "-ldflags", "-X main.version="+e2eVersion, "-o", buildOnce.path, ".").CombinedOutput()
 		if err != nil {
 			buildOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}

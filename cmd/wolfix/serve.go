@@ -154,5 +154,5 @@ func (s *server) announce(base string) {
 	if s.Payments.Sandbox != nil {
 		s.Log.Info("sandbox payments: confirm with POST " + base + "/sandbox/payment-intents/{id}/confirm")
 	}
-	s.Log.Info("get a token: go run ./cmd/wolfix token --sub customer-1 --role customer (or --role admin, --role seller)")
+	s.Log.Info("get a token: " + invocation() + " token --sub customer-1 --role customer (or --role admin, --role seller)")
 }

@@ -1,30 +1,56 @@
 package main
 
 import (
-	"flag"
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/wolfix/orders/internal/adapters/auth"
 	"github.com/wolfix/orders/internal/adapters/config"
 	"github.com/wolfix/orders/internal/app"
 )
 
-// token prints a JWT signed with the configured secret, for development and tests.
-func token(cfg config.Config, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	sub := fs.String("sub", "", "user id (the token's sub)")
-	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime")
-	var roles roleList
-	fs.Var(&roles, "role", "role: customer, seller or admin (repeat for several)")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: token: %v", errUsage, err)
+// tokenRequest is what `wolfix token` mints: whose token, with which roles, for how long.
+type tokenRequest struct {
+	sub   string
+	roles roleList
+	ttl   time.Duration
+}
+
+func (c *cli) tokenCommand() *cobra.Command {
+	var req tokenRequest
+	cmd := &cobra.Command{
+		Use:   "token --sub ID --role ROLE [--role ROLE…] [--ttl DURATION]",
+		Short: "Print a development JWT signed with the configured (or the data dir's) secret",
+		Long: `Print an HS256 JWT for development and tests, signed with WOLFIX_JWT_SECRET or, when that
+is unset, with the development secret kept in the data dir (created on first use), and carrying
+WOLFIX_JWT_ISSUER / WOLFIX_JWT_AUDIENCE when set. Declines when WOLFIX_JWKS_URL is set: tokens then
+come from your identity provider.`,
+		Example: `  wolfix token --sub customer-1 --role customer
+  wolfix token --sub ops-1 --role admin --role seller --ttl 1h`,
+		Args: cobra.NoArgs,
+		RunE: c.withConfig(func(_ context.Context, cfg config.Config, _ *slog.Logger, _ []string) error {
+			return token(cfg, req, c.stdout)
+		}),
 	}
-	if *sub == "" || len(roles) == 0 {
+	cmd.Flags().StringVar(&req.sub, "sub", "", "user id (the token's sub claim); required")
+	cmd.Flags().Var(&req.roles, "role", "role: customer, seller or admin; repeat (or comma-separate) for several; required")
+	cmd.Flags().DurationVar(&req.ttl, "ttl", 24*time.Hour, "lifetime of the token")
+	return cmd
+}
+
+// token prints a JWT signed with the configured secret, for development and tests.
+func token(cfg config.Config, req tokenRequest, stdout io.Writer) error {
+	if req.sub == "" || len(req.roles) == 0 {
 		return fmt.Errorf("%w: token needs --sub and at least one --role", errUsage)
+	}
+	if req.ttl <= 0 {
+		return fmt.Errorf("%w: token --ttl must be positive, got %s", errUsage, req.ttl)
 	}
 	if cfg.JWKSURL != "" {
 		return fmt.Errorf("%w: WOLFIX_JWKS_URL is set, so tokens come from your identity provider, not from wolfix token", errUsage)
@@ -33,7 +59,7 @@ func token(cfg config.Config, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tok, err := auth.MintFor(string(secret), *sub, roles, *ttl, auth.Options{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience})
+	tok, err := auth.MintFor(string(secret), req.sub, req.roles, req.ttl, auth.Options{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience})
 	if err != nil {
 		return err
 	}
@@ -51,6 +77,9 @@ func (r *roleList) String() string {
 	}
 	return strings.Join(names, ",")
 }
+
+// Type is the placeholder pflag prints in the help text.
+func (r *roleList) Type() string { return "role" }
 
 func (r *roleList) Set(v string) error {
 	for _, name := range strings.Split(v, ",") {
