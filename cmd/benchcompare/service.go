@@ -85,7 +85,10 @@ func measureService(ctx context.Context, pg *admin, bins binaries, s settings, o
 	defer drop()
 	secret := randomHex(24)
 	env := append(os.Environ(), "WOLFIX_DATABASE_URL="+dbURL, "WOLFIX_DATA_DIR="+bins.dir,
-		"WOLFIX_JWT_SECRET="+secret, "WOLFIX_SEED_DEMO=false")
+		"WOLFIX_JWT_SECRET="+secret, "WOLFIX_SEED_DEMO=false",
+		// The load is deliberate: per-customer rate limits and unpaid caps would measure themselves.
+		"WOLFIX_RATE_ORDERS=off", "WOLFIX_RATE_SANDBOX_CONFIRM=off", "WOLFIX_UNPAID_ORDERS_MAX=1000",
+		"WOLFIX_UNPAID_UNITS_MAX=1000000")
 	env = append(env, s.serveEnv...)
 	srv, err := startServe(ctx, bins.wolfix, env)
 	if err != nil {
