@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wolfix/orders/internal/adapters/httpapi"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/testenv"
 )
@@ -61,5 +62,19 @@ func TestDatabaseOutageIs503AndRecovers(t *testing.T) {
 		if resp := h.do(r); resp.status >= 300 {
 			t.Errorf("after the outage %s %s = %d %s", r.method, r.path, resp.status, resp.body)
 		}
+	}
+}
+
+func TestProviderOutageIs503WithRetryAfter(t *testing.T) {
+	h := newHarness(t)
+	pid := h.product("Lamp", 8900, 5)
+	h.providerDown.Store(true)
+	r := h.do(request{method: "POST", path: "/api/orders/with-payment", token: token(t, "c1", app.RoleCustomer), body: orderBody(pid, "1")})
+	r.wantProblem(t, http.StatusServiceUnavailable, "payment_provider_unavailable")
+	if got := r.header.Get("Retry-After"); got != httpapi.RetryAfterSeconds {
+		t.Errorf("Retry-After = %q; want %q", got, httpapi.RetryAfterSeconds)
+	}
+	if h.stock(pid) != 5 {
+		t.Errorf("stock = %d after a refused checkout; want 5", h.stock(pid))
 	}
 }
