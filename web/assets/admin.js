@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { h, $, message, money, when, api, session, mountSession } = Wolfix;
+  const { h, $, message, money, when, api, session, mountHeader } = Wolfix;
 
   let nextCursor = null;
 
@@ -93,6 +93,6 @@
   $("#status-filter").addEventListener("change", () => load(false));
   $("#refresh").addEventListener("click", () => load(false));
   $("#more").addEventListener("click", () => load(true));
-  mountSession($("#session"), "admin", () => load(false));
+  mountHeader("admin", () => load(false));
   load(false);
 })();

@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { h, $, message, money, when, api, session, mountSession } = Wolfix;
+  const { h, $, message, money, when, api, session, mountHeader } = Wolfix;
 
   const orderId = decodeURIComponent(location.pathname.split("/")[2] || "");
   const pollEvery = 1500; // ms
@@ -75,6 +75,6 @@
         h("span", { class: "muted" }, "(" + t.cause + ")"))));
   }
 
-  mountSession($("#session"), viewer(), load);
+  mountHeader(viewer(), load);
   load();
 })();

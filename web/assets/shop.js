@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const { h, $, message, money, api, config, mountSession } = Wolfix;
+  const { h, $, message, money, api, config, mountHeader } = Wolfix;
 
   // The seed's test cards, offered as one-click hints in sandbox mode only.
   const testCards = [
@@ -242,7 +242,7 @@
     $("#pay-now").addEventListener("click", pay);
     $("#card-hints").append(...testCards.map((c) =>
       h("button", { type: "button", class: "secondary", "data-card": c.number, onclick: () => { $("#card-number").value = c.number; } }, c.label)));
-    mountSession($("#session"), "customer", () => {});
+    mountHeader("customer", () => {});
     loadCatalog();
   }
 

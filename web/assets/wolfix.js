@@ -137,11 +137,15 @@ const Wolfix = (() => {
     return configPromise;
   }
 
-  // ---- sign-in box --------------------------------------------------------------------------
-  // mountSession renders who is signed in as role into container, or the ways to sign in: the
-  // development sign-in (only where the server offers it) and a bearer token pasted from the host
-  // application. onChange runs after every sign-in or sign-out.
-  async function mountSession(container, role, onChange) {
+  // ---- header and sign-in box ---------------------------------------------------------------
+  // mountHeader fills the page's header — the links to the pages, then who is signed in as role,
+  // or the ways to sign in: the development sign-in (only where the server offers it) and a bearer
+  // token pasted from the host application. onChange runs after every sign-in or sign-out.
+  async function mountHeader(role, onChange) {
+    const container = h("div", { class: "session", id: "session" });
+    $("header.bar").replaceChildren(h("a", { class: "brand", href: "/" }, "Wolfix"),
+      h("nav", {}, h("a", { href: "/" }, "Shop"), h("a", { href: "/admin" }, "Admin"), h("a", { href: "/docs" }, "API docs")),
+      container);
     const cfg = await config();
     const render = () => {
       const user = session.user(role);
@@ -190,5 +194,5 @@ const Wolfix = (() => {
     render();
   }
 
-  return { h, $, message, money, when, session, api, config, mountSession, ApiError };
+  return { h, $, message, money, when, session, api, config, mountHeader, ApiError };
 })();
