@@ -21,7 +21,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 	amqp091 "github.com/rabbitmq/amqp091-go"
+	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/wolfix/orders/internal/adapters/broker/amqp"
+	brokernats "github.com/wolfix/orders/internal/adapters/broker/nats"
+	brokerredis "github.com/wolfix/orders/internal/adapters/broker/redis"
 	"github.com/wolfix/orders/internal/adapters/consumers"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/app"
@@ -32,15 +36,19 @@ import (
 // broker with a subscriber of their own: they check that the events of the orders they create
 // arrive, each with its own id, in per-order order, across a relay killed with SIGKILL and a
 // broker that goes away for 30 s. The binary's broker names are the defaults (stream
-// WOLFIX_EVENTS, subjects wolfix.<topic>, exchange wolfix.events), shared by every run on the
-// machine, so each test keeps only the events of its own orders.
+// WOLFIX_EVENTS, subjects wolfix.<topic>, exchange wolfix.events, Redis streams wolfix:<topic>),
+// shared by every run on the machine, so each test keeps only the events of its own orders.
 
-// Default broker names of `wolfix serve` (broker.Default*).
+// Default broker names of `wolfix serve`.
 const (
-	outboxE2EStream   = "WOLFIX_EVENTS"
-	outboxE2ESubjects = "wolfix.orders.>"
-	outboxE2EExchange = "wolfix.events"
+	outboxE2EStream   = brokernats.DefaultStream
+	outboxE2ESubjects = brokernats.DefaultSubjectPrefix + ".orders.>"
+	outboxE2EExchange = amqp.DefaultExchange
 )
+
+// orderTopics are the topics a tap reads where it cannot subscribe by wildcard (Redis).
+var orderTopics = []string{app.TopicOrderCreated, app.TopicOrderPaid, app.TopicOrderPaymentFailed, app.TopicOrderCancelled,
+	app.TopicOrderRefunded, app.TopicOrderDisputed, app.TopicOrderShipped, app.TopicOrderDelivered}
 
 // brokerEnv is the configuration of the binary for one broker.
 type brokerEnv struct {
@@ -48,6 +56,9 @@ type brokerEnv struct {
 	env  func(t *testing.T) []string
 	// tap subscribes the test to every orders.* event of the broker, from now on.
 	tap func(t *testing.T, tp *eventTap)
+	// perTopic: the broker keeps the order of each topic's events, not of one order's events
+	// across topics (Redis: a stream per topic), so the tap compares them topic by topic.
+	perTopic bool
 }
 
 var outboxBrokers = []brokerEnv{
@@ -57,6 +68,9 @@ var outboxBrokers = []brokerEnv{
 	{name: "amqp", env: func(t *testing.T) []string {
 		return []string{"WOLFIX_BROKER_KIND=amqp", "WOLFIX_AMQP_URL=" + testenv.AMQPURL(t)}
 	}, tap: func(t *testing.T, tp *eventTap) { tapAMQP(t, testenv.AMQPURL(t), tp) }},
+	{name: "redis", env: func(t *testing.T) []string {
+		return []string{"WOLFIX_BROKER_KIND=redis", "WOLFIX_REDIS_URL=" + testenv.RedisURL(t)}
+	}, tap: func(t *testing.T, tp *eventTap) { tapRedis(t, testenv.RedisURL(t), tp) }, perTopic: true},
 }
 
 // TestOutboxE2EOrdersReachBroker creates orders over HTTP, pays some and fails others with the
@@ -66,6 +80,7 @@ func TestOutboxE2EOrdersReachBroker(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			s := startService(t, append(b.env(t), "WOLFIX_DATABASE_URL="+testenv.PostgresURL(t))...)
 			tp := newEventTap(nil)
+			tp.perTopic = b.perTopic
 			b.tap(t, tp)
 			cust := s.token("cust-outbox", "customer")
 			const orders = 12
@@ -115,6 +130,7 @@ func TestOutboxE2ERelayKill9(t *testing.T) {
 				t.Fatal(err)
 			}
 			tp := newEventTap(func(orderID string) bool { return strings.HasPrefix(orderID, prefix) })
+			tp.perTopic = b.perTopic
 			acted := map[string]int{}
 			consumer := "e2e-" + prefix
 			tp.onDelivery = func(env outbox.Envelope) {
@@ -284,6 +300,7 @@ func (p *relayProc) stop() {
 type eventTap struct {
 	keep       func(orderID string) bool
 	onDelivery func(env outbox.Envelope) // called for every delivery kept, one at a time
+	perTopic   bool                      // compare each order's events topic by topic
 
 	mu         sync.Mutex
 	allowed    map[string]bool
@@ -403,7 +420,7 @@ func (tp *eventTap) wait(t *testing.T, want map[string][]string, timeout time.Du
 	g = got()
 	missing, wrong := 0, 0
 	for orderID, w := range want {
-		if !slices.Equal(g[orderID], w) {
+		if !slices.Equal(tp.inComparedOrder(g[orderID]), tp.inComparedOrder(w)) {
 			if len(g[orderID]) < len(w) {
 				missing++
 			} else {
@@ -422,6 +439,23 @@ func (tp *eventTap) wait(t *testing.T, want map[string][]string, timeout time.Du
 	for _, c := range tp.conflicts {
 		t.Errorf("one id, two events: %s", c)
 	}
+}
+
+// inComparedOrder returns keys (event ids or types) as the tap compares them: as they are, or,
+// with perTopic, stably grouped by topic, so that only each topic's own order counts.
+func (tp *eventTap) inComparedOrder(keys []string) []string {
+	if !tp.perTopic {
+		return keys
+	}
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	topic := func(key string) string {
+		if env, ok := tp.byID[key]; ok {
+			return env.Type
+		}
+		return key // a type already, or an id that never arrived
+	}
+	return slices.SortedStableFunc(slices.Values(keys), func(a, b string) int { return strings.Compare(topic(a), topic(b)) })
 }
 
 // tapNATS subscribes an ephemeral JetStream consumer (no acks, gone with the connection) to the
@@ -478,6 +512,60 @@ func tapAMQP(t *testing.T, url string, tp *eventTap) {
 			tp.record(d.Body)
 		}
 	}()
+}
+
+// tapRedis reads the service's orders.* streams through a consumer group of the test's own,
+// created at the streams' ends (no acks; the group is destroyed when the test ends).
+func tapRedis(t *testing.T, url string, tp *eventTap) {
+	t.Helper()
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := goredis.NewClient(opts)
+	group := "e2e-tap-" + outboxRandomHex()
+	streams := make([]string, 0, 2*len(orderTopics))
+	for _, topic := range orderTopics {
+		key := brokerredis.StreamKey(brokerredis.DefaultKeyPrefix, topic)
+		if err := client.XGroupCreateMkStream(t.Context(), key, group, "$").Err(); err != nil {
+			t.Fatalf("create the tap's group on %s: %v", key, err)
+		}
+		streams = append(streams, key)
+	}
+	for range orderTopics {
+		streams = append(streams, ">")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		for _, key := range streams[:len(orderTopics)] {
+			_ = client.XGroupDestroy(context.Background(), key, group).Err()
+		}
+		_ = client.Close()
+	})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			res, err := client.XReadGroup(ctx, &goredis.XReadGroupArgs{Group: group, Consumer: "tap", Streams: streams,
+				Count: 500, Block: 200 * time.Millisecond, NoAck: true}).Result()
+			if err != nil {
+				continue // nothing new (redis.Nil), or the test is ending
+			}
+			for _, stream := range res {
+				for _, m := range stream.Messages {
+					tp.record(redisPayload(m.Values))
+				}
+			}
+		}
+	}()
+}
+
+// redisPayload is the payload watermill's Redis Streams marshaller stored in an entry.
+func redisPayload(values map[string]any) []byte {
+	payload, _ := values["payload"].(string)
+	return []byte(payload)
 }
 
 // readStream reads the whole stream of a private NATS server with a fresh consumer and waits
