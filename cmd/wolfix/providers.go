@@ -150,6 +150,10 @@ func stripePayments(cfg config.Config, log *slog.Logger) (*payments, func(), err
 	return &payments{Gateway: gw, Verifier: v}, func() {}, nil
 }
 
+// deliveryDrainOnStop bounds how long a stopping replica keeps delivering queued sandbox events,
+// within the 5 s a process has to stop after SIGTERM.
+const deliveryDrainOnStop = 2 * time.Second
+
 func sandboxPayments(cfg config.Config, d *database, log *slog.Logger) (*payments, func(), error) {
 	secret := cfg.StripeWebhookSecret
 	if secret == "" { // the sandbox only signs for this process: a fresh secret per start is enough
@@ -166,7 +170,8 @@ func sandboxPayments(cfg config.Config, d *database, log *slog.Logger) (*payment
 	p := &payments{Verifier: v}
 	sandboxCfg := sandbox.Config{Store: sqlstore.NewSandboxIntents(d.DB, d.Dialect), Logger: log}
 	if cfg.SandboxWebhooks {
-		if p.Delivery, err = sandbox.NewDelivery(sandbox.DeliveryConfig{Secret: secret, Logger: log}); err != nil {
+		if p.Delivery, err = sandbox.NewDelivery(sandbox.DeliveryConfig{Secret: secret, Logger: log,
+			DrainTimeout: deliveryDrainOnStop}); err != nil {
 			return nil, nil, err
 		}
 		sandboxCfg.Events = p.Delivery

@@ -43,8 +43,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return s.run(ctx)
 }
 
-// run serves until ctx ends, then shuts down in order: stop taking requests, finish the
-// background work, deliver queued sandbox events, close the adapters (cleanup).
+// run serves until ctx ends, then shuts down in order: deliver queued sandbox events (to this
+// server, still listening), stop taking requests and finish those in flight, finish the
+// background work, close the adapters (cleanup).
 func (s *server) run(ctx context.Context) error {
 	if s.Cfg.SeedsDemo() {
 		if n, err := s.App.Seeder.SeedIfEmpty(ctx); err != nil {
@@ -77,6 +78,9 @@ func (s *server) run(ctx context.Context) error {
 	case err = <-serveErr:
 	case <-ctx.Done():
 		s.Log.Info("shutting down")
+		if s.Payments.Delivery != nil { // deliver queued sandbox events while this server still answers its own webhooks
+			_ = s.Payments.Delivery.Close()
+		}
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		err = httpServer.Shutdown(shutdownCtx)
 		cancel()

@@ -83,6 +83,7 @@ type Relay struct {
 	runMu   sync.Mutex
 	ran     bool // Run started the forwarder
 	stopped bool // Close was called: a later Run returns at once
+	runDone chan struct{}
 }
 
 // NewRelay builds a relay reading dialect's ("postgres" or "sqlite") outbox in db and publishing
@@ -98,7 +99,7 @@ func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *
 		return nil, err
 	}
 	wlog := watermill.NewSlogLogger(logger)
-	r := &Relay{db: db, dialect: d, cfg: cfg}
+	r := &Relay{db: db, dialect: d, cfg: cfg, runDone: make(chan struct{})}
 	r.metrics = newMetrics(r.Backlog)
 	gate := readGate{Beginner: wsql.BeginnerFromStdSQL(db), db: db, pendingQuery: d.pendingQuery}
 	schema := d.schema
@@ -208,6 +209,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	r.ran = true
 	r.runMu.Unlock()
+	defer close(r.runDone)
 	r.metrics.markProgress(time.Now())
 	stop := context.AfterFunc(ctx, func() { _ = r.Close() })
 	defer stop()
@@ -231,6 +233,12 @@ func (r *Relay) Close() error {
 		r.stopped = true
 		ran := r.ran
 		r.runMu.Unlock()
+		if ran { // let the forwarder finish subscribing: watermill-sql's Subscribe reads unguarded what Close writes
+			select {
+			case <-r.forwarder.Running():
+			case <-r.runDone:
+			}
+		}
 		r.closeErr = r.subscriber.Close()
 		if ran {
 			r.closeErr = errors.Join(r.closeErr, r.forwarder.Close())
