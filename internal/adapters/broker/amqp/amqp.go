@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"slices"
 	"sync"
 
 	"github.com/ThreeDotsLabs/watermill"
 	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp"
 	"github.com/ThreeDotsLabs/watermill/message"
+	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/wolfix/orders/internal/adapters/broker"
 )
@@ -110,12 +112,20 @@ func (b *Broker) declare(queue string) string {
 	return queue
 }
 
-// Health fails while the publisher is not connected.
-func (b *Broker) Health(context.Context) error {
-	if !b.publisher.IsConnected() {
-		return errors.New("broker: not connected to RabbitMQ")
+// Health fails once the broker is closed, or while RabbitMQ does not take a connection (a new one,
+// closed at once: watermill's own connection state cannot be read safely from another goroutine).
+func (b *Broker) Health(ctx context.Context) error {
+	if b.publisher.Closed() {
+		return errors.New("broker: closed")
 	}
-	return nil
+	conn, err := amqp091.DialConfig(b.cfg.URL, amqp091.Config{Dial: func(network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}})
+	if err != nil {
+		return fmt.Errorf("broker: RabbitMQ: %w", err)
+	}
+	return conn.Close()
 }
 
 // Features: persistent, shared by a group's replicas, in order, redelivered; no dedupe.
