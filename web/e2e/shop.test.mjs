@@ -94,8 +94,12 @@ const LAST_ONE = "Last-one vintage lamp"; // 1 in stock
 let paidOrder; // paid with 4242, refunded from the admin page later
 let cashOrder;
 
-test("the shop shows the catalog with its stock and signs a demo customer in", async () => {
+test("the shop, under a CSP without inline scripts, shows the catalog with its stock and signs a demo customer in", async () => {
   shop = await browser.open("/");
+  const csp = (await shop.reload()).headers()["content-security-policy"] || "";
+  const scripts = csp.split(";").map((d) => d.trim()).find((d) => d.startsWith("script-src")) || "";
+  assert.match(scripts, /^script-src 'self'/, "the page runs under a CSP: " + csp);
+  assert.doesNotMatch(scripts, /unsafe-inline|unsafe-eval/);
   await signIn(shop, "customer");
   await expectStock(shop, WANTED, 40);
   await expectStock(shop, LAST_ONE, 1);
