@@ -136,6 +136,7 @@ func newHarnessWith(t testing.TB, setup harnessSetup, opts ...harnessOption) *ha
 		rc = app.ReconcilerConfig{After: time.Minute, TTL: time.Hour}
 	}
 	application := newApplication(store, unreliable, verifier, clock, rc, log)
+	runInbox(t, application) // webhooks are processed off the request, as in serve
 	cfg := httpapi.Config{
 		App:         application,
 		Auth:        authn,
