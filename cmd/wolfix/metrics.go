@@ -24,7 +24,7 @@ func provideRelayMetrics(d *database, relay *outbox.Relay) (*metrics.Metrics, er
 // newMetrics is a registry with the build, runtime, process and database pool series, and the
 // relay's when relay is not nil.
 func newMetrics(d *database, relay *outbox.Relay) (*metrics.Metrics, error) {
-	m := metrics.New(metrics.ReadBuild(""))
+	m := metrics.New(metrics.ReadBuild(version))
 	if err := m.WatchDB(d.DB.DB); err != nil {
 		return nil, err
 	}

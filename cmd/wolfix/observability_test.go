@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -37,34 +38,67 @@ var brokersRegistered sync.Once
 // startInProcess serves on a free loopback port until the test ends; tune adjusts the defaults.
 func startInProcess(t *testing.T, tune func(cfg *config.Config)) *service {
 	t.Helper()
+	return serveInProcess(t, inProcessConfig(t, tune))
+}
+
+// inProcessConfig is the default configuration on a free loopback port and a fresh data dir,
+// adjusted by tune.
+func inProcessConfig(t *testing.T, tune func(cfg *config.Config)) config.Config {
+	t.Helper()
 	brokersRegistered.Do(registerBrokers)
 	cfg := config.Defaults()
 	cfg.HTTPAddr, cfg.DataDir, cfg.JWTSecret = freeAddr(t), t.TempDir(), inProcessJWTSecret
 	tune(&cfg)
+	return cfg
+}
+
+// serveInProcess runs newServer(cfg) until the test ends.
+func serveInProcess(t *testing.T, cfg config.Config) *service {
+	t.Helper()
 	logs := &testenv.Buffer{}
-	log := slog.New(withRequestContext(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, cleanup, err := newServer(ctx, cfg, log)
+	srv, cleanup, err := newServer(ctx, cfg, inProcessLogger(logs))
 	if err != nil {
 		cancel()
 		t.Fatalf("newServer: %v", err)
 	}
-	stopped := make(chan error, 1)
-	go func() { stopped <- srv.run(ctx) }()
 	s := &service{t: t, base: "http://" + cfg.HTTPAddr, logs: logs, tokens: map[string]string{},
 		client: &http.Client{Timeout: 10 * time.Second}}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-stopped; err != nil {
-			t.Errorf("serve stopped with %v", err)
-		}
-		cleanup()
-		if t.Failed() {
-			t.Logf("serve output:\n%s", logs.String())
-		}
+	runUntilCleanup(t, "serve", logs, cancel, func() error {
+		defer cleanup()
+		return srv.run(ctx)
 	})
 	s.waitHealthy()
 	return s
+}
+
+// relayInProcess runs `wolfix relay` with cfg until the test ends; it serves its operations
+// endpoints on cfg.OpsAddr.
+func relayInProcess(t *testing.T, cfg config.Config) {
+	t.Helper()
+	logs := &testenv.Buffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	runUntilCleanup(t, "relay", logs, cancel, func() error { return relay(ctx, cfg, inProcessLogger(logs)) })
+}
+
+func inProcessLogger(w io.Writer) *slog.Logger {
+	return slog.New(withRequestContext(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})))
+}
+
+// runUntilCleanup runs fn in the background; when the test ends it cancels fn's context and
+// waits for it, and shows fn's logs if the test failed.
+func runUntilCleanup(t *testing.T, name string, logs *testenv.Buffer, cancel context.CancelFunc, fn func() error) {
+	stopped := make(chan error, 1)
+	go func() { stopped <- fn() }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil {
+			t.Errorf("%s stopped with %v", name, err)
+		}
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, logs.String())
+		}
+	})
 }
 
 // mint returns a token of the in-process server for sub with role.
@@ -82,14 +116,51 @@ func mint(t *testing.T, sub string, role app.Role) string {
 // orders.paid, its relay to the broker and every consumer's handling of it; the request's log
 // lines carry the trace id.
 func TestObservabilityTraceFollowsACheckoutToTheConsumers(t *testing.T) {
+	tracing, exporter := startTestTracing(t)
+	// no sandbox webhook and a slow reconciler: the PATCH is what settles the payment
+	s := startInProcess(t, func(cfg *config.Config) { cfg.SandboxWebhooks = false })
+	checkoutIsOneTrace(t, s, tracing, exporter)
+}
+
+// The same across processes, as in production: API replicas without the relay on Postgres, a
+// `wolfix relay` publishing to NATS JetStream, the consumers reading from it. The trace context
+// rides in the outbox row and in the NATS message headers. The relay's /metrics (on its
+// operations address) shows what it published.
+func TestObservabilityTraceCrossesTheRelayProcessAndNATS(t *testing.T) {
+	tracing, exporter := startTestTracing(t)
+	stream := newNATSStream(t, testenv.NATSURL(t))
+	cfg := inProcessConfig(t, func(cfg *config.Config) {
+		cfg.DatabaseURL, cfg.SeedDemo, cfg.SandboxWebhooks, cfg.RunRelay = testenv.PostgresURL(t), "true", false, false
+		cfg.BrokerKind, cfg.NATSURL, cfg.NATSStream, cfg.NATSSubjectPrefix = "nats", stream.url, stream.name, stream.prefix
+		cfg.OpsAddr = freeAddr(t)
+	})
+	s := serveInProcess(t, cfg)
+	relayInProcess(t, cfg)
+	checkoutIsOneTrace(t, s, tracing, exporter)
+
+	ops := &service{t: t, base: "http://" + cfg.OpsAddr, client: s.client}
+	published := `wolfix_outbox_events_published_total{topic="orders.paid"}`
+	if got := awaitSeries(t, ops, func(m map[string]float64) bool { return m[published] > 0 }); got[published] < 1 {
+		t.Errorf("the relay's /metrics: %s = %v; want at least 1", published, got[published])
+	}
+}
+
+// startTestTracing installs a tracer provider exporting to memory until the test ends.
+func startTestTracing(t *testing.T) (*telemetry.Tracing, *tracetest.InMemoryExporter) {
+	t.Helper()
 	exporter := tracetest.NewInMemoryExporter()
 	tracing, err := telemetry.Start(context.Background(), telemetry.Config{ServiceName: "wolfix", Exporter: exporter})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tracing.Shutdown(context.Background()) })
-	// no sandbox webhook and a slow reconciler: the PATCH is what settles the payment
-	s := startInProcess(t, func(cfg *config.Config) { cfg.SandboxWebhooks = false })
+	return tracing, exporter
+}
+
+// checkoutIsOneTrace places a card order, pays it in the sandbox, confirms it with PATCH /paid,
+// and checks the trace of that PATCH.
+func checkoutIsOneTrace(t *testing.T, s *service, tracing *telemetry.Tracing, exporter *tracetest.InMemoryExporter) {
+	t.Helper()
 	customer := mint(t, "customer-otel", app.RoleCustomer)
 	id, secret, _ := s.cardOrder(customer, s.pickProduct(1).id, 1)
 	s.expect(s.confirmCard(secret, cardOK), http.StatusOK, "")

@@ -12,7 +12,7 @@ import (
 // the telemetry package); stop exports the spans still buffered. Call it before the adapters are
 // built and stop after they are closed, so that the last spans are kept.
 func startTracing(ctx context.Context, log *slog.Logger) (stop func(), err error) {
-	t, err := telemetry.Start(ctx, telemetry.Config{ServiceName: "wolfix", ServiceVersion: metrics.ReadBuild("").Version})
+	t, err := telemetry.Start(ctx, telemetry.Config{ServiceName: "wolfix", ServiceVersion: metrics.ReadBuild(version).Version})
 	if err != nil {
 		return nil, err
 	}
