@@ -27,10 +27,11 @@ var (
 )
 
 type fixture struct {
-	store   *memStore
-	gateway *fakeGateway
-	clock   *movableClock
-	app     Application
+	store    *memStore
+	gateway  *fakeGateway
+	clock    *movableClock
+	observed *recordingObserver
+	app      Application
 }
 
 // newFixture builds the application on fakes with two products: "p1" at 226.49 (10 in stock)
@@ -40,8 +41,9 @@ func newFixture(t *testing.T) *fixture {
 	store, gw := newMemStore(), newFakeGateway()
 	clock, log := &movableClock{t: testNow}, slog.New(slog.NewTextHandler(io.Discard, nil))
 	pricing := Pricing{Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{order.DeliveryCourier: usd(700)}}
-	f := &fixture{store: store, gateway: gw, clock: clock, app: *New(Dependencies{Store: store, Gateway: gw,
-		Verifier: fakeVerifier{}, Pricing: pricing, Clock: clock, Log: log,
+	observed := &recordingObserver{}
+	f := &fixture{store: store, gateway: gw, clock: clock, observed: observed, app: *New(Dependencies{Store: store, Gateway: gw,
+		Verifier: fakeVerifier{}, Pricing: pricing, Clock: clock, Log: log, Observer: observed,
 		Reconciler: ReconcilerConfig{After: 5 * time.Minute, TTL: 30 * time.Minute}})}
 	for _, p := range []struct {
 		id    string
