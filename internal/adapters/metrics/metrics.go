@@ -90,9 +90,19 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // RequestServed records one HTTP request; route is the route template ("/api/orders/:orderId"),
-// never the raw path, so ids do not multiply the series.
+// never the raw path, and a method outside HTTP's own is counted as "other", so that what a
+// client sends cannot multiply the series.
 func (m *Metrics) RequestServed(method, route string, status int, elapsed time.Duration) {
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Observe(elapsed.Seconds())
+	m.requests.WithLabelValues(knownMethod(method), route, strconv.Itoa(status)).Observe(elapsed.Seconds())
+}
+
+func knownMethod(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 // PaymentSettled implements app.Observer.
