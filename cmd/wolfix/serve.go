@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,9 +55,9 @@ func (s *server) run(ctx context.Context) error {
 			s.Log.Info("demo catalog created", "products", n)
 		}
 	}
-	ln, err := net.Listen("tcp", s.Cfg.HTTPAddr)
+	ln, err := s.listen()
 	if err != nil {
-		return fmt.Errorf("listen on %s (WOLFIX_HTTP_ADDR): %w", s.Cfg.HTTPAddr, err)
+		return err
 	}
 	base := s.publicURL(ln.Addr())
 	if s.Payments.Delivery != nil {
@@ -69,7 +70,7 @@ func (s *server) run(ctx context.Context) error {
 		return err
 	}
 
-	httpServer := &http.Server{Handler: s.HTTP.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	httpServer := &http.Server{Handler: s.HTTP.Handler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
@@ -92,6 +93,25 @@ func (s *server) run(ctx context.Context) error {
 	return err
 }
 
+// listen opens WOLFIX_HTTP_ADDR, wrapped in TLS when a certificate and key are configured.
+func (s *server) listen() (net.Listener, error) {
+	var tlsConfig *tls.Config
+	if s.Cfg.ServesTLS() {
+		var err error
+		if tlsConfig, err = serverTLS(s.Cfg.TLSCertFile, s.Cfg.TLSKeyFile); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	ln, err := net.Listen("tcp", s.Cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (WOLFIX_HTTP_ADDR): %w", s.Cfg.HTTPAddr, err)
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	return ln, nil
+}
+
 // startBackground starts the consumers, then (once they are subscribed, so no event finds an
 // empty topic) the relay and the reconciler. The returned stop ends them in the reverse order:
 // the relay first, so nothing is published to consumers that are gone.
@@ -112,6 +132,8 @@ func (s *server) startBackground(ctx context.Context) (stop func(), err error) {
 	work = append(work, s.spawn(workCtx, "reconciler", func(ctx context.Context) error {
 		return s.App.Reconciler.Run(ctx, s.Cfg.ReconcileEvery)
 	}))
+	// Webhook events are recorded by the request and processed here, at once and after a crash.
+	work = append(work, s.spawn(workCtx, "webhook inbox", s.App.Webhooks.Run))
 	if s.Cfg.PruneEvery > 0 {
 		work = append(work, s.spawn(workCtx, "pruner", func(ctx context.Context) error {
 			return s.Pruner.run(ctx, s.Cfg.PruneEvery)
@@ -149,7 +171,11 @@ func (s *server) publicURL(addr net.Addr) string {
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	scheme := "http://"
+	if s.Cfg.ServesTLS() {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, port)
 }
 
 func (s *server) announce(base string) {

@@ -344,6 +344,8 @@ func TestE2EStartUpRefusesUnsafePaymentSettings(t *testing.T) {
 		{"stripe without a key", []string{"WOLFIX_PAYMENT_PROVIDER=stripe", "WOLFIX_STRIPE_WEBHOOK_SECRET=" + e2eStripeWebhook},
 			"WOLFIX_STRIPE_SECRET_KEY"},
 		{"an unknown provider", []string{"WOLFIX_PAYMENT_PROVIDER=paypal"}, "WOLFIX_PAYMENT_PROVIDER"},
+		{"a live key on plain HTTP without a trusted proxy", []string{"WOLFIX_STRIPE_SECRET_KEY=" + e2eStripeLiveKey,
+			"WOLFIX_STRIPE_WEBHOOK_SECRET=" + e2eStripeWebhook}, "WOLFIX_STRIPE_SECRET_KEY"},
 	}
 	bin := wolfixBinary(t)
 	for _, c := range cases {
