@@ -320,6 +320,9 @@ type request struct {
 	header                                 map[string]string
 	// remoteAddr, when set, is the client address (host:port) the server sees.
 	remoteAddr string
+	// provokesBug marks a request that deliberately makes the server fail (a panic): its 500 is
+	// what the test checks, and no operation documents it, so openapi.yaml does not judge it.
+	provokesBug bool
 }
 
 // response is what came back.
@@ -354,10 +357,13 @@ func (h *harness) do(r request) response {
 	}
 	rec := httptest.NewRecorder()
 	h.handler.ServeHTTP(rec, req)
-	if err := openapitest.Check(req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
-		h.t.Error(err)
+	resp := response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	if !r.provokesBug {
+		if err := openapitest.Check(req, resp.status, resp.header, resp.body); err != nil {
+			h.t.Error(err)
+		}
 	}
-	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	return resp
 }
 
 // decode reads the response body into v.

@@ -95,7 +95,7 @@ func TestPanicsBecomeOpaque500s(t *testing.T) {
 	h := newHarness(t, func(c *httpapi.Config) {
 		c.Checks = []httpapi.Check{{Name: "boom", Probe: func(context.Context) error { panic("secret internals") }}}
 	})
-	r := h.do(request{method: http.MethodGet, path: "/readyz"})
+	r := h.do(request{method: http.MethodGet, path: "/readyz", provokesBug: true})
 	p := r.wantProblem(t, http.StatusInternalServerError, "internal")
 	if strings.Contains(string(r.body), "secret internals") || strings.Contains(p.Detail, "panic") {
 		t.Errorf("the 500 leaks the panic: %s", r.body)
@@ -112,7 +112,10 @@ func TestHealthReadinessMetricsAndConfig(t *testing.T) {
 	failing := errors.New("relay stalled")
 	h := newHarness(t, func(c *httpapi.Config) {
 		c.Checks = append(c.Checks, httpapi.Check{Name: "relay", Probe: func(context.Context) error { return failing }})
-		c.Metrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "wolfix_up 1\n") })
+		c.Metrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8") // as promhttp answers
+			_, _ = io.WriteString(w, "wolfix_up 1\n")
+		})
 		c.Public.StripePublishableKey = "pk_test_123"
 	})
 	if r := h.do(request{method: http.MethodGet, path: "/healthz"}); r.status != http.StatusOK {
