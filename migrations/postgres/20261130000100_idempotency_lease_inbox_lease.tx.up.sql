@@ -1,6 +1,7 @@
 -- Idempotency-Key claims get a lease and a fencing token: a claim whose request died (no answer
 -- kept before locked_until) is taken over by the next retry, which bumps token; the answer is kept
--- only by the transaction that still holds the token. Keys and answers expire at expires_at.
+-- only by the transaction that still holds the token. Keys and answers expire at expires_at
+-- (always written by the service; left nullable so that rows written without it stay valid).
 ALTER TABLE idempotency_keys ADD COLUMN token BIGINT NOT NULL DEFAULT 0;
 --bun:split
 ALTER TABLE idempotency_keys ADD COLUMN locked_until TIMESTAMPTZ;
@@ -8,8 +9,6 @@ ALTER TABLE idempotency_keys ADD COLUMN locked_until TIMESTAMPTZ;
 ALTER TABLE idempotency_keys ADD COLUMN expires_at TIMESTAMPTZ;
 --bun:split
 UPDATE idempotency_keys SET expires_at = created_at + INTERVAL '1 day';
---bun:split
-ALTER TABLE idempotency_keys ALTER COLUMN expires_at SET NOT NULL;
 --bun:split
 CREATE INDEX idempotency_keys_expires_at ON idempotency_keys (expires_at);
 --bun:split

@@ -97,6 +97,15 @@ type Config struct {
 	ReconcileAfter time.Duration `yaml:"reconcileAfter" env:"WOLFIX_RECONCILE_AFTER"`
 	ReconcileEvery time.Duration `yaml:"reconcileEvery" env:"WOLFIX_RECONCILE_EVERY"`
 
+	// IdempotencyLease is how long a request holds its Idempotency-Key before a retry may take it
+	// over (the holder died); IdempotencyTTL is how long a key and its kept answer live.
+	IdempotencyLease time.Duration `yaml:"idempotencyLease" env:"WOLFIX_IDEMPOTENCY_LEASE"`
+	IdempotencyTTL   time.Duration `yaml:"idempotencyTtl" env:"WOLFIX_IDEMPOTENCY_TTL"`
+	// InboxLease is how long one worker holds a webhook event before another may process it;
+	// InboxSweepEvery is how often recorded events left unprocessed are looked for.
+	InboxLease      time.Duration `yaml:"inboxLease" env:"WOLFIX_INBOX_LEASE"`
+	InboxSweepEvery time.Duration `yaml:"inboxSweepEvery" env:"WOLFIX_INBOX_SWEEP_EVERY"`
+
 	// OpsAddr is where the worker roles (wolfix relay) serve /healthz, /readyz and /metrics;
 	// empty = no operations listener. The API serves them on HTTPAddr.
 	OpsAddr string `yaml:"opsAddr" env:"WOLFIX_OPS_ADDR"`
@@ -136,6 +145,7 @@ func Defaults() Config {
 		LogLevel: "info", LogFormat: "text", PaymentProvider: ProviderAuto, Currency: "USD", DeliveryFeeCourier: 700,
 		DeliveryFeeBranch: 500, DeliveryFeeLocker: 400, BrokerKind: "gochannel", RunRelay: true,
 		PaymentTTL: 30 * time.Minute, ReconcileAfter: 5 * time.Minute, ReconcileEvery: 30 * time.Second,
+		IdempotencyLease: 5 * time.Second, IdempotencyTTL: 24 * time.Hour, InboxLease: time.Minute, InboxSweepEvery: 30 * time.Second,
 		UnpaidOrdersMax: 5, UnpaidUnitsMax: 50, RateOrders: "30-M", RateSandboxConfirm: "60-M", RateAuthFailures: "20-M",
 		SandboxWebhooks: true, RelayStuckAfter: 15 * time.Second, OpsAddr: "127.0.0.1:9090",
 		PruneEvery: 10 * time.Minute, PruneBatchSize: 500, PruneOutboxAfter: 24 * time.Hour,

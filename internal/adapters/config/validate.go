@@ -56,6 +56,7 @@ func (c Config) Validate() error {
 	if c.ReconcileEvery < 100*time.Millisecond {
 		bad("WOLFIX_RECONCILE_EVERY", "must be a duration of at least 100ms, such as 30s")
 	}
+	c.validateRecovery(bad)
 	if c.SMTPURL != "" {
 		if u, err := url.Parse(c.SMTPURL); err != nil || u.Host == "" || u.Query().Get("from") == "" {
 			bad("WOLFIX_SMTP_URL", "must look like smtp://user:pass@host:587?from=orders@example.com")
@@ -108,6 +109,22 @@ func (c Config) validateOps(bad func(key, format string, args ...any)) {
 		if age < time.Minute {
 			bad(key, "must be a duration of at least 1m, such as 24h")
 		}
+	}
+}
+
+// validateRecovery checks the leases and ages that decide how crashed work is picked up again.
+func (c Config) validateRecovery(bad func(key, format string, args ...any)) {
+	if c.IdempotencyLease < 100*time.Millisecond || c.IdempotencyLease > time.Hour {
+		bad("WOLFIX_IDEMPOTENCY_LEASE", "must be a duration between 100ms and 1h, such as 5s")
+	}
+	if c.IdempotencyTTL < time.Minute {
+		bad("WOLFIX_IDEMPOTENCY_TTL", "must be a duration of at least 1m, such as 24h")
+	}
+	if c.InboxLease < 100*time.Millisecond {
+		bad("WOLFIX_INBOX_LEASE", "must be a duration of at least 100ms, such as 1m")
+	}
+	if c.InboxSweepEvery < 10*time.Millisecond {
+		bad("WOLFIX_INBOX_SWEEP_EVERY", "must be a duration of at least 10ms, such as 30s")
 	}
 }
 

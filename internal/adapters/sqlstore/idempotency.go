@@ -24,7 +24,7 @@ type idempotencyRow struct {
 	Status      int       `bun:"status"`
 	Body        []byte    `bun:"body"`
 	CreatedAt   time.Time `bun:"created_at"`
-	ExpiresAt   time.Time `bun:"expires_at"`
+	ExpiresAt   time.Time `bun:"expires_at,nullzero"`
 }
 
 // claimAttempts bounds Claim's retries: a claim can vanish between our failed insert and our read
