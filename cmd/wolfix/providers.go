@@ -34,7 +34,7 @@ var (
 		wire.Bind(new(app.Store), new(*sqlstore.Store)))
 	outboxSet   = wire.NewSet(provideOutboxOpener, provideBroker, provideRelay, provideConsumers)
 	paymentsSet = wire.NewSet(providePayments, provideGateway, provideVerifier)
-	appSet      = wire.NewSet(provideClock, providePricing, provideReconcilerConfig,
+	appSet      = wire.NewSet(provideClock, providePricing, provideReconcilerConfig, provideInboxConfig,
 		provideMetrics, wire.Bind(new(app.Observer), new(*metrics.Metrics)),
 		wire.Struct(new(app.Dependencies), "*"), app.New)
 	httpSet = wire.NewSet(provideJWTSecret, provideAuthenticator, provideHTTPServer)
@@ -211,6 +211,10 @@ func providePricing(cfg config.Config) (app.Pricing, error) {
 
 func provideReconcilerConfig(cfg config.Config) app.ReconcilerConfig {
 	return app.ReconcilerConfig{After: cfg.ReconcileAfter, TTL: cfg.PaymentTTL}
+}
+
+func provideInboxConfig(cfg config.Config) app.InboxConfig {
+	return app.InboxConfig{Lease: cfg.InboxLease, SweepEvery: cfg.InboxSweepEvery}
 }
 
 // provideAuthenticator verifies bearer tokens: RS256/ES256 against WOLFIX_JWKS_URL's keys when it
