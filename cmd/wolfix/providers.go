@@ -230,8 +230,8 @@ func provideAuthenticator(ctx context.Context, cfg config.Config, secret JWTSecr
 }
 
 func provideHTTPServer(cfg config.Config, log *slog.Logger, application *app.Application, authn *auth.Authenticator,
-	secret JWTSecret, store *sqlstore.Store, relay *outbox.Relay, p *payments, pricing app.Pricing, m *metrics.Metrics) (*httpapi.Server, error) {
-	checks := []httpapi.Check{{Name: "database", Probe: store.Ping}}
+	secret JWTSecret, store *sqlstore.Store, relay *outbox.Relay, b broker.Broker, p *payments, pricing app.Pricing, m *metrics.Metrics) (*httpapi.Server, error) {
+	checks := []httpapi.Check{{Name: "database", Probe: store.Ping}, {Name: "broker", Probe: b.Health}}
 	if cfg.RunRelay {
 		checks = append(checks, httpapi.Check{Name: "outbox relay", Probe: relay.Health})
 	}

@@ -90,7 +90,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		cleanup()
 		return nil, nil, err
 	}
-	httpapiServer, err := provideHTTPServer(cfg, log, application, authenticator, jwtSecret, store, outboxRelay, mainPayments, pricing, metrics)
+	httpapiServer, err := provideHTTPServer(cfg, log, application, authenticator, jwtSecret, store, outboxRelay, broker, mainPayments, pricing, metrics)
 	if err != nil {
 		cleanup5()
 		cleanup4()
