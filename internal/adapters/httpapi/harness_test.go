@@ -73,6 +73,8 @@ type harnessSetup struct {
 	// intents, when set, changes every intent request before the sandbox sees it: a provider
 	// that creates intents not matching the order.
 	intents func(app.IntentRequest) app.IntentRequest
+	// readDelay makes every read of an intent take this long: a slow provider.
+	readDelay time.Duration
 	// databaseURL, when set, stores on that PostgreSQL database instead of a SQLite file.
 	databaseURL string
 	// discardLogs drops the logs instead of keeping them for the test to read (the fuzzer's
@@ -120,7 +122,7 @@ func newHarnessWith(t testing.TB, setup harnessSetup, opts ...harnessOption) *ha
 	}
 	gateway := sandbox.New(sandbox.Config{Events: events, Logger: log})
 	unreliable := &unreliableGateway{Gateway: gateway, down: &atomic.Bool{}, refundsDown: &atomic.Bool{},
-		readsDown: &atomic.Bool{}, intents: setup.intents}
+		readsDown: &atomic.Bool{}, intents: setup.intents, readDelay: setup.readDelay}
 	verifier, err := stripe.NewVerifier(webhookSecret)
 	if err != nil {
 		t.Fatalf("verifier: %v", err)
@@ -228,6 +230,7 @@ type unreliableGateway struct {
 	refundsDown *atomic.Bool
 	readsDown   *atomic.Bool
 	intents     func(app.IntentRequest) app.IntentRequest
+	readDelay   time.Duration
 }
 
 func (g *unreliableGateway) CreateIntent(ctx context.Context, req app.IntentRequest) (payment.Intent, error) {
@@ -244,6 +247,7 @@ func (g *unreliableGateway) GetIntent(ctx context.Context, id string) (payment.I
 	if g.readsDown.Load() {
 		return payment.Intent{}, app.ErrProviderUnavailable
 	}
+	time.Sleep(g.readDelay)
 	return g.Gateway.GetIntent(ctx, id)
 }
 

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,4 +85,36 @@ func (h *harness) awaitWebhookEvents(adminToken, status string, n int) webhookEv
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// Stripe asks for a 2xx before any complex logic: the webhook is answered once the event is
+// recorded, while the processing (which re-reads the intent from a slow provider) runs after it,
+// off the request, and still pays the order.
+func TestWebhookIsAnsweredBeforeASlowProviderIsAsked(t *testing.T) {
+	const providerDelay = 3 * time.Second
+	h := newHarnessWith(t, harnessSetup{noWebhooks: true, readDelay: providerDelay})
+	pid := h.product("Desk lamp", 2500, 10)
+	customer := token(t, "customer-1", app.RoleCustomer)
+	id, secret := h.placeCard(customer, pid, "1")
+	h.confirm(secret, "4242 4242 4242 4242")
+	intentID, _, _ := strings.Cut(secret, "_secret_")
+	payload := `{"id":"evt_fast_1","object":"event","type":"payment_intent.succeeded","api_version":"2023-10-16",` +
+		`"created":1700000000,"data":{"object":{"id":"` + intentID + `","object":"payment_intent","amount":3200,` +
+		`"currency":"usd","status":"succeeded","metadata":{"order_id":"` + id + `"}}}}`
+
+	start := time.Now()
+	h.postWebhook(payload)
+	took := time.Since(start)
+	if took >= 50*time.Millisecond {
+		t.Errorf("the webhook took %v to answer; want < 50ms while the provider takes %v", took, providerDelay)
+	}
+	if o := h.getOrder(customer, id); o.PaymentStatus != "Pending" {
+		t.Fatalf("payment %s as the webhook is answered; want Pending until the provider has answered", o.PaymentStatus)
+	}
+	o := h.awaitOrder(customer, id, func(o orderDoc) bool { return o.PaymentStatus == "Paid" })
+	paid := time.Since(start)
+	if paid < providerDelay || paymentSucceeded(o) != 1 {
+		t.Errorf("paid after %v with %d payment.succeeded; want once, after the provider's %v", paid, paymentSucceeded(o), providerDelay)
+	}
+	t.Logf("webhook answered in %v; order Paid %v after it (provider read delay %v)", took, paid, providerDelay)
 }
