@@ -98,7 +98,7 @@ overridden by WOLFIX_* environment variables (see the README's configuration tab
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return fmt.Errorf("%w: %v", errUsage, err) })
 	root.PersistentFlags().StringVar(&c.configFile, "config", "",
 		"configuration file (default configs/wolfix.yaml when present; same as $WOLFIX_CONFIG)")
-	root.AddCommand(c.serveCommand(), c.relayCommand(), c.migrateCommand(), c.seedCommand(), c.tokenCommand())
+	root.AddCommand(c.serveCommand(), c.relayCommand(), c.migrateCommand(), c.seedCommand(), c.pruneCommand(), c.tokenCommand())
 	return root
 }
 

@@ -3,8 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/wolfix/orders/internal/adapters/config"
 	"github.com/wolfix/orders/internal/adapters/consumers"
@@ -41,9 +46,13 @@ func providePruner(cfg config.Config, d *database, store *sqlstore.Store, log *s
 	relayed := func(ctx context.Context, olderThan time.Duration, limit int) (int64, error) {
 		return outbox.DeleteRelayed(ctx, d.DB.DB, string(d.Dialect), olderThan, limit)
 	}
+	expiredKeys := func(ctx context.Context, olderThan time.Duration, limit int) (int64, error) {
+		n, err := store.Idempotency().PruneExpired(ctx, time.Now().Add(-olderThan), limit)
+		return int64(n), err
+	}
 	return &pruner{log: log, batch: cfg.PruneBatchSize, pause: pruneBatchPause, targets: []pruneTarget{
 		{"relayed outbox rows", cfg.PruneOutboxAfter, relayed},
-		{"idempotency keys", cfg.PruneIdempotencyAfter, store.DeleteOldIdempotencyKeys},
+		{"expired idempotency keys", cfg.PruneIdempotencyAfter, expiredKeys},
 		{"processed webhook inbox rows", cfg.PruneWebhooksAfter, store.DeleteProcessedWebhooks},
 		{"consumed-event rows", cfg.PruneConsumedAfter, inbox.DeleteHandled},
 	}}, nil
@@ -103,4 +112,36 @@ func (p *pruner) run(ctx context.Context, every time.Duration) error {
 			}
 		}
 	}
+}
+
+func (c *cli) pruneCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "prune",
+		Short: "Delete old relayed outbox rows, idempotency keys, processed webhooks and consumed events, once",
+		Long: `Delete, in batches of WOLFIX_PRUNE_BATCH_SIZE rows, the relayed outbox rows older than
+WOLFIX_PRUNE_OUTBOX_AFTER, the idempotency keys expired WOLFIX_PRUNE_IDEMPOTENCY_AFTER ago, the processed
+webhook inbox rows older than WOLFIX_PRUNE_WEBHOOKS_AFTER and the handled consumed-event rows older
+than WOLFIX_PRUNE_CONSUMED_AFTER, then print how many of each went. Unrelayed, unprocessed and
+in-progress rows always stay. wolfix serve does the same every WOLFIX_PRUNE_EVERY.`,
+		Args: cobra.NoArgs,
+		RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger, _ []string) error {
+			return prune(ctx, cfg, log, c.stdout)
+		}),
+	}
+}
+
+// prune runs `wolfix prune`: one pass of the retention, and a table of what it deleted.
+func prune(ctx context.Context, cfg config.Config, log *slog.Logger, w io.Writer) error {
+	p, cleanup, err := newPruner(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	got, err := p.once(ctx)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "ROWS\tOLDER THAN\tDELETED\n")
+	for i, pr := range got {
+		fmt.Fprintf(tw, "%s\t%s\t%d\n", pr.name, p.targets[i].olderThan, pr.deleted)
+	}
+	return errors.Join(err, tw.Flush())
 }

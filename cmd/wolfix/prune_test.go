@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +45,8 @@ func TestPruneDeletesOnlyOldFinishedRows(t *testing.T) {
 			f := &pruneFixture{t: t, d: d}
 			f.outbox(ctx, opener, 5, 3)
 			for i, at := range []time.Time{old, old, old, fresh} {
-				f.insert(ctx, "idempotency_keys", map[string]any{"scope": "s", "key": fmt.Sprint(i), "request_hash": "h", "created_at": at})
+				f.insert(ctx, "idempotency_keys", map[string]any{"scope": "s", "key": fmt.Sprint(i), "request_hash": "h",
+					"created_at": at, "expires_at": at.Add(24 * time.Hour)})
 			}
 			for i, row := range []struct {
 				received  time.Time
@@ -151,4 +153,18 @@ func millis(at any) any {
 		return t.UnixMilli()
 	}
 	return nil
+}
+
+// TestCLIPrune runs `wolfix prune` on a fresh database: it migrates, deletes nothing, and prints
+// one line per kind of row.
+func TestCLIPrune(t *testing.T) {
+	out, code := runWolfix(t, []string{"WOLFIX_DATA_DIR=" + t.TempDir()}, "prune")
+	if code != 0 {
+		t.Fatalf("wolfix prune exited %d:\n%s", code, out)
+	}
+	for _, want := range []string{"relayed outbox rows", "expired idempotency keys", "processed webhook inbox rows", "consumed-event rows"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("wolfix prune output lacks %q:\n%s", want, out)
+		}
+	}
 }

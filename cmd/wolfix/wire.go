@@ -37,3 +37,9 @@ func newSeeder(ctx context.Context, cfg config.Config, log *slog.Logger) (*app.C
 		provideClock, providePricing, app.NewCatalogSeeder)
 	return nil, nil, nil
 }
+
+// newPruner assembles `wolfix prune`: the retention over the database.
+func newPruner(ctx context.Context, cfg config.Config, log *slog.Logger) (*pruner, func(), error) {
+	wire.Build(provideDatabase, provideOutboxOpener, provideStore, providePruner)
+	return nil, nil, nil
+}

@@ -205,3 +205,25 @@ func newSeeder(ctx context.Context, cfg config.Config, log *slog.Logger) (*app.C
 		cleanup()
 	}, nil
 }
+
+// newPruner assembles `wolfix prune`: the retention over the database.
+func newPruner(ctx context.Context, cfg config.Config, log *slog.Logger) (*pruner, func(), error) {
+	mainDatabase, cleanup, err := provideDatabase(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	opener, err := provideOutboxOpener(mainDatabase, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	store := provideStore(mainDatabase, opener)
+	mainPruner, err := providePruner(cfg, mainDatabase, store, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return mainPruner, func() {
+		cleanup()
+	}, nil
+}

@@ -149,7 +149,7 @@ func Defaults() Config {
 		UnpaidOrdersMax: 5, UnpaidUnitsMax: 50, RateOrders: "30-M", RateSandboxConfirm: "60-M", RateAuthFailures: "20-M",
 		SandboxWebhooks: true, RelayStuckAfter: 15 * time.Second, OpsAddr: "127.0.0.1:9090",
 		PruneEvery: 10 * time.Minute, PruneBatchSize: 500, PruneOutboxAfter: 24 * time.Hour,
-		PruneIdempotencyAfter: 48 * time.Hour, PruneWebhooksAfter: 30 * 24 * time.Hour, PruneConsumedAfter: 7 * 24 * time.Hour}
+		PruneIdempotencyAfter: time.Hour, PruneWebhooksAfter: 30 * 24 * time.Hour, PruneConsumedAfter: 7 * 24 * time.Hour}
 }
 
 // Load reads defaults, the config file and the environment, and validates the result.

@@ -10,13 +10,6 @@ import (
 // picked by primary key in a LIMITed subselect), so a caller deleting in a loop never holds
 // locks on a hot table for long. They return how many rows went.
 
-// DeleteOldIdempotencyKeys deletes Idempotency-Key records created more than olderThan ago:
-// their retries are long over (a client retries within minutes or hours, not days).
-func (s *Store) DeleteOldIdempotencyKeys(ctx context.Context, olderThan time.Duration, limit int) (int64, error) {
-	return s.deleteBatch(ctx, "idempotency keys", `DELETE FROM idempotency_keys WHERE (scope, key) IN (
-		SELECT scope, key FROM idempotency_keys WHERE created_at < ? LIMIT ?)`, olderThan, limit)
-}
-
 // DeleteProcessedWebhooks deletes webhook inbox rows processed more than olderThan ago. Keep them longer
 // than the provider retries a delivery (Stripe: 3 days), so a late duplicate is still recognised;
 // unprocessed rows are the inbox's queue and are never deleted.
