@@ -95,3 +95,26 @@ func (s *Subscribers) CloseAll() error {
 	}
 	return errors.Join(errs...)
 }
+
+// RenamedSubscriber subscribes each topic under the name Rename gives it: the subject, stream or
+// key a kind keeps the topic's events in.
+type RenamedSubscriber struct {
+	message.Subscriber
+	Rename func(topic string) string
+}
+
+// Subscribe subscribes Rename(topic).
+func (s RenamedSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	return s.Subscriber.Subscribe(ctx, s.Rename(topic))
+}
+
+// RenamedPublisher publishes each topic under the name Rename gives it.
+type RenamedPublisher struct {
+	message.Publisher
+	Rename func(topic string) string
+}
+
+// Publish publishes to Rename(topic).
+func (p RenamedPublisher) Publish(topic string, msgs ...*message.Message) error {
+	return p.Publisher.Publish(p.Rename(topic), msgs...)
+}

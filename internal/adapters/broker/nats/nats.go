@@ -178,22 +178,10 @@ func natsSubscriber(url, prefix, group string, logger watermill.LoggerAdapter) (
 		conn.Close()
 		return nil, err
 	}
-	return prefixedSubscriber{prefix: prefix, next: sub}, nil
+	return broker.RenamedSubscriber{Subscriber: sub, Rename: func(topic string) string { return prefix + "." + topic }}, nil
 }
 
 // natsName makes a durable or queue name (no dots, wildcards or spaces) out of a subject.
 func natsName(s string) string {
 	return strings.NewReplacer(".", "_", "*", "_", ">", "_", " ", "_").Replace(s)
 }
-
-// prefixedSubscriber subscribes topic t on the subject <prefix>.t.
-type prefixedSubscriber struct {
-	prefix string
-	next   message.Subscriber
-}
-
-func (s prefixedSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
-	return s.next.Subscribe(ctx, s.prefix+"."+topic)
-}
-
-func (s prefixedSubscriber) Close() error { return s.next.Close() }

@@ -83,7 +83,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Broker, error) 
 		return nil, fmt.Errorf("broker: Redis publisher: %w", err)
 	}
 	return &Broker{cfg: cfg, options: options, client: client, logger: wlog,
-		publisher: keyedPublisher{prefix: cfg.KeyPrefix, next: pub}}, nil
+		publisher: broker.RenamedPublisher{Publisher: pub, Rename: cfg.streamKey}}, nil
 }
 
 // Publisher appends events to their topic's stream.
@@ -106,7 +106,7 @@ func (b *Broker) Subscriber(group string) (message.Subscriber, error) {
 			_ = client.Close()
 			return nil, err
 		}
-		return keyedSubscriber{prefix: b.cfg.KeyPrefix, next: sub}, nil
+		return broker.RenamedSubscriber{Subscriber: sub, Rename: b.cfg.streamKey}, nil
 	})
 }
 
@@ -131,26 +131,4 @@ func (b *Broker) Close() error {
 // StreamKey is the key of topic's stream under prefix.
 func StreamKey(prefix, topic string) string { return prefix + ":" + topic }
 
-// keyedPublisher publishes topic t to the stream <prefix>:t.
-type keyedPublisher struct {
-	prefix string
-	next   message.Publisher
-}
-
-func (p keyedPublisher) Publish(topic string, msgs ...*message.Message) error {
-	return p.next.Publish(StreamKey(p.prefix, topic), msgs...)
-}
-
-func (p keyedPublisher) Close() error { return p.next.Close() }
-
-// keyedSubscriber subscribes topic t on the stream <prefix>:t.
-type keyedSubscriber struct {
-	prefix string
-	next   message.Subscriber
-}
-
-func (s keyedSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
-	return s.next.Subscribe(ctx, StreamKey(s.prefix, topic))
-}
-
-func (s keyedSubscriber) Close() error { return s.next.Close() }
+func (c Config) streamKey(topic string) string { return StreamKey(c.KeyPrefix, topic) }
