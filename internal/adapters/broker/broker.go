@@ -54,7 +54,7 @@ type Features struct {
 	DedupesByID bool
 	// OrderedPerTopic: one subscriber gets a topic's events in the order they were published.
 	OrderedPerTopic bool
-	// Redelivers: an event nacked (or whose subscriber went away before acking) comes back.
+	// Redelivers: an event a subscriber nacks comes back.
 	Redelivers bool
 }
 
