@@ -22,6 +22,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/smtpnotify"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
 	"github.com/wolfix/orders/internal/adapters/stripe"
+	"github.com/wolfix/orders/internal/adapters/telemetry"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/order"
@@ -236,7 +237,7 @@ func provideHTTPServer(cfg config.Config, log *slog.Logger, application *app.App
 		checks = append(checks, httpapi.Check{Name: "outbox relay", Probe: relay.Health})
 	}
 	hc := httpapi.Config{App: application, Auth: authn, Idempotency: store.Idempotency(), Log: log,
-		Checks: checks, Metrics: m.Handler(), Requests: m,
+		Checks: checks, Metrics: m.Handler(), Requests: m, Traced: telemetry.Active(),
 		Public: httpapi.PublicConfig{StripePublishableKey: cfg.StripePublishableKey,
 			Provider: p.Gateway.Provider(), Currency: pricing.Currency.Code()},
 		DevSignIn: devSignIn(cfg, secret)}

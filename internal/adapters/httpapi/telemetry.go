@@ -13,17 +13,20 @@ type RequestObserver interface {
 	RequestServed(method, route string, status int, elapsed time.Duration)
 }
 
-// telemetry is the outermost middleware: a span per request (OpenTelemetry's global tracer
-// provider, a no-op unless tracing is on; it joins the caller's trace from its traceparent
-// header), then the request's measurement for s.requests. Probes and scrapes are not traced.
+// telemetry is the outermost middleware: when traced, a span per request (OpenTelemetry's global
+// tracer provider; it joins the caller's trace from its traceparent header), then the request's
+// measurement for s.requests. Probes and scrapes are not traced.
 func (s *Server) telemetry() []gin.HandlerFunc {
-	handlers := []gin.HandlerFunc{otelgin.Middleware("wolfix", otelgin.WithGinFilter(func(c *gin.Context) bool {
-		switch c.FullPath() {
-		case "/healthz", "/readyz", "/metrics":
-			return false
-		}
-		return true
-	}))}
+	var handlers []gin.HandlerFunc
+	if s.traced {
+		handlers = append(handlers, otelgin.Middleware("wolfix", otelgin.WithGinFilter(func(c *gin.Context) bool {
+			switch c.FullPath() {
+			case "/healthz", "/readyz", "/metrics":
+				return false
+			}
+			return true
+		})))
+	}
 	if s.requests != nil {
 		handlers = append(handlers, s.observeRequest)
 	}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -77,8 +78,17 @@ func Start(ctx context.Context, cfg Config) (*Tracing, error) {
 	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
 	otel.SetTracerProvider(provider)
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	active.Store(true)
 	return &Tracing{provider: provider}, nil
 }
+
+// active tells whether a Tracing installed by Start is running.
+var active atomic.Bool
+
+// Active reports whether a tracer provider started by Start is installed as OpenTelemetry's
+// global one. Adapters whose instrumentation costs something even as a no-op (a span per HTTP
+// request) install it only then.
+func Active() bool { return active.Load() }
 
 // Enabled reports whether the environment read by getenv asks for spans to be exported.
 func Enabled(getenv func(string) string) bool {
@@ -117,6 +127,7 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 	defer cancel()
 	err := t.provider.Shutdown(ctx)
 	otel.SetTracerProvider(noop.NewTracerProvider())
+	active.Store(false)
 	if err != nil {
 		return fmt.Errorf("telemetry: shutdown: %w", err)
 	}

@@ -49,7 +49,7 @@ func TestStartWithoutExporterLeavesTracingOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tracing.On() {
+	if tracing.On() || telemetry.Active() {
 		t.Fatal("tracing is on with no exporter configured")
 	}
 	_, span := otel.Tracer("test").Start(context.Background(), "work")
@@ -74,7 +74,14 @@ func TestStartExportsSpansAndLogsCarryTheirIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = tracing.Shutdown(context.Background()) }()
+	defer func() {
+		if err := tracing.Shutdown(context.Background()); err != nil || telemetry.Active() {
+			t.Errorf("Shutdown: %v; still active: %v", err, telemetry.Active())
+		}
+	}()
+	if !telemetry.Active() {
+		t.Error("Start with an exporter did not make tracing active")
+	}
 	var out bytes.Buffer
 	log := slog.New(telemetry.LogHandler(telemetry.LogHandler(slog.NewTextHandler(&out, nil))))
 
