@@ -143,6 +143,7 @@ func newHarnessWith(t testing.TB, setup harnessSetup, opts ...harnessOption) *ha
 		App:         application,
 		Auth:        authn,
 		Idempotency: store.Idempotency(),
+		Clock:       clock, // Idempotency-Key leases run on the test's clock
 		Log:         log,
 		Checks:      []httpapi.Check{{Name: "database", Probe: store.Ping}},
 		Public:      httpapi.PublicConfig{Provider: sandbox.ProviderName, Currency: "USD"},

@@ -100,7 +100,8 @@ type Server struct {
 	devSignIn   TokenMinter
 
 	idempotencyLease, idempotencyTTL time.Duration
-	engine      *gin.Engine
+
+	engine *gin.Engine
 }
 
 // NewServer checks cfg and builds the routes.
