@@ -159,7 +159,7 @@ func (r *Router) Run(ctx context.Context) error {
 	return nil
 }
 
-// drainer is a broker that holds events in process (broker.Broker).
+// drainer is a broker that holds events in process (the in-process gochannel.Broker).
 type drainer interface {
 	Drain(ctx context.Context) error
 }
