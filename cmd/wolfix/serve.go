@@ -64,6 +64,9 @@ func (s *server) run(ctx context.Context) error {
 		s.Payments.Delivery.SetTarget(base + "/webhooks/stripe")
 	}
 	s.announce(base)
+	if err := startPprof(ctx, s.Cfg.PprofAddr, s.Log); err != nil {
+		return err
+	}
 
 	stopBackground, err := s.startBackground(context.WithoutCancel(ctx))
 	if err != nil {

@@ -109,6 +109,9 @@ type Config struct {
 	// OpsAddr is where the worker roles (wolfix relay) serve /healthz, /readyz and /metrics;
 	// empty = no operations listener. The API serves them on HTTPAddr.
 	OpsAddr string `yaml:"opsAddr" env:"WOLFIX_OPS_ADDR"`
+	// PprofAddr is a loopback host:port where serve exposes net/http/pprof for profiling;
+	// empty (the default) = none. A non-loopback address is refused.
+	PprofAddr string `yaml:"pprofAddr" env:"WOLFIX_PPROF_ADDR"`
 
 	// Retention: how often serve prunes (0 = never; wolfix prune runs once), how many rows one
 	// delete takes, and how old each kind of row must be before it goes.

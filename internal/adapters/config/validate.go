@@ -97,6 +97,11 @@ func (c Config) validateOps(bad func(key, format string, args ...any)) {
 			bad("WOLFIX_OPS_ADDR", "%q is not host:port (e.g. 127.0.0.1:9090), or empty for none", c.OpsAddr)
 		}
 	}
+	if c.PprofAddr != "" {
+		if host, _, err := net.SplitHostPort(c.PprofAddr); err != nil || !isLoopbackHost(host) {
+			bad("WOLFIX_PPROF_ADDR", "%q must be a loopback host:port (e.g. 127.0.0.1:6060), or empty for none", c.PprofAddr)
+		}
+	}
 	if c.PruneEvery < 0 {
 		bad("WOLFIX_PRUNE_EVERY", "must be 0 (never) or a positive duration such as 10m")
 	}
