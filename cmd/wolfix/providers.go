@@ -230,13 +230,13 @@ func provideAuthenticator(ctx context.Context, cfg config.Config, secret JWTSecr
 	return a, func() {}, err
 }
 
-func provideHTTPServer(cfg config.Config, log *slog.Logger, application *app.Application, authn *auth.Authenticator,
+func provideHTTPServer(cfg config.Config, log *slog.Logger, limits httpapi.RateLimits, application *app.Application, authn *auth.Authenticator,
 	secret JWTSecret, store *sqlstore.Store, relay *outbox.Relay, b broker.Broker, p *payments, pricing app.Pricing, m *metrics.Metrics) (*httpapi.Server, error) {
 	checks := []httpapi.Check{{Name: "database", Probe: store.Ping}, {Name: "broker", Probe: b.Health}}
 	if cfg.RunRelay {
 		checks = append(checks, httpapi.Check{Name: "outbox relay", Probe: relay.Health})
 	}
-	hc := httpapi.Config{App: application, Auth: authn, Idempotency: store.Idempotency(), Log: log,
+	hc := httpapi.Config{App: application, Auth: authn, RateLimits: limits, Idempotency: store.Idempotency(), Log: log,
 		Checks: checks, Metrics: m.Handler(), Requests: m, Traced: telemetry.Active(),
 		Public: httpapi.PublicConfig{StripePublishableKey: cfg.StripePublishableKey,
 			Provider: p.Gateway.Provider(), Currency: pricing.Currency.Code()},

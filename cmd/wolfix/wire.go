@@ -15,7 +15,7 @@ import (
 
 // newServer assembles `wolfix serve`: API, relay, reconciler and their adapters.
 func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*server, func(), error) {
-	wire.Build(databaseSet, outboxSet, paymentsSet, appSet, httpSet, providePruner, wire.Struct(new(server), "*"))
+	wire.Build(databaseSet, outboxSet, paymentsSet, appSet, httpSet, abuseSet, providePruner, wire.Struct(new(server), "*"))
 	return nil, nil, nil
 }
 

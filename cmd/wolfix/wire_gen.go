@@ -17,18 +17,25 @@ import (
 
 // newServer assembles `wolfix serve`: API, relay, reconciler and their adapters.
 func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*server, func(), error) {
-	mainDatabase, cleanup, err := provideDatabase(ctx, cfg, log)
+	rateLimits, cleanup, err := provideRateLimits(cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	opener, err := provideOutboxOpener(mainDatabase, log)
+	mainDatabase, cleanup2, err := provideDatabase(ctx, cfg, log)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	store := provideStore(mainDatabase, opener)
-	mainPayments, cleanup2, err := providePayments(cfg, mainDatabase, log)
+	opener, err := provideOutboxOpener(mainDatabase, log)
 	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	store := provideStore(mainDatabase, opener)
+	mainPayments, cleanup3, err := providePayments(cfg, mainDatabase, log)
+	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
@@ -36,20 +43,25 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	webhookVerifier := provideVerifier(mainPayments)
 	pricing, err := providePricing(cfg)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	clock := provideClock()
 	reconcilerConfig := provideReconcilerConfig(cfg)
-	broker, cleanup3, err := provideBroker(ctx, cfg, log)
+	inboxConfig := provideInboxConfig(cfg)
+	unpaidCap := provideUnpaidCap(cfg)
+	broker, cleanup4, err := provideBroker(ctx, cfg, log)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	outboxRelay, cleanup4, err := provideRelay(cfg, mainDatabase, broker, log)
+	outboxRelay, cleanup5, err := provideRelay(cfg, mainDatabase, broker, log)
 	if err != nil {
+		cleanup4()
 		cleanup3()
 		cleanup2()
 		cleanup()
@@ -57,6 +69,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	}
 	metrics, err := provideMetrics(cfg, mainDatabase, outboxRelay)
 	if err != nil {
+		cleanup5()
 		cleanup4()
 		cleanup3()
 		cleanup2()
@@ -70,28 +83,33 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		Pricing:    pricing,
 		Clock:      clock,
 		Reconciler: reconcilerConfig,
+		Inbox:      inboxConfig,
+		UnpaidCap:  unpaidCap,
 		Log:        log,
 		Observer:   metrics,
 	}
 	application := app.New(dependencies)
 	jwtSecret, err := provideJWTSecret(cfg)
 	if err != nil {
+		cleanup5()
 		cleanup4()
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	authenticator, cleanup5, err := provideAuthenticator(ctx, cfg, jwtSecret, log)
+	authenticator, cleanup6, err := provideAuthenticator(ctx, cfg, jwtSecret, log)
 	if err != nil {
+		cleanup5()
 		cleanup4()
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	httpapiServer, err := provideHTTPServer(cfg, log, application, authenticator, jwtSecret, store, outboxRelay, broker, mainPayments, pricing, metrics)
+	httpapiServer, err := provideHTTPServer(cfg, log, rateLimits, application, authenticator, jwtSecret, store, outboxRelay, broker, mainPayments, pricing, metrics)
 	if err != nil {
+		cleanup6()
 		cleanup5()
 		cleanup4()
 		cleanup3()
@@ -101,6 +119,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	}
 	router, err := provideConsumers(cfg, mainDatabase, broker, store, application, log)
 	if err != nil {
+		cleanup6()
 		cleanup5()
 		cleanup4()
 		cleanup3()
@@ -110,6 +129,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	}
 	mainPruner, err := providePruner(cfg, mainDatabase, store, log)
 	if err != nil {
+		cleanup6()
 		cleanup5()
 		cleanup4()
 		cleanup3()
@@ -128,6 +148,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		Pruner:    mainPruner,
 	}
 	return mainServer, func() {
+		cleanup6()
 		cleanup5()
 		cleanup4()
 		cleanup3()
