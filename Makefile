@@ -3,7 +3,7 @@ GO        ?= go
 WIRE      := github.com/google/wire/cmd/wire@v0.7.0
 PKGS      := ./...
 
-.PHONY: run test test-short generate check-generate lint fuzz bench bench-local bench-compare bench-outbox chaos load build
+.PHONY: run test test-short generate check-generate lint fuzz bench bench-local bench-compare bench-outbox chaos scale-test load build
 
 run: ## start the service on the embedded default (SQLite, in-process broker, sandbox payments)
 	$(GO) run ./cmd/wolfix serve
@@ -67,6 +67,10 @@ load: ## drive a running wolfix (make run) on loopback; prints req/s, orders/s, 
 
 CHAOS_SECONDS ?= 60
 CHAOS_KILLS   ?= 10
+SCALE_BUDGET ?= 60s
+scale-test: ## 3 API replicas and 2 relays on Postgres + NATS, one of each SIGKILLed mid-load; prints the audit table
+	WOLFIX_SCALE_BUDGET=$(SCALE_BUDGET) $(GO) test -count=1 -timeout 20m -run '^TestScaleOut$$' -v ./cmd/wolfix/
+
 chaos: ## fault injection through the real binary on Postgres + NATS: kill -9 under load, a database outage; prints the audits
 	WOLFIX_CHAOS_SECONDS=$(CHAOS_SECONDS) WOLFIX_CHAOS_KILLS=$(CHAOS_KILLS) \
 		$(GO) test -race -count=1 -timeout 30m -run '^TestChaosE2E' -v ./cmd/wolfix/
