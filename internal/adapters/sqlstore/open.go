@@ -18,10 +18,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/extra/bunotel"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
-
-	"github.com/wolfix/orders/internal/adapters/telemetry"
 )
 
 // Dialect names the SQL database behind a *bun.DB.
@@ -57,9 +54,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*bun.DB, Dialect, e
 	if err != nil {
 		return nil, "", err
 	}
-	if telemetry.Active() { // even as a no-op the hook costs ~13 µs per query
-		db.AddQueryHook(bunotel.NewQueryHook(bunotel.WithDBName("wolfix")))
-	}
+	traceQueries(db)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, "", fmt.Errorf("ping %s database: %w", dialect, err)
