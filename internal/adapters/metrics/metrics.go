@@ -84,9 +84,11 @@ func (m *Metrics) WatchDB(db *sql.DB) error {
 	return m.registry.Register(collectors.NewDBStatsCollector(db, "wolfix"))
 }
 
-// Handler serves the registry in the Prometheus exposition format.
+// Handler serves the registry in the Prometheus exposition format. A collector that fails (the
+// outbox backlog while the database is down) leaves out its own series only: the rest, which say
+// most about an outage, are still served.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry, ErrorHandling: promhttp.ContinueOnError})
 }
 
 // RequestServed records one HTTP request; route is the route template ("/api/orders/:orderId"),

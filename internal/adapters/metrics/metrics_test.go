@@ -1,12 +1,15 @@
 package metrics_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wolfix/orders/internal/adapters/metrics"
 )
@@ -59,5 +62,27 @@ func TestRefundsCountAmountsOfSucceededOnly(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// failingCollector is a collector whose source is down, as the outbox backlog is when the
+// database is.
+type failingCollector struct{ desc *prometheus.Desc }
+
+func (c failingCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c failingCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.NewInvalidMetric(c.desc, errors.New("database unreachable"))
+}
+
+// One failing collector costs its own series only: the scrape still answers 200 with the rest.
+func TestAFailingCollectorLeavesTheRestServed(t *testing.T) {
+	m := metrics.New(metrics.ReadBuild(""))
+	if err := m.Register(failingCollector{prometheus.NewDesc("wolfix_outbox_backlog", "test", nil, nil)}); err != nil {
+		t.Fatal(err)
+	}
+	m.PaymentSettled("stripe", "paid")
+	out := scrape(t, m)
+	if !strings.Contains(out, `wolfix_payments_total{outcome="paid",provider="stripe"} 1`) || !strings.Contains(out, "wolfix_build_info{") {
+		t.Errorf("the scrape lost the healthy series:\n%s", out)
 	}
 }
