@@ -129,20 +129,27 @@ type running struct{ calls *counter }
 // startRouter runs a router on SQLite and the in-process broker, with handlers added by setup.
 func startRouter(t *testing.T, setup func(*consumers.Router, *counter)) (broker.Broker, running) {
 	t.Helper()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return startRouterWith(t, consumers.RouterConfig{RetryInterval: 10 * time.Millisecond}, logger, setup)
+}
+
+// startRouterWith is startRouter with the router's configuration and logger.
+func startRouterWith(t *testing.T, cfg consumers.RouterConfig, logger *slog.Logger,
+	setup func(*consumers.Router, *counter)) (broker.Broker, running) {
+	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+testenv.SQLitePath(t)+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	applyMigration(t, db, migrations.SQLite())
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	b := gochannel.New(logger)
 	t.Cleanup(func() { _ = b.Close() })
 	inbox, err := consumers.NewInbox(db, "sqlite")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := consumers.NewRouter(b, b.Publisher(), inbox, logger, consumers.RouterConfig{RetryInterval: 10 * time.Millisecond})
+	r, err := consumers.NewRouter(b, b.Publisher(), inbox, logger, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

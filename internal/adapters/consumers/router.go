@@ -1,5 +1,7 @@
 // Package consumers owns the service's own consumers of integration events: a watermill router
-// that runs each handler with retries and a poison topic for events that keep failing, and drops
+// that runs each handler with retries behind a shared exponential back-off (a failing dependency
+// is waited out and logged once per back-off step) and a poison topic for events that keep
+// failing on their own, and drops
 // redelivered events by their id in the consumers' table (consumed_events); the notifications
 // consumer and its Notifier port (logging by default); the fulfillment consumer and its Fulfiller
 // port. Other consumers plug in with Router.Handle.
@@ -15,12 +17,14 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/cenkalti/backoff/v5"
 
 	"github.com/wolfix/orders/internal/adapters/outbox"
 )
 
-// Handler acts on one event. Returning an error retries it; when the retries are spent the event
-// goes to the poison topic and the consumer moves on.
+// Handler acts on one event. Returning an error retries it. A failing dependency (a
+// fault.KindUnavailable error, a lost connection) is retried until it answers; for any other error,
+// when the retries are spent the event goes to the poison topic and the consumer moves on.
 type Handler func(ctx context.Context, ev outbox.Envelope) error
 
 // Subscribers opens a subscriber for a consumer group (broker.Broker does).
@@ -30,10 +34,13 @@ type Subscribers interface {
 
 // RouterConfig tunes a Router; zero values take the defaults.
 type RouterConfig struct {
-	// Retries is how many times a failing event is tried again before it is poisoned (default 3).
+	// Retries is how many times an event that fails on its own (not for a failing dependency) is
+	// tried again before it is poisoned (default 3).
 	Retries int
-	// RetryInterval is the first pause between tries, doubling after each (default 200ms).
-	RetryInterval time.Duration
+	// RetryInterval is the first step of the back-off after a failure; each further failure
+	// doubles it, with jitter, up to MaxRetryInterval (defaults 200ms and 30s).
+	RetryInterval    time.Duration
+	MaxRetryInterval time.Duration
 	// PoisonTopic receives the events that failed every try, with the reason in their metadata
 	// (default events.poison).
 	PoisonTopic string
@@ -49,6 +56,9 @@ func (c RouterConfig) withDefaults() RouterConfig {
 	if c.RetryInterval <= 0 {
 		c.RetryInterval = 200 * time.Millisecond
 	}
+	if c.MaxRetryInterval <= 0 {
+		c.MaxRetryInterval = 30 * time.Second
+	}
 	if c.PoisonTopic == "" {
 		c.PoisonTopic = DefaultPoisonTopic
 	}
@@ -62,6 +72,10 @@ type Router struct {
 	groups      map[string]message.Subscriber
 	inbox       *Inbox
 	logger      *slog.Logger
+	pause       *pause
+	retries     int
+	// heldFirst and heldMost bound the waits of a delivery whose event another one holds.
+	heldFirst, heldMost time.Duration
 }
 
 // NewRouter builds a router whose consumers subscribe through subscribers, publish poisoned
@@ -86,19 +100,51 @@ func NewRouter(subscribers Subscribers, poison message.Publisher, inbox *Inbox, 
 	if err != nil {
 		return nil, fmt.Errorf("consumers: poison queue: %w", err)
 	}
-	router.AddMiddleware(
-		traceHandling,
-		poisonQueue,
-		middleware.Retry{
-			MaxRetries: cfg.Retries, InitialInterval: cfg.RetryInterval, Multiplier: 2,
-			ShouldRetry: func(p middleware.RetryParams) bool {
-				return !errors.Is(p.Err, errInProgress) && !errors.Is(p.Err, context.Canceled)
-			},
-			Logger: wlog,
-		}.Middleware,
-		middleware.Recoverer,
-	)
-	return &Router{router: router, subscribers: subscribers, groups: map[string]message.Subscriber{}, inbox: inbox, logger: logger}, nil
+	r := &Router{router: router, subscribers: subscribers, groups: map[string]message.Subscriber{}, inbox: inbox,
+		logger: logger, pause: newPause(cfg.RetryInterval, cfg.MaxRetryInterval, logger), retries: cfg.Retries,
+		heldFirst: cfg.RetryInterval, heldMost: claimLease / 4}
+	router.AddMiddleware(traceHandling, poisonQueue, r.retrying, middleware.Recoverer)
+	return r, nil
+}
+
+// retrying runs a handler until it succeeds, each try after the shared pause. A failing
+// dependency is waited out for as long as it fails; any other failure is tried Retries more times,
+// then returned (to the poison topic). An event that another delivery holds is waited for in
+// place, with its own growing waits (after a crash, until the dead claim's lease runs out). A
+// stopping consumer returns at once.
+func (r *Router) retrying(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		ctx := msg.Context()
+		var held *backoff.ExponentialBackOff
+		for failures := 0; ; {
+			if err := r.pause.wait(ctx); err != nil {
+				return nil, err
+			}
+			out, err := h(msg)
+			switch {
+			case err == nil:
+				r.pause.recovered()
+				return out, nil
+			case errors.Is(err, context.Canceled):
+				return nil, err
+			case errors.Is(err, errInProgress):
+				if held == nil {
+					held = backoff.NewExponentialBackOff()
+					held.InitialInterval, held.MaxInterval = r.heldFirst, r.heldMost
+				}
+				if err := sleep(ctx, held.NextBackOff()); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			r.pause.failed(message.HandlerNameFromCtx(ctx), err)
+			if !dependencyDown(err) {
+				if failures++; failures > r.retries {
+					return nil, err
+				}
+			}
+		}
+	}
 }
 
 // Handle makes consumer (its consumer group and its name in the dedupe table) handle the events
