@@ -51,7 +51,8 @@ func (a *chaosAudit) report(t *testing.T, title string) {
 // auditChaos checks, after the load and a clean restart: every acknowledged order exists; every
 // key replays its one answer; no order exists that no key acknowledged; stock equals the initial
 // stock less what live orders hold; every outbox event is on the broker; no webhook event is left
-// unprocessed and no card payment is left Pending once the reconciler had its turn.
+// unprocessed, no card payment is left Pending once the reconciler had its turn, and every paid
+// order reached the fulfillment consumer exactly once.
 func auditChaos(t *testing.T, a *chaosAudit, l *chaosLoad, db *sql.DB, bus natsStream, initialStock int64, settle time.Duration) {
 	t.Helper()
 	ctx := context.Background()
@@ -94,6 +95,12 @@ func auditChaos(t *testing.T, a *chaosAudit, l *chaosLoad, db *sql.DB, bus natsS
 		return n, 0
 	})
 	a.add("card payments still Pending on live orders after the reconciler", 0, pending, pending == 0)
+	unfulfilled, _ := eventually(settle, func() (int, int) {
+		n := countRows(t, db, `SELECT count(*) FROM payments p WHERE p.status = 'Paid' AND (SELECT count(*)
+			FROM order_timeline t WHERE t.order_id = p.order_id AND t.type = 'fulfillment.requested') <> 1`)
+		return n, 0
+	})
+	a.add("paid orders not handed to fulfillment exactly once (consumer of orders.paid)", 0, unfulfilled, unfulfilled == 0)
 }
 
 // eventually polls f until its two figures agree or the time is up, and returns the last ones.
