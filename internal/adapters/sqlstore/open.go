@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
@@ -111,7 +110,7 @@ func ownerOnly(path string) error {
 }
 
 func openPostgres(databaseURL string) (*bun.DB, error) {
-	sqldb, err := sql.Open("pgx", databaseURL)
+	sqldb, err := openPostgresPool(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}

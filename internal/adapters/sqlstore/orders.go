@@ -24,19 +24,16 @@ type orderRepo struct{ repos }
 func (r orderRepo) Add(ctx context.Context, o *order.Order) error {
 	row, changes := orderToRows(o)
 	err := r.transact(ctx, func(ctx context.Context, db bun.IDB) error {
-		if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
-			return err
+		// The defaults of NULL columns are known: no RETURNING to read them back.
+		inserts := []bun.Query{db.NewInsert().Model(row).Returning("NULL"), db.NewInsert().Model(&row.Items),
+			db.NewInsert().Model(row.Payment).Returning("NULL")}
+		if len(row.Refunds) > 0 {
+			inserts = append(inserts, refundsUpsert(db, row.Refunds))
 		}
-		if _, err := db.NewInsert().Model(&row.Items).Exec(ctx); err != nil {
-			return fmt.Errorf("items: %w", err)
+		if len(changes) > 0 {
+			inserts = append(inserts, db.NewInsert().Model(&changes))
 		}
-		if _, err := db.NewInsert().Model(row.Payment).Exec(ctx); err != nil {
-			return fmt.Errorf("payment: %w", err)
-		}
-		if err := saveRefunds(ctx, db, row.Refunds); err != nil {
-			return err
-		}
-		return appendTimeline(ctx, db, changes)
+		return execAll(ctx, db, inserts...)
 	})
 	if err != nil {
 		return fmt.Errorf("add order %s: %w", o.ID(), err)
@@ -196,15 +193,17 @@ func saveRefunds(ctx context.Context, db bun.IDB, refunds []*refundRow) error {
 	if len(refunds) == 0 {
 		return nil
 	}
-	_, err := db.NewInsert().Model(&refunds).
-		On("CONFLICT (id) DO UPDATE").
-		Set("status = EXCLUDED.status").
-		Set("provider_refund_id = EXCLUDED.provider_refund_id").
-		Exec(ctx)
-	if err != nil {
+	if _, err := refundsUpsert(db, refunds).Exec(ctx); err != nil {
 		return fmt.Errorf("refunds: %w", err)
 	}
 	return nil
+}
+
+func refundsUpsert(db bun.IDB, refunds []*refundRow) *bun.InsertQuery {
+	return db.NewInsert().Model(&refunds).
+		On("CONFLICT (id) DO UPDATE").
+		Set("status = EXCLUDED.status").
+		Set("provider_refund_id = EXCLUDED.provider_refund_id")
 }
 
 func appendTimeline(ctx context.Context, db bun.IDB, changes []*timelineRow) error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"github.com/wolfix/orders/internal/app"
 )
@@ -99,6 +100,42 @@ func (r repos) lockRoot(ctx context.Context, db bun.IDB, model any, alias, id st
 	var locked string
 	return db.NewSelect().Model(model).Column(alias+".id").Where(alias+".id = ?", id).
 		For("UPDATE").Scan(ctx, &locked)
+}
+
+// sqlConn is the database/sql handle under a bun.IDB, for statements bun must not reformat.
+type sqlConn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// rawConn returns the transaction's *sql.Tx inside one, else the pool (its errors classified as
+// bun's own statements on the pool are).
+func rawConn(db bun.IDB) sqlConn {
+	switch d := db.(type) {
+	case bun.Tx:
+		return d.Tx
+	case *bun.DB:
+		return classifyingConn{d.DB}
+	}
+	panic(fmt.Sprintf("sqlstore: no database/sql handle under %T", db))
+}
+
+// execAll sends queries, built by bun, as one text: on Postgres one round trip (a statement
+// without arguments goes over the simple protocol, which runs several), on SQLite one call. It
+// belongs in a transaction: a failing statement stops the rest, and only the rollback undoes the
+// ones before it.
+func execAll(ctx context.Context, db bun.IDB, queries ...bun.Query) error {
+	gen := schema.NewQueryGen(db.Dialect())
+	var text []byte
+	for _, q := range queries {
+		var err error
+		if text, err = q.AppendQuery(gen, text); err != nil {
+			return err
+		}
+		text = append(text, ";\n"...)
+	}
+	_, err := rawConn(db).ExecContext(ctx, string(text))
+	return err
 }
 
 // runInTx begins a transaction, runs fn, and commits; it rolls back when fn fails or panics, and
