@@ -24,14 +24,14 @@ var errDependencyDown = fault.Unavailable("dependency_unavailable", "the depende
 // the one before the last (doubling, with jitter of ±50%), and when the dependency is back every
 // event is handled once and none is poisoned: a dependency failing is not the event failing.
 func TestRouterBacksOffFromAFailingDependencyAndLogsOncePerStep(t *testing.T) {
-	const outage = 1500 * time.Millisecond
+	const outage, retryInterval = 1500 * time.Millisecond, 20 * time.Millisecond
 	logs := &testenv.Buffer{}
 	var down atomic.Bool
 	down.Store(true)
 	var tries atomic.Int32
 	var mu sync.Mutex
 	handled := map[string]int{}
-	b, _ := startRouterWith(t, consumers.RouterConfig{RetryInterval: 20 * time.Millisecond, MaxRetryInterval: 10 * time.Second},
+	b, _ := startRouterWith(t, consumers.RouterConfig{RetryInterval: retryInterval, MaxRetryInterval: 10 * time.Second},
 		slog.New(slog.NewJSONHandler(logs, nil)), func(r *consumers.Router, _ *counter) {
 			handle(t, r, "orders.paid", func(_ context.Context, ev outbox.Envelope) error {
 				tries.Add(1)
@@ -54,7 +54,10 @@ func TestRouterBacksOffFromAFailingDependencyAndLogsOncePerStep(t *testing.T) {
 	t.Logf("%.1f s down: %d tries, %d log lines, steps %v", outage.Seconds(), tries.Load(), len(steps), steps)
 	// doubling from 20 ms (±50%) fills 1.5 s in 6 to 8 steps
 	if len(steps) < 4 || len(steps) > 9 {
-		t.Errorf("%d failure lines in %v; want one per back-off step (4 to 9)", len(steps), outage)
+		t.Fatalf("%d failure lines in %v; want one per back-off step (4 to 9)", len(steps), outage)
+	}
+	if last := steps[len(steps)-1]; last < 4*retryInterval {
+		t.Errorf("the last step waited %v; want at least 4 × %v after %d doublings", last, retryInterval, len(steps)-1)
 	}
 	if n := int(tries.Load()); n > 2*len(steps)+6 {
 		t.Errorf("%d tries for %d steps; want about one try per step", n, len(steps))

@@ -3,33 +3,56 @@ package outbox
 import (
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
+// maxRetryInterval caps the relay's back-off: a dependency that comes back is noticed within it.
+const maxRetryInterval = 15 * time.Second
+
 // pollBackoff tells the relay's SQL subscriber how long to wait before its next read: not at all
 // after a batch or after losing a race for the outbox to another relay or writer, PollInterval when
-// the outbox was empty, RetryInterval after a real error. watermill's default recognises only
-// deadlocks; this one also knows SQLITE_BUSY and PostgreSQL's serialization failure.
+// the outbox was empty, and after a failure (a database error, or a batch the broker refused) a
+// step of an exponential back-off with jitter (cenkalti/backoff) that starts at RetryInterval,
+// grows while the failures go on, and starts again after the first read that works. Each step is
+// logged once: the relay's news of a failing dependency is one line per step, not one per message
+// or per read. watermill's default backoff recognises only deadlocks; this one also knows
+// SQLITE_BUSY and PostgreSQL's serialization failure.
 //
-// After a read whose batch the broker refused (refused reports it until a publish succeeds) it
-// waits RetryInterval, outside any transaction: on SQLite a read holds the only write lock, and
-// reading again at once would keep it from the API for as long as the broker refuses.
+// The wait after a refused batch is spent outside any transaction: on SQLite a read holds the
+// only write lock, and reading again at once would keep it from the API for as long as the broker
+// refuses.
 type pollBackoff struct {
 	poll    time.Duration
-	retry   time.Duration
-	refused func() bool // nil: never
+	refusal func() error // the broker's refusal, until a publish succeeds; nil: never asked
+
+	mu      sync.Mutex
+	steps   *backoff.ExponentialBackOff
+	failing bool
 }
 
-func (b pollBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+func newPollBackoff(poll, retry time.Duration, refusal func() error) *pollBackoff {
+	steps := backoff.NewExponentialBackOff()
+	steps.InitialInterval, steps.MaxInterval, steps.Multiplier = retry, max(retry, maxRetryInterval), 2
+	return &pollBackoff{poll: poll, refusal: refusal, steps: steps}
+}
+
+func (b *pollBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+	if err == nil && b.refusal != nil {
+		if refused := b.refusal(); refused != nil {
+			return b.step(logger, "outbox relay: the broker refuses events", refused)
+		}
+	}
 	switch {
-	case err == nil && b.refused != nil && b.refused():
-		return b.retry
 	case err == nil && noMsg:
+		b.recovered(logger)
 		return b.poll
 	case err == nil:
+		b.recovered(logger)
 		return 0
 	case errors.Is(err, errNothingToRelay), errors.Is(err, errBrokerBusy):
 		return b.poll
@@ -37,9 +60,46 @@ func (b pollBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err
 		logger.Debug("outbox relay: another transaction holds the outbox, reading again", watermill.LogFields{"err": err.Error()})
 		return 0
 	default:
-		logger.Error("outbox relay: reading the outbox failed", err, watermill.LogFields{"retry_in": b.retry.String()})
-		return b.retry
+		return b.step(logger, "outbox relay: relaying failed", err)
 	}
+}
+
+// step returns the next wait of the back-off and logs it.
+func (b *pollBackoff) step(logger watermill.LoggerAdapter, what string, err error) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	wait := b.steps.NextBackOff()
+	b.failing = true
+	logger.Error(what+"; backing off", err, watermill.LogFields{"retry_in": wait.Round(time.Millisecond).String()})
+	return wait
+}
+
+// recovered ends a run of failures: the next one waits the first step again.
+func (b *pollBackoff) recovered(logger watermill.LoggerAdapter) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.failing {
+		b.failing = false
+		b.steps.Reset()
+		logger.Info("outbox relay: relaying works again", nil)
+	}
+}
+
+// quietRefusals is the forwarder's logger without its error line for each message the broker
+// refused ("Handler returned error", kept at debug level): the back-off reports a refusing broker
+// once per step instead.
+type quietRefusals struct{ watermill.LoggerAdapter }
+
+func (l quietRefusals) Error(msg string, err error, fields watermill.LogFields) {
+	if msg == "Handler returned error" {
+		l.Debug(msg, fields.Add(watermill.LogFields{"err": err.Error()}))
+		return
+	}
+	l.LoggerAdapter.Error(msg, err, fields)
+}
+
+func (l quietRefusals) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return quietRefusals{l.LoggerAdapter.With(fields)}
 }
 
 // PostgreSQL error codes of a lost race: serialization_failure (another relay moved the offsets

@@ -339,7 +339,14 @@ func (p *probe) republished() map[string]int {
 // runRelay starts a relay and returns the function that stops it and checks how Run ended.
 func runRelay(t testing.TB, db *sql.DB, dialect string, pub message.Publisher, cfg outbox.RelayConfig) (*outbox.Relay, func()) {
 	t.Helper()
-	relay, err := outbox.NewRelay(db, dialect, pub, testLogger(), cfg)
+	return runRelayWith(t, db, dialect, pub, cfg, testLogger())
+}
+
+// runRelayWith is runRelay with the relay's logger.
+func runRelayWith(t testing.TB, db *sql.DB, dialect string, pub message.Publisher, cfg outbox.RelayConfig,
+	logger *slog.Logger) (*outbox.Relay, func()) {
+	t.Helper()
+	relay, err := outbox.NewRelay(db, dialect, pub, logger, cfg)
 	if err != nil {
 		t.Fatalf("new relay: %v", err)
 	}

@@ -60,13 +60,6 @@ func (m *metrics) markFailure(err error) {
 	m.publishErr = err
 }
 
-// refused tells whether the latest attempt to publish failed.
-func (m *metrics) refused() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.publishErr != nil
-}
-
 // state returns when the relay last published and, if the latest attempt failed, its error.
 func (m *metrics) state() (time.Time, error) {
 	m.mu.Lock()

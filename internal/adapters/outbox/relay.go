@@ -28,8 +28,9 @@ type RelayConfig struct {
 	// PollInterval is the pause after a read that found nothing (default 10ms); it bounds the
 	// relay's lag when the outbox is idle.
 	PollInterval time.Duration
-	// RetryInterval is the pause after a database error, and between attempts to publish a message
-	// the broker refused (default 1s).
+	// RetryInterval is the first pause after a failed read (a database error, or a batch the
+	// broker refused); while the failures go on each pause doubles, with jitter, up to 15s. It is
+	// also the pause between attempts to publish a refused message within one read (default 1s).
 	RetryInterval time.Duration
 	// StuckAfter is how long events may wait without anything being published before Health
 	// reports the relay stuck (default 15s).
@@ -120,9 +121,9 @@ func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *
 		beginner = flushingBeginner{Beginner: beginner, publisher: pipelined, retry: cfg.RetryInterval}
 		ackDeadline = min(ackDeadline, pipelineAckDeadline)
 	}
-	backoff := pollBackoff{poll: cfg.PollInterval, retry: cfg.RetryInterval, refused: r.metrics.refused}
+	backoff := newPollBackoff(cfg.PollInterval, cfg.RetryInterval, func() error { _, err := r.metrics.state(); return err })
 	if pipelines {
-		backoff.refused = nil // flushingTx already waits after a refused batch
+		backoff.refusal = nil // a refused batch fails flushingTx's commit: an error like any other
 	}
 	r.subscriber, err = wsql.NewSubscriber(beginner, wsql.SubscriberConfig{
 		ConsumerGroup:  relayGroup,
@@ -137,7 +138,7 @@ func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *
 	if err != nil {
 		return nil, fmt.Errorf("outbox relay: sql subscriber: %w", err)
 	}
-	r.forwarder, err = forwarder.NewForwarder(r.subscriber, publisher, wlog, forwarder.Config{
+	r.forwarder, err = forwarder.NewForwarder(r.subscriber, publisher, quietRefusals{wlog}, forwarder.Config{
 		ForwarderTopic: forwarderTopic,
 		// a row that is not an envelope can never be relayed; holding it would stop every later event
 		AckWhenCannotUnwrap: true,
