@@ -4,7 +4,8 @@
 // failing on their own, and drops
 // redelivered events by their id in the consumers' table (consumed_events); the notifications
 // consumer and its Notifier port (logging by default); the fulfillment consumer and its Fulfiller
-// port. Other consumers plug in with Router.Handle.
+// port. Each delivery runs in a span joined to the trace its message metadata carries (the
+// request that wrote the event). Other consumers plug in with Router.Handle.
 package consumers
 
 import (

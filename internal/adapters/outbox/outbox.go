@@ -2,7 +2,8 @@
 // inside the caller's database transaction (watermill-sql's publisher behind the forwarder's
 // envelope, so every topic shares one table), the relay that forwards committed rows to the broker
 // (watermill's forwarder), the SQLite schema and offsets adapters that watermill-sql lacks, the
-// events' JSON envelope on the broker, and the relay's metrics and health.
+// events' JSON envelope on the broker, the relay's metrics and health, and the spans of writing
+// and relaying each event, whose trace context the event carries in its message metadata.
 package outbox
 
 import (
