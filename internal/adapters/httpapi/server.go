@@ -1,6 +1,7 @@
 // Package httpapi owns the service's HTTP surface: the gin routes of DESIGN §3, the translation
 // between JSON and the app layer's commands, and everything a request passes through on the way
-// (request id, access log, panic recovery, body limit, bearer authentication, Idempotency-Key).
+// (its trace span and duration, request id, access log, panic recovery, body limit, bearer
+// authentication, Idempotency-Key).
 // Every failure leaves as an RFC 9457 problem document with a stable `code`; the status comes
 // from the fault's kind, never from matching error text.
 package httpapi
