@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wolfix/orders/internal/adapters/httpapi/openapitest"
 	"github.com/wolfix/orders/internal/testenv"
 )
 
@@ -180,6 +181,11 @@ func (s *service) roundTrip(method, path, token string, body io.Reader, headers 
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
+	if err == nil {
+		if nonconforming := openapitest.Check(req, resp.StatusCode, resp.Header, raw); nonconforming != nil {
+			s.t.Error(nonconforming) // t.Error is safe from any goroutine
+		}
+	}
 	return resp.StatusCode, resp.Header, raw, err
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"github.com/wolfix/orders/internal/adapters/httpapi/openapitest"
 	"github.com/wolfix/orders/internal/app"
 )
 
@@ -99,6 +100,9 @@ func FuzzRoutes(f *testing.F) {
 		if rec.Code >= http.StatusInternalServerError {
 			t.Fatalf("%s %s?%s (headers %q) with %q answered %d: %s", req.Method, req.URL.Path, req.URL.RawQuery,
 				req.Header, b, rec.Code, rec.Body.Bytes())
+		}
+		if err := openapitest.Check(req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+			t.Fatalf("with %q: %v", b, err)
 		}
 	})
 }
