@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -33,7 +34,8 @@ func (r orderRepo) Add(ctx context.Context, o *order.Order) error {
 		if len(changes) > 0 {
 			inserts = append(inserts, db.NewInsert().Model(&changes))
 		}
-		return execAll(ctx, db, inserts...)
+		_, err := execAll(ctx, db, inserts...)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("add order %s: %w", o.ID(), err)
@@ -148,13 +150,69 @@ func (r orderRepo) ListWithPendingRefunds(ctx context.Context, requestedBefore t
 	return ids, nil
 }
 
-// load reads one order with its children.
+// load reads one order: the row with its payment (joined), then its children in one query.
 func (r orderRepo) load(ctx context.Context, db bun.IDB, id string) (*order.Order, error) {
 	row := new(orderRow)
-	if err := withChildren(db.NewSelect().Model(row)).Where("o.id = ?", id).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(row).Relation("Payment").Where("o.id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, order.ErrNotFound)
 	}
+	if err := loadChildren(ctx, db, row); err != nil {
+		return nil, fmt.Errorf("items, refunds and timeline: %w", err)
+	}
 	return row.toDomain()
+}
+
+// childrenQuery reads an order's timeline, items and refunds, in that order and each by its
+// sequence, as rows of one shape: kind, seq, a time, four texts, two numbers, two flags. Its text
+// never changes, so Postgres prepares it once per connection.
+const childrenQuery = `
+SELECT 0 AS kind, seq, at, type, from_status, to_status, cause, 0 AS n1, 0 AS n2, FALSE AS b1, FALSE AS b2
+  FROM order_timeline WHERE order_id = $1
+UNION ALL
+SELECT 1, line_no, NULL, product_id, title, seller_id, '', unit_price_minor, quantity, FALSE, FALSE
+  FROM order_items WHERE order_id = $1
+UNION ALL
+SELECT 2, seq, created_at, id, status, reason, provider_refund_id, amount_minor, 0, restock, external
+  FROM refunds WHERE order_id = $1
+ORDER BY 1, 2`
+
+// The kinds of childrenQuery's rows.
+const (
+	childTimeline = iota
+	childItem
+	childRefund
+)
+
+func loadChildren(ctx context.Context, db bun.IDB, row *orderRow) error {
+	rows, err := rawConn(db).QueryContext(ctx, childrenQuery, row.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			kind, seq      int
+			at             sql.NullTime
+			s1, s2, s3, s4 string
+			n1, n2         int64
+			b1, b2         bool
+		)
+		if err := rows.Scan(&kind, &seq, &at, &s1, &s2, &s3, &s4, &n1, &n2, &b1, &b2); err != nil {
+			return err
+		}
+		switch kind {
+		case childTimeline:
+			row.Timeline = append(row.Timeline, &timelineRow{OrderID: row.ID, Seq: seq, At: at.Time,
+				Type: s1, From: s2, To: s3, Cause: s4})
+		case childItem:
+			row.Items = append(row.Items, &orderItemRow{OrderID: row.ID, LineNo: seq, ProductID: s1,
+				Title: s2, SellerID: s3, UnitPriceMinor: n1, Quantity: n2})
+		case childRefund:
+			row.Refunds = append(row.Refunds, &refundRow{ID: s1, OrderID: row.ID, Seq: seq, AmountMinor: n1,
+				Status: s2, Reason: s3, ProviderRefundID: s4, Restock: b1, External: b2, CreatedAt: at.Time})
+		}
+	}
+	return rows.Err()
 }
 
 // withChildren loads the payment (joined) and the items, refunds and timeline (one query each, in
@@ -166,8 +224,9 @@ func withChildren(sel *bun.SelectQuery) *bun.SelectQuery {
 		Relation("Timeline", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("tl.seq") })
 }
 
-// save stores a loaded order: the row with its version bumped, the payment, the refunds and the
-// new timeline entries. Items never change after the order is placed.
+// save stores a loaded order: the row with its version bumped, then the payment, the refunds and
+// the new timeline entries as one text (one round trip on Postgres). Items never change after the
+// order is placed.
 func save(ctx context.Context, db bun.IDB, o *order.Order) error {
 	row, changes := orderToRows(o)
 	row.Version = o.Version() + 1
@@ -178,13 +237,17 @@ func save(ctx context.Context, db bun.IDB, o *order.Order) error {
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return errVersionConflict.Wrap(err)
 	}
-	if _, err := db.NewUpdate().Model(row.Payment).WherePK().Exec(ctx); err != nil {
-		return fmt.Errorf("store payment: %w", err)
+	writes := []bun.Query{db.NewUpdate().Model(row.Payment).WherePK()}
+	if len(row.Refunds) > 0 {
+		writes = append(writes, refundsUpsert(db, row.Refunds))
 	}
-	if err := saveRefunds(ctx, db, row.Refunds); err != nil {
-		return err
+	if len(changes) > 0 {
+		writes = append(writes, db.NewInsert().Model(&changes))
 	}
-	return appendTimeline(ctx, db, changes)
+	if _, err := execAll(ctx, db, writes...); err != nil {
+		return fmt.Errorf("store payment, refunds and timeline: %w", err)
+	}
+	return nil
 }
 
 // saveRefunds inserts new refunds and stores the provider's outcome of known ones; what a refund
@@ -204,14 +267,4 @@ func refundsUpsert(db bun.IDB, refunds []*refundRow) *bun.InsertQuery {
 		On("CONFLICT (id) DO UPDATE").
 		Set("status = EXCLUDED.status").
 		Set("provider_refund_id = EXCLUDED.provider_refund_id")
-}
-
-func appendTimeline(ctx context.Context, db bun.IDB, changes []*timelineRow) error {
-	if len(changes) == 0 {
-		return nil
-	}
-	if _, err := db.NewInsert().Model(&changes).Exec(ctx); err != nil {
-		return fmt.Errorf("timeline: %w", err)
-	}
-	return nil
 }

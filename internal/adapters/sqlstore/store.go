@@ -121,21 +121,20 @@ func rawConn(db bun.IDB) sqlConn {
 }
 
 // execAll sends queries, built by bun, as one text: on Postgres one round trip (a statement
-// without arguments goes over the simple protocol, which runs several), on SQLite one call. It
-// belongs in a transaction: a failing statement stops the rest, and only the rollback undoes the
-// ones before it.
-func execAll(ctx context.Context, db bun.IDB, queries ...bun.Query) error {
+// without arguments goes over the simple protocol, which runs several), on SQLite one call. Its
+// result is the last statement's. It belongs in a transaction: a failing statement stops the
+// rest, and only the rollback undoes the ones before it.
+func execAll(ctx context.Context, db bun.IDB, queries ...bun.Query) (sql.Result, error) {
 	gen := schema.NewQueryGen(db.Dialect())
 	var text []byte
 	for _, q := range queries {
 		var err error
 		if text, err = q.AppendQuery(gen, text); err != nil {
-			return err
+			return nil, err
 		}
 		text = append(text, ";\n"...)
 	}
-	_, err := rawConn(db).ExecContext(ctx, string(text))
-	return err
+	return rawConn(db).ExecContext(ctx, string(text))
 }
 
 // runInTx begins a transaction, runs fn, and commits; it rolls back when fn fails or panics, and

@@ -1,0 +1,42 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/wolfix/orders/internal/domain/order"
+)
+
+// save checks the version before it sends the payment, refunds and timeline as one text: a stale
+// order is refused as a version conflict, and nothing of it stays.
+func TestSaveRefusesAStaleVersion_SQLiteAndPostgres(t *testing.T) {
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		ctx := context.Background()
+		p := addProduct(t, tdb, "p-stale", 10)
+		placed := addOrder(t, tdb, orderSpec{id: "o-stale"}, p)
+		stale, err := tdb.store.Orders().Get(ctx, placed.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tdb.store.Orders().Update(ctx, placed.ID(), func(o *order.Order) error {
+			_, err := o.ApplyIntent(succeeded(o), order.CauseWebhook("evt-1"), t0)
+			return err
+		}); err != nil {
+			t.Fatalf("update: %v", err)
+		}
+		before := tdb.count(t, "order_timeline")
+		if _, err := stale.ApplyIntent(succeeded(stale), order.CauseWebhook("evt-2"), t0); err != nil {
+			t.Fatal(err)
+		}
+		err = runInTx(ctx, tdb.db, func(ctx context.Context, tx bun.Tx) error { return save(ctx, tx, stale) })
+		if !errors.Is(err, errVersionConflict) {
+			t.Fatalf("save of a stale order: got %v; want errVersionConflict", err)
+		}
+		if after := tdb.count(t, "order_timeline"); after != before {
+			t.Errorf("timeline rows: %d after the refused save; want %d", after, before)
+		}
+	})
+}
