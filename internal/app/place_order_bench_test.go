@@ -18,6 +18,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/adapters/sandbox"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
+	"github.com/wolfix/orders/internal/adapters/stripe"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/catalog"
 	"github.com/wolfix/orders/internal/domain/money"
@@ -105,11 +106,21 @@ type benchEnv struct {
 }
 
 func newBenchEnv(b *testing.B, open func(testing.TB) (*sqlstore.Store, func())) *benchEnv {
+	return newBenchEnvWith(b, open, nil) // events dropped: no webhook in these benchmarks
+}
+
+// newBenchEnvWith is newBenchEnv whose sandbox sends its events to events, and whose webhooks are
+// verified with benchWebhookSecret.
+func newBenchEnvWith(b *testing.B, open func(testing.TB) (*sqlstore.Store, func()), events sandbox.EventSink) *benchEnv {
 	b.Helper()
 	store, closeDB := open(b)
 	b.Cleanup(closeDB)
 	log := slog.New(slog.DiscardHandler)
-	gateway := sandbox.New(sandbox.Config{Logger: log}) // events dropped: no webhook in these benchmarks
+	gateway := sandbox.New(sandbox.Config{Logger: log, Events: events})
+	verifier, err := stripe.NewVerifier(benchWebhookSecret)
+	if err != nil {
+		b.Fatal(err)
+	}
 	usd := func(minor int64) money.Money {
 		m, err := money.New(minor, money.USD)
 		if err != nil {
@@ -119,7 +130,7 @@ func newBenchEnv(b *testing.B, open func(testing.TB) (*sqlstore.Store, func())) 
 	}
 	application := app.New(app.Dependencies{Store: store, Gateway: gateway, Pricing: app.Pricing{
 		Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{order.DeliveryCourier: usd(700)}},
-		Clock: app.SystemClock{}, Log: log, Reconciler: app.ReconcilerConfig{After: time.Hour, TTL: time.Hour}})
+		Clock: app.SystemClock{}, Log: log, Verifier: verifier, Reconciler: app.ReconcilerConfig{After: time.Hour, TTL: time.Hour}})
 	p, err := catalog.NewProduct(app.NewID(), "bench-seller", "Benchmark widget", usd(1999), catalog.MaxStock, "", time.Now())
 	if err != nil {
 		b.Fatal(err)
