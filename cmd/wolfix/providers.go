@@ -240,7 +240,8 @@ func provideHTTPServer(cfg config.Config, log *slog.Logger, limits httpapi.RateL
 		Checks: checks, Metrics: m.Handler(), Requests: m, Traced: telemetry.Active(),
 		Public: httpapi.PublicConfig{StripePublishableKey: cfg.StripePublishableKey,
 			Provider: p.Gateway.Provider(), Currency: pricing.Currency.Code()},
-		DevSignIn: devSignIn(cfg, secret)}
+		DevSignIn: devSignIn(cfg, secret), TrustedProxies: cfg.TrustedProxies,
+		IdempotencyLease: cfg.IdempotencyLease, IdempotencyTTL: cfg.IdempotencyTTL}
 	if p.Sandbox != nil { // only a real sandbox: a typed nil would still enable the route
 		hc.Sandbox = p.Sandbox
 	}
