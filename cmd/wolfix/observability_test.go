@@ -179,6 +179,20 @@ func checkoutIsOneTrace(t *testing.T, s *service, tracing *telemetry.Tracing, ex
 	if !descends(inTrace, write, patch) {
 		t.Errorf("the outbox write of orders.paid does not descend from the PATCH request")
 	}
+	// the write happened inside the request's transaction: after its BEGIN and before its COMMIT
+	// (bun makes COMMIT the child of BEGIN), beside the transaction's UPDATE
+	begin, commit := enclosingTransaction(inTrace, write)
+	if begin.Name != "BEGIN" || commit.Name != "COMMIT" || !descends(inTrace, begin, patch) {
+		t.Errorf("no BEGIN…COMMIT of the PATCH's encloses the outbox write (got %q…%q)", begin.Name, commit.Name)
+	}
+	var updated bool
+	for _, sp := range inTrace {
+		updated = updated || sp.Name == "UPDATE" && sp.Parent.SpanID() == write.Parent.SpanID() &&
+			sp.StartTime.After(begin.StartTime) && sp.EndTime.Before(commit.StartTime)
+	}
+	if !updated {
+		t.Errorf("no UPDATE in the transaction that wrote orders.paid")
+	}
 	if relay.Parent.SpanID() != write.SpanContext.SpanID() {
 		t.Errorf("the relay's span is not the outbox write's child")
 	}
@@ -280,6 +294,23 @@ func descends(spans tracetest.SpanStubs, sp, ancestor tracetest.SpanStub) bool {
 		sp = parent
 	}
 	return false
+}
+
+// enclosingTransaction finds the BEGIN span beside sp (same parent) whose COMMIT child came
+// after sp ended, the latest such BEGIN that started before sp; zero spans when there is none.
+func enclosingTransaction(spans tracetest.SpanStubs, sp tracetest.SpanStub) (begin, commit tracetest.SpanStub) {
+	for _, b := range spans {
+		if b.Name != "BEGIN" || b.Parent.SpanID() != sp.Parent.SpanID() || b.StartTime.After(sp.StartTime) ||
+			begin.Name != "" && b.StartTime.Before(begin.StartTime) {
+			continue
+		}
+		for _, c := range spans {
+			if c.Name == "COMMIT" && c.Parent.SpanID() == b.SpanContext.SpanID() && !c.StartTime.Before(sp.EndTime) {
+				begin, commit = b, c
+			}
+		}
+	}
+	return begin, commit
 }
 
 func hasAttribute(sp tracetest.SpanStub, key string) bool {
