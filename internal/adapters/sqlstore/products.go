@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -28,18 +30,46 @@ func (r productRepo) GetMany(ctx context.Context, ids []string) (map[string]*cat
 	if len(ids) == 0 {
 		return found, nil
 	}
-	var rows []*productRow
-	if err := r.db.NewSelect().Model(&rows).Where("p.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := rawConn(r.db).QueryContext(ctx, getManyQuery(len(ids)), args...)
+	if err != nil {
 		return nil, fmt.Errorf("get products: %w", err)
 	}
-	for _, row := range rows {
+	defer rows.Close()
+	for rows.Next() {
+		var row productRow
+		if err := rows.Scan(&row.ID, &row.SellerID, &row.Title, &row.PriceMinor, &row.Currency, &row.Stock,
+			&row.PhotoURL, &row.CreatedAt, &row.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("get products: %w", err)
+		}
 		p, err := row.toDomain()
 		if err != nil {
 			return nil, err
 		}
 		found[p.ID()] = p
 	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("get products: %w", err)
+	}
 	return found, nil
+}
+
+// getManyQuery reads n products by id with $n arguments: one text per n, so Postgres prepares
+// each once per connection (checkout asks for at most order.MaxLines).
+func getManyQuery(n int) string {
+	var q strings.Builder
+	q.WriteString("SELECT id, seller_id, title, price_minor, currency, stock, photo_url, created_at, updated_at FROM products WHERE id IN (")
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("$" + strconv.Itoa(i+1))
+	}
+	q.WriteString(")")
+	return q.String()
 }
 
 func (r productRepo) List(ctx context.Context, q app.ProductQuery) ([]*catalog.Product, string, error) {
@@ -136,15 +166,17 @@ func (r productRepo) load(ctx context.Context, db bun.IDB, id string) (*catalog.
 	return row.toDomain()
 }
 
+// addStockQuery moves a product's stock ($1) unless it would go below zero; with $n arguments
+// Postgres prepares it once per connection.
+const addStockQuery = "UPDATE products SET stock = stock + $1 WHERE id = $2 AND stock + $1 >= 0"
+
 // addStock moves the product's stock by sign×qty unless that would take it below zero. When no row
 // changes, the product is missing (ErrNotFound) or short of units (ErrOutOfStock).
 func (r productRepo) addStock(ctx context.Context, id string, qty, sign int64) error {
 	if qty <= 0 {
 		return fmt.Errorf("quantity must be positive, got %d", qty)
 	}
-	delta := sign * qty
-	res, err := r.db.NewUpdate().Model((*productRow)(nil)).Set("stock = stock + ?", delta).
-		Where("id = ?", id).Where("stock + ? >= 0", delta).Exec(ctx)
+	res, err := rawConn(r.db).ExecContext(ctx, addStockQuery, sign*qty, id)
 	if err != nil {
 		return err
 	}
