@@ -20,6 +20,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/cenkalti/backoff/v5"
 
+	"github.com/wolfix/orders/internal/adapters/outage"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 )
 
@@ -73,7 +74,7 @@ type Router struct {
 	groups      map[string]message.Subscriber
 	inbox       *Inbox
 	logger      *slog.Logger
-	pause       *pause
+	pause       *outage.Tracker // shared by every handler
 	retries     int
 	// heldFirst and heldMost bound the waits of a delivery whose event another one holds.
 	heldFirst, heldMost time.Duration
@@ -102,7 +103,9 @@ func NewRouter(subscribers Subscribers, poison message.Publisher, inbox *Inbox, 
 		return nil, fmt.Errorf("consumers: poison queue: %w", err)
 	}
 	r := &Router{router: router, subscribers: subscribers, groups: map[string]message.Subscriber{}, inbox: inbox,
-		logger: logger, pause: newPause(cfg.RetryInterval, cfg.MaxRetryInterval, logger), retries: cfg.Retries,
+		logger: logger, retries: cfg.Retries, pause: outage.New(outage.Config{First: cfg.RetryInterval,
+			Most: cfg.MaxRetryInterval, Log: logger, Recovered: "consumers: handling events works again",
+			Failing: "consumers: handling events fails; every consumer waits before its next try"}),
 		heldFirst: cfg.RetryInterval, heldMost: claimLease / 4}
 	router.AddMiddleware(traceHandling, poisonQueue, r.retrying, middleware.Recoverer)
 	return r, nil
@@ -118,13 +121,13 @@ func (r *Router) retrying(h message.HandlerFunc) message.HandlerFunc {
 		ctx := msg.Context()
 		var held *backoff.ExponentialBackOff
 		for failures := 0; ; {
-			if err := r.pause.wait(ctx); err != nil {
+			if err := sleep(ctx, r.pause.Resting()); err != nil {
 				return nil, err
 			}
 			out, err := h(msg)
 			switch {
 			case err == nil:
-				r.pause.recovered()
+				r.pause.Recovered()
 				return out, nil
 			case errors.Is(err, context.Canceled):
 				return nil, err
@@ -138,7 +141,7 @@ func (r *Router) retrying(h message.HandlerFunc) message.HandlerFunc {
 				}
 				continue
 			}
-			r.pause.failed(message.HandlerNameFromCtx(ctx), err)
+			r.pause.Failed(err, "handler", message.HandlerNameFromCtx(ctx), "dependency_down", dependencyDown(err))
 			if !dependencyDown(err) {
 				if failures++; failures > r.retries {
 					return nil, err

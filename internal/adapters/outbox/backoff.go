@@ -2,13 +2,14 @@ package outbox
 
 import (
 	"errors"
+	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/wolfix/orders/internal/adapters/outage"
 )
 
 // maxRetryInterval caps the relay's back-off: a dependency that comes back is noticed within it.
@@ -17,11 +18,10 @@ const maxRetryInterval = 15 * time.Second
 // pollBackoff tells the relay's SQL subscriber how long to wait before its next read: not at all
 // after a batch or after losing a race for the outbox to another relay or writer, PollInterval when
 // the outbox was empty, and after a failure (a database error, or a batch the broker refused) a
-// step of an exponential back-off with jitter (cenkalti/backoff) that starts at RetryInterval,
-// grows while the failures go on, and starts again after the first read that works. Each step is
-// logged once: the relay's news of a failing dependency is one line per step, not one per message
-// or per read. watermill's default backoff recognises only deadlocks; this one also knows
-// SQLITE_BUSY and PostgreSQL's serialization failure.
+// step of the relay's outage tracker: exponential with jitter from RetryInterval, growing while the
+// failures go on, logged once per step, and starting again after the first read that works.
+// watermill's default backoff recognises only deadlocks; this one also knows SQLITE_BUSY and
+// PostgreSQL's serialization failure.
 //
 // The wait after a refused batch is spent outside any transaction: on SQLite a read holds the
 // only write lock, and reading again at once would keep it from the API for as long as the broker
@@ -29,30 +29,27 @@ const maxRetryInterval = 15 * time.Second
 type pollBackoff struct {
 	poll    time.Duration
 	refusal func() error // the broker's refusal, until a publish succeeds; nil: never asked
-
-	mu      sync.Mutex
-	steps   *backoff.ExponentialBackOff
-	failing bool
+	outage  *outage.Tracker
 }
 
-func newPollBackoff(poll, retry time.Duration, refusal func() error) *pollBackoff {
-	steps := backoff.NewExponentialBackOff()
-	steps.InitialInterval, steps.MaxInterval, steps.Multiplier = retry, max(retry, maxRetryInterval), 2
-	return &pollBackoff{poll: poll, refusal: refusal, steps: steps}
+func newPollBackoff(poll, retry time.Duration, refusal func() error, log *slog.Logger) *pollBackoff {
+	return &pollBackoff{poll: poll, refusal: refusal, outage: outage.New(outage.Config{First: retry,
+		Most: maxRetryInterval, Log: log, Failing: "outbox relay: relaying fails; backing off",
+		Recovered: "outbox relay: relaying works again"})}
 }
 
 func (b *pollBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
 	if err == nil && b.refusal != nil {
 		if refused := b.refusal(); refused != nil {
-			return b.step(logger, "outbox relay: the broker refuses events", refused)
+			return b.outage.Failed(refused, "cause", "the broker refuses events")
 		}
 	}
 	switch {
 	case err == nil && noMsg:
-		b.recovered(logger)
+		b.outage.Recovered()
 		return b.poll
 	case err == nil:
-		b.recovered(logger)
+		b.outage.Recovered()
 		return 0
 	case errors.Is(err, errNothingToRelay), errors.Is(err, errBrokerBusy):
 		return b.poll
@@ -60,28 +57,7 @@ func (b *pollBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, er
 		logger.Debug("outbox relay: another transaction holds the outbox, reading again", watermill.LogFields{"err": err.Error()})
 		return 0
 	default:
-		return b.step(logger, "outbox relay: relaying failed", err)
-	}
-}
-
-// step returns the next wait of the back-off and logs it.
-func (b *pollBackoff) step(logger watermill.LoggerAdapter, what string, err error) time.Duration {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	wait := b.steps.NextBackOff()
-	b.failing = true
-	logger.Error(what+"; backing off", err, watermill.LogFields{"retry_in": wait.Round(time.Millisecond).String()})
-	return wait
-}
-
-// recovered ends a run of failures: the next one waits the first step again.
-func (b *pollBackoff) recovered(logger watermill.LoggerAdapter) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.failing {
-		b.failing = false
-		b.steps.Reset()
-		logger.Info("outbox relay: relaying works again", nil)
+		return b.outage.Failed(err)
 	}
 }
 

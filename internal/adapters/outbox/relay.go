@@ -121,7 +121,7 @@ func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *
 		beginner = flushingBeginner{Beginner: beginner, publisher: pipelined, retry: cfg.RetryInterval}
 		ackDeadline = min(ackDeadline, pipelineAckDeadline)
 	}
-	backoff := newPollBackoff(cfg.PollInterval, cfg.RetryInterval, func() error { _, err := r.metrics.state(); return err })
+	backoff := newPollBackoff(cfg.PollInterval, cfg.RetryInterval, func() error { _, err := r.metrics.state(); return err }, logger)
 	if pipelines {
 		backoff.refusal = nil // a refused batch fails flushingTx's commit: an error like any other
 	}

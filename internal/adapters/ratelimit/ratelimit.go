@@ -2,8 +2,8 @@
 // key in fixed windows by ulule/limiter, in this process's memory by default, or in Redis so that
 // several replicas share one count. It also owns what an unreachable Redis means: the counts fall
 // back to this process's memory (each replica then enforces the limit on its own: looser by the
-// number of replicas, never off, and no request fails because of Redis), a warning is logged once
-// per back-off step, and Redis is tried again when the step is over.
+// number of replicas, never off, and no request fails because of Redis), one line is logged per
+// back-off step (an outage.Tracker), and Redis is tried again when the step is over.
 package ratelimit
 
 import (
@@ -36,7 +36,7 @@ type Config struct {
 	// Timeout bounds one call to Redis, after which the request is counted in memory; zero means
 	// DefaultTimeout.
 	Timeout time.Duration
-	// Log receives the warnings about Redis; nil discards them.
+	// Log receives the lines about Redis; nil discards them.
 	Log *slog.Logger
 }
 

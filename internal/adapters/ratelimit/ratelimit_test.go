@@ -120,7 +120,7 @@ func TestRedisOutageFallsBackToMemoryAndLogsOncePerStep(t *testing.T) {
 		t.Errorf("a request waited %v for a cut Redis; want at most about the 100ms timeout", slowest)
 	}
 	if n := strings.Count(logs.String(), "Redis is unreachable"); n != 1 {
-		t.Errorf("%d warnings for 500 requests in %v (one back-off step); want 1:\n%s", n, time.Since(start), logs)
+		t.Errorf("%d log lines for 500 requests in %v (one back-off step); want 1:\n%s", n, time.Since(start), logs)
 	}
 
 	proxy.Restore()
