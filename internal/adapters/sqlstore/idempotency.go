@@ -73,7 +73,7 @@ func (s idempotencyStore) takeOver(ctx context.Context, req app.IdempotencyReque
 	err := s.db.NewUpdate().Model(row).
 		Set("token = token + 1").Set("locked_until = ?", now.Add(req.Lease)).
 		Where("scope = ? AND key = ? AND request_hash = ?", req.Scope, req.Key, req.RequestHash).
-		Where("done = ? AND locked_until < ?", false, now).
+		Where("done = ? AND (locked_until IS NULL OR locked_until < ?)", false, now). // NULL: claimed before leases existed
 		Returning("*").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return app.IdempotencyRecord{}, false, nil

@@ -211,6 +211,15 @@ func TestIdempotencyStore_SQLiteAndPostgres(t *testing.T) {
 			t.Errorf("a released key = %+v; want a fresh claim", rec)
 		}
 
+		// A claim left in progress before claims had leases (no locked_until) is not held forever.
+		legacy := &idempotencyRow{Scope: scope, Key: "k-legacy", RequestHash: "h1", CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}
+		if _, err := tdb.db.NewInsert().Model(legacy).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rec := claim("k-legacy", "h1", t0); !rec.Claimed || rec.Token != 1 {
+			t.Errorf("a retry of a claim without a lease = %+v; want a takeover", rec)
+		}
+
 		// Pruning: every key expires a day after its first claim; batches delete the oldest first.
 		for i := range 5 {
 			claim(fmt.Sprintf("old-%d", i), "h", t0.Add(-48*time.Hour+time.Duration(i)*time.Minute))
