@@ -10,7 +10,6 @@ import (
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/catalog"
 	"github.com/wolfix/orders/internal/domain/money"
-	"github.com/wolfix/orders/internal/domain/order"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
 
@@ -23,13 +22,7 @@ func TestCheckoutRaceForTheLastUnit_SQLiteAndPostgres(t *testing.T) {
 		checkout := app.NewPlaceOrderHandler(tdb.store, nil, app.Pricing{Currency: money.USD},
 			app.SystemClock{}, slog.New(slog.DiscardHandler))
 		errs := parallel(racers, func(i int) error {
-			_, err := checkout.Handle(context.Background(), app.PlaceOrder{
-				Actor: app.Actor{UserID: fmt.Sprintf("customer-%02d", i), Roles: []app.Role{app.RoleCustomer}},
-				Lines: []app.LineRequest{{ProductID: "p-last-unit", Quantity: 1}},
-				Recipient: order.Recipient{FirstName: "Olena", LastName: "Koval", PhoneNumber: "+380501234567",
-					Email: "olena@example.com"},
-				Delivery: order.Delivery{Method: order.DeliveryCourier, City: "Kyiv", Street: "Khreshchatyk", HouseNumber: "22"},
-				Method:   payment.MethodCash})
+			_, err := checkout.Handle(context.Background(), checkoutOf(fmt.Sprintf("customer-%02d", i), "p-last-unit", 1, payment.MethodCash))
 			return err
 		})
 		won := 0

@@ -76,16 +76,10 @@ func TestUnpaidCapHoldsUnderAConcurrentBurst_SQLiteAndPostgres(t *testing.T) {
 				const burst = 16
 				product, customer := addProduct(t, tdb, fmt.Sprintf("p-burst-%d", i), 1000), fmt.Sprintf("hoarder-%d", i)
 				gateway := &countingGateway{Gateway: sandbox.New(sandbox.Config{Logger: slog.New(slog.DiscardHandler)})}
-				checkout := app.NewPlaceOrderHandler(tdb.store, gateway, app.Pricing{Currency: money.USD},
+				checkout := app.NewPlaceOrderHandler(tdb.store, oneProvider(t, gateway, lineVerifier{}), app.Pricing{Currency: money.USD},
 					app.SystemClock{}, slog.New(slog.DiscardHandler)).CapUnpaid(c.cap)
 				errs := parallel(burst, func(n int) error {
-					_, err := checkout.Handle(context.Background(), app.PlaceOrder{
-						Actor: app.Actor{UserID: customer, Roles: []app.Role{app.RoleCustomer}},
-						Lines: []app.LineRequest{{ProductID: product.ID(), Quantity: c.units}},
-						Recipient: order.Recipient{FirstName: "Olena", LastName: "Koval", PhoneNumber: "+380501234567",
-							Email: "olena@example.com"},
-						Delivery: order.Delivery{Method: order.DeliveryCourier, City: "Kyiv", Street: "Khreshchatyk", HouseNumber: "22"},
-						Method:   payment.MethodCard})
+					_, err := checkout.Handle(context.Background(), checkoutOf(customer, product.ID(), c.units, payment.MethodCard))
 					return err
 				})
 				won := 0
@@ -108,4 +102,15 @@ func TestUnpaidCapHoldsUnderAConcurrentBurst_SQLiteAndPostgres(t *testing.T) {
 			})
 		}
 	})
+}
+
+// checkoutOf is customer's checkout of qty units of one product, delivered by courier.
+func checkoutOf(customer, productID string, qty int64, method payment.Method) app.PlaceOrder {
+	return app.PlaceOrder{
+		Actor: app.Actor{UserID: customer, Roles: []app.Role{app.RoleCustomer}},
+		Lines: []app.LineRequest{{ProductID: productID, Quantity: qty}},
+		Recipient: order.Recipient{FirstName: "Olena", LastName: "Koval", PhoneNumber: "+380501234567",
+			Email: "olena@example.com"},
+		Delivery: order.Delivery{Method: order.DeliveryCourier, City: "Kyiv", Street: "Khreshchatyk", HouseNumber: "22"},
+		Method:   method}
 }
