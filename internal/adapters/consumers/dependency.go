@@ -2,25 +2,19 @@ package consumers
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
-	"errors"
-	"net"
 	"time"
 
+	"github.com/wolfix/orders/internal/adapters/dbfault"
 	"github.com/wolfix/orders/internal/domain/fault"
 )
 
 // dependencyDown reports whether err says that something the handler needs could not serve
 // (retrying later may work), not that the event is bad: a fault.KindUnavailable (the store's
-// database_unavailable, the payment provider's), or a connection lost on the way.
+// database_unavailable, the payment provider's), or the consumers' own database connection lost
+// on the way (dbfault's one rule, the same the store uses).
 func dependencyDown(err error) bool {
-	if f, ok := fault.As(err); ok {
-		return f.Kind == fault.KindUnavailable
-	}
-	var netErr net.Error
-	return errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
-		errors.Is(err, context.DeadlineExceeded)
+	f, ok := fault.As(dbfault.Classify(err))
+	return ok && f.Kind == fault.KindUnavailable
 }
 
 // sleep waits d, or until ctx ends.

@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
+	"github.com/wolfix/orders/internal/adapters/dbfault"
 	"github.com/wolfix/orders/internal/app"
 )
 
@@ -41,7 +42,7 @@ func NewStore(db *bun.DB, dialect Dialect, outbox OutboxOpener) *Store {
 
 // InTx runs fn in one transaction, commits when fn returns nil and reports a failed commit; any
 // error or panic of fn rolls back. On SQLite the transaction begins IMMEDIATE (see Open), so
-// transactions that write run one at a time. A lost database is ErrDatabaseUnavailable.
+// transactions that write run one at a time. A lost database is dbfault.ErrUnavailable.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx app.Tx) error) error {
 	return runInTx(ctx, s.pool, func(ctx context.Context, btx bun.Tx) error {
 		return fn(ctx, &tx{repos: repos{db: btx, dialect: s.dialect, inTx: true},
@@ -52,7 +53,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx app.Tx
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.PingContext(ctx); err != nil {
-		return unavailable(fmt.Errorf("ping database: %w", err))
+		return dbfault.Classify(fmt.Errorf("ping database: %w", err))
 	}
 	return nil
 }
@@ -139,9 +140,9 @@ func execAll(ctx context.Context, db bun.IDB, queries ...bun.Query) (sql.Result,
 
 // runInTx begins a transaction, runs fn, and commits; it rolls back when fn fails or panics, and
 // returns the commit's own error, since a failed commit means nothing was stored. Every error
-// leaves through the classifier, so a lost connection is ErrDatabaseUnavailable.
+// leaves through the classifier, so a lost connection is dbfault.ErrUnavailable.
 func runInTx(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return unavailable(runInTxUnclassified(ctx, db, fn))
+	return dbfault.Classify(runInTxUnclassified(ctx, db, fn))
 }
 
 func runInTxUnclassified(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
