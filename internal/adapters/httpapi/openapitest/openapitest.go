@@ -16,6 +16,8 @@ import (
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	validationerrors "github.com/pb33f/libopenapi-validator/errors"
+	"github.com/pb33f/libopenapi-validator/helpers"
 
 	"github.com/wolfix/orders/internal/adapters/httpapi"
 )
@@ -48,7 +50,7 @@ func Check(req *http.Request, status int, header http.Header, body []byte) error
 		return nil
 	}
 	ok, problems := v.ValidateHttpResponse(req, resp)
-	if ok {
+	if ok || undescribed(problems) {
 		return nil
 	}
 	msgs := make([]string, len(problems))
@@ -59,9 +61,20 @@ func Check(req *http.Request, status int, header http.Header, body []byte) error
 		req.Method, req.URL.RequestURI(), status, strings.Join(msgs, "\n  "), body)
 }
 
-// routerAnswer reports the router's own answer to a request no route serves (404
-// route_not_found, 405 method_not_allowed): no operation describes it, so there is no schema to
-// hold it to (TestOpenAPIMatchesRoutes keeps every route documented).
+// undescribed reports that the document has no operation for the request (a path or a method no
+// route serves, answered by the router or refused by the edge before routing): there is no
+// schema to hold the answer to, and TestOpenAPIMatchesRoutes keeps every route documented.
+func undescribed(problems []*validationerrors.ValidationError) bool {
+	for _, p := range problems {
+		if p.ValidationType != helpers.PathValidation && p.ValidationSubType != helpers.ValidationMissingOperation {
+			return false
+		}
+	}
+	return len(problems) > 0
+}
+
+// routerAnswer reports the router's own 404 route_not_found or 405 method_not_allowed, also
+// where the validator's path matching is more lenient than the router's (a trailing slash).
 func routerAnswer(status int, body []byte) bool {
 	var p struct{ Code string }
 	if json.Unmarshal(body, &p) != nil {

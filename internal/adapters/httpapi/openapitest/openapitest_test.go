@@ -44,15 +44,25 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// TestRouterAnswersAreNotJudged: a 404/405 from the router for a path or method no route serves
-// has no operation to conform to.
+// TestRouterAnswersAreNotJudged: an answer to a path or method no route serves has no operation
+// to conform to; a documented operation's answers are still judged.
 func TestRouterAnswersAreNotJudged(t *testing.T) {
 	body := []byte(`{"type":"https://wolfix.dev/problems/route_not_found","title":"Not Found","status":404,"detail":"no such endpoint","code":"route_not_found"}`)
 	req := httptest.NewRequest(http.MethodGet, "/api/nothing-here", nil)
 	if err := Check(req, 404, http.Header{"Content-Type": {"application/problem+json"}}, body); err != nil {
 		t.Fatal(err)
 	}
-	if err := Check(req, 200, http.Header{"Content-Type": {"application/json"}}, []byte(`{}`)); err == nil {
-		t.Fatal("a 200 from an undocumented path passed")
+	slash := httptest.NewRequest(http.MethodGet, "/api/products/", nil) // the validator matches /api/products
+	if err := Check(slash, 404, http.Header{"Content-Type": {"application/problem+json"}}, body); err != nil {
+		t.Fatal(err)
+	}
+	refused := httptest.NewRequest("0", "/0?%", nil) // the edge refuses it before routing
+	if err := Check(refused, 400, http.Header{"Content-Type": {"application/problem+json"}}, body); err != nil {
+		t.Fatal(err)
+	}
+	documented := httptest.NewRequest(http.MethodGet, "/api/products", nil)
+	if err := Check(documented, 404, http.Header{"Content-Type": {"application/problem+json"}},
+		[]byte(strings.Replace(string(body), "route_not_found", "product_not_found", 2))); err == nil {
+		t.Fatal("an undocumented 404 from a documented operation passed")
 	}
 }
