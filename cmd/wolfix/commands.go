@@ -24,9 +24,7 @@ func (c *cli) serveCommand() *cobra.Command {
 migrates the database, seeds the demo catalog when the catalog is empty, and runs the outbox
 relay, the event consumers and the payment reconciler in-process. Stops on SIGINT/SIGTERM.`,
 		Args: cobra.NoArgs,
-		RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger, _ []string) error {
-			return serve(ctx, cfg, log)
-		}),
+		RunE: c.withConfig(serve),
 	}
 }
 
@@ -35,9 +33,7 @@ func (c *cli) relayCommand() *cobra.Command {
 		Use:   "relay",
 		Short: "Run the outbox relay alone (for serve replicas started with WOLFIX_RUN_RELAY=false)",
 		Args:  cobra.NoArgs,
-		RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger, _ []string) error {
-			return relay(ctx, cfg, log)
-		}),
+		RunE:  c.withConfig(relay),
 	}
 }
 
@@ -46,7 +42,7 @@ func (c *cli) seedCommand() *cobra.Command {
 		Use:   "seed",
 		Short: "Add the demo catalog (five products) to the database",
 		Args:  cobra.NoArgs,
-		RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger, _ []string) error {
+		RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			return seed(ctx, cfg, log, c.stdout)
 		}),
 	}
@@ -84,7 +80,7 @@ func (c *cli) migrateCommand() *cobra.Command {
 			Use:   a.name,
 			Short: a.short,
 			Args:  cobra.NoArgs,
-			RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger, _ []string) error {
+			RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				return migrate(ctx, cfg, log, c.stdout, a.run)
 			}),
 		})

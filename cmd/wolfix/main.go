@@ -104,15 +104,15 @@ overridden by WOLFIX_* environment variables (see the README's configuration tab
 
 // withConfig turns a command body into cobra's RunE: it loads the configuration (a bad one is a
 // usage error naming the key) and builds the logger only when the command really runs.
-func (c *cli) withConfig(body func(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
+func (c *cli) withConfig(body func(ctx context.Context, cfg config.Config, log *slog.Logger) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
 		c.started = true
 		cfg, err := config.LoadFile(c.configFile)
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 		c.log = newLogger(cfg, c.stderr)
-		return body(cmd.Context(), cfg, c.log, args)
+		return body(cmd.Context(), cfg, c.log)
 	}
 }
 

@@ -124,7 +124,7 @@ webhook inbox rows older than WOLFIX_PRUNE_WEBHOOKS_AFTER and the handled consum
 than WOLFIX_PRUNE_CONSUMED_AFTER, then print how many of each went. Unrelayed, unprocessed and
 in-progress rows always stay. wolfix serve does the same every WOLFIX_PRUNE_EVERY.`,
 		Args: cobra.NoArgs,
-		RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger, _ []string) error {
+		RunE: c.withConfig(func(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			return prune(ctx, cfg, log, c.stdout)
 		}),
 	}

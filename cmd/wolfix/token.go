@@ -34,7 +34,7 @@ come from your identity provider.`,
 		Example: `  wolfix token --sub customer-1 --role customer
   wolfix token --sub ops-1 --role admin --role seller --ttl 1h`,
 		Args: cobra.NoArgs,
-		RunE: c.withConfig(func(_ context.Context, cfg config.Config, _ *slog.Logger, _ []string) error {
+		RunE: c.withConfig(func(_ context.Context, cfg config.Config, _ *slog.Logger) error {
 			return token(cfg, req, c.stdout)
 		}),
 	}
