@@ -59,6 +59,8 @@ type service struct {
 	logs   *testenv.Buffer
 	tokens map[string]string
 	client *http.Client
+	// stop interrupts the process and waits for it to exit; the test's cleanup calls it too.
+	stop func()
 }
 
 func startService(t *testing.T, extraEnv ...string) *service {
@@ -80,9 +82,12 @@ func startService(t *testing.T, extraEnv ...string) *service {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start wolfix serve: %v", err)
 	}
-	t.Cleanup(func() {
+	s.stop = sync.OnceFunc(func() {
 		cancel()
 		_ = cmd.Wait()
+	})
+	t.Cleanup(func() {
+		s.stop()
 		if t.Failed() {
 			t.Logf("wolfix serve output:\n%s", s.logs.String())
 		}

@@ -34,7 +34,7 @@ var (
 	databaseSet = wire.NewSet(provideDatabase, provideStore,
 		wire.Bind(new(app.Store), new(*sqlstore.Store)))
 	outboxSet   = wire.NewSet(provideOutboxOpener, provideBroker, provideRelay, provideConsumers)
-	paymentsSet = wire.NewSet(providePayments, provideGateway, provideVerifier)
+	paymentsSet = wire.NewSet(providePayments, provideProviders)
 	appSet      = wire.NewSet(provideClock, providePricing, provideReconcilerConfig, provideInboxConfig,
 		provideMetrics, wire.Bind(new(app.Observer), new(*metrics.Metrics)),
 		wire.Struct(new(app.Dependencies), "*"), app.New)
@@ -122,75 +122,93 @@ func provideConsumers(cfg config.Config, d *database, b broker.Broker, store *sq
 	return router, nil
 }
 
-// payments is the configured provider: Stripe when a secret key is set, else the sandbox, whose
-// intents live in the service's database (any replica can confirm any intent) and whose signed
-// events each replica delivers to its own webhook endpoint.
+// payments are the enabled providers (WOLFIX_PAYMENT_PROVIDER, the default, and the others
+// WOLFIX_PAYMENT_PROVIDERS lists): Stripe with its secret key; the sandbox, whose intents live in
+// the service's database (any replica can confirm any intent) and whose signed events each replica
+// delivers to its own webhook endpoint.
 type payments struct {
-	Gateway  app.PaymentGateway
-	Verifier app.WebhookVerifier
-	Sandbox  *sandbox.Gateway  // nil with Stripe
-	Delivery *sandbox.Delivery // nil with Stripe
+	Providers *app.Providers
+	Sandbox   *sandbox.Gateway  // nil unless the sandbox is enabled
+	Delivery  *sandbox.Delivery // nil unless the sandbox is enabled and delivers webhooks
 }
 
 func providePayments(cfg config.Config, d *database, log *slog.Logger) (*payments, func(), error) {
-	if !cfg.UsesSandbox() {
-		return stripePayments(cfg, log)
+	p := &payments{}
+	cleanup := func() {
+		if p.Delivery != nil {
+			_ = p.Delivery.Close()
+		}
 	}
-	return sandboxPayments(cfg, d, log)
+	var enabled []app.PaymentProvider
+	for _, name := range cfg.Providers() {
+		open := p.openSandbox
+		if name == config.ProviderStripe {
+			open = openStripe
+		}
+		provider, err := open(cfg, d, log)
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		enabled = append(enabled, provider)
+	}
+	providers, err := app.NewProviders(enabled...)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	p.Providers = providers
+	return p, cleanup, nil
 }
 
-func stripePayments(cfg config.Config, log *slog.Logger) (*payments, func(), error) {
+func openStripe(cfg config.Config, _ *database, log *slog.Logger) (app.PaymentProvider, error) {
 	gw, err := stripe.New(stripe.Config{SecretKey: cfg.StripeSecretKey, APIURL: cfg.StripeAPIURL, Logger: log})
 	if err != nil {
-		return nil, nil, err
+		return app.PaymentProvider{}, err
 	}
 	v, err := stripe.NewVerifier(cfg.StripeWebhookSecret)
 	if err != nil {
-		return nil, nil, err
+		return app.PaymentProvider{}, err
 	}
-	return &payments{Gateway: gw, Verifier: v}, func() {}, nil
+	return app.PaymentProvider{Gateway: gw, Verifier: v}, nil
 }
 
 // deliveryDrainOnStop bounds how long a stopping replica keeps delivering queued sandbox events,
 // within the 5 s a process has to stop after SIGTERM.
 const deliveryDrainOnStop = 2 * time.Second
 
-func sandboxPayments(cfg config.Config, d *database, log *slog.Logger) (*payments, func(), error) {
+// openSandbox opens the sandbox, which plays Stripe: while Stripe is not enabled, /webhooks/stripe
+// reaches it too, and it signs with WOLFIX_STRIPE_WEBHOOK_SECRET when that is set. Beside Stripe
+// it signs with a secret of its own, so Stripe's events are refused at its route and its events at
+// Stripe's.
+func (p *payments) openSandbox(cfg config.Config, d *database, log *slog.Logger) (app.PaymentProvider, error) {
 	secret := cfg.StripeWebhookSecret
-	if secret == "" { // the sandbox only signs for this process: a fresh secret per start is enough
+	if secret == "" || cfg.Enables(config.ProviderStripe) { // it only signs for this process: a fresh secret per start is enough
 		buf := make([]byte, 24)
 		if _, err := rand.Read(buf); err != nil {
-			return nil, nil, err
+			return app.PaymentProvider{}, err
 		}
 		secret = "whsec_sandbox_" + hex.EncodeToString(buf)
 	}
 	v, err := stripe.NewVerifier(secret)
 	if err != nil {
-		return nil, nil, err
+		return app.PaymentProvider{}, err
 	}
-	p := &payments{Verifier: v}
 	sandboxCfg := sandbox.Config{Store: sqlstore.NewSandboxIntents(d.DB, d.Dialect), Logger: log}
 	if cfg.SandboxWebhooks {
 		if p.Delivery, err = sandbox.NewDelivery(sandbox.DeliveryConfig{Secret: secret, Logger: log,
 			DrainTimeout: deliveryDrainOnStop}); err != nil {
-			return nil, nil, err
+			return app.PaymentProvider{}, err
 		}
 		sandboxCfg.Events = p.Delivery
 	} else {
 		log.Warn("sandbox webhooks are off (WOLFIX_SANDBOX_WEBHOOKS=false): payments settle through PATCH /paid or the reconciler")
 	}
 	p.Sandbox = sandbox.New(sandboxCfg)
-	p.Gateway = p.Sandbox
-	cleanup := func() {
-		if p.Delivery != nil {
-			_ = p.Delivery.Close()
-		}
-	}
-	return p, cleanup, nil
+	return app.PaymentProvider{Gateway: p.Sandbox, Verifier: v, StandsInFor: config.ProviderStripe}, nil
 }
 
-func provideGateway(p *payments) app.PaymentGateway   { return p.Gateway }
-func provideVerifier(p *payments) app.WebhookVerifier { return p.Verifier }
+func provideProviders(p *payments) *app.Providers { return p.Providers }
 
 func provideClock() app.Clock { return app.SystemClock{} }
 
@@ -239,7 +257,7 @@ func provideHTTPServer(cfg config.Config, log *slog.Logger, limits httpapi.RateL
 	hc := httpapi.Config{App: application, Auth: authn, RateLimits: limits, Idempotency: store.Idempotency(), Log: log,
 		Checks: checks, Metrics: m.Handler(), Requests: m, Traced: telemetry.Active(),
 		Public: httpapi.PublicConfig{StripePublishableKey: cfg.StripePublishableKey,
-			Provider: p.Gateway.Provider(), Currency: pricing.Currency.Code()},
+			Provider: p.Providers.Default().Name(), Currency: pricing.Currency.Code()},
 		DevSignIn: devSignIn(cfg, secret), TrustedProxies: cfg.TrustedProxies,
 		IdempotencyLease: cfg.IdempotencyLease, IdempotencyTTL: cfg.IdempotencyTTL}
 	if p.Sandbox != nil { // only a real sandbox: a typed nil would still enable the route

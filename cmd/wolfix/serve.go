@@ -15,6 +15,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/consumers"
 	"github.com/wolfix/orders/internal/adapters/httpapi"
 	"github.com/wolfix/orders/internal/adapters/outbox"
+	"github.com/wolfix/orders/internal/adapters/sandbox"
 	"github.com/wolfix/orders/internal/app"
 )
 
@@ -61,7 +62,7 @@ func (s *server) run(ctx context.Context) error {
 	}
 	base := s.publicURL(ln.Addr())
 	if s.Payments.Delivery != nil {
-		s.Payments.Delivery.SetTarget(base + "/webhooks/stripe")
+		s.Payments.Delivery.SetTarget(base + "/webhooks/" + sandbox.ProviderName)
 	}
 	s.announce(base)
 	if err := startPprof(ctx, s.Cfg.PprofAddr, s.Log); err != nil {
@@ -182,7 +183,7 @@ func (s *server) publicURL(addr net.Addr) string {
 }
 
 func (s *server) announce(base string) {
-	s.Log.Info("wolfix is serving", "url", base, "provider", s.Payments.Gateway.Provider(),
+	s.Log.Info("wolfix is serving", "url", base, "provider", s.Payments.Providers.Default().Name(), "providers", s.Payments.Providers.Names(),
 		"broker", s.Cfg.BrokerKind, "relay", s.Cfg.RunRelay)
 	if s.Payments.Sandbox != nil {
 		s.Log.Info("sandbox payments: confirm with POST " + base + "/sandbox/payment-intents/{id}/confirm")

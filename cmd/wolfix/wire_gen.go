@@ -39,8 +39,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		cleanup()
 		return nil, nil, err
 	}
-	paymentGateway := provideGateway(mainPayments)
-	webhookVerifier := provideVerifier(mainPayments)
+	providers := provideProviders(mainPayments)
 	pricing, err := providePricing(cfg)
 	if err != nil {
 		cleanup3()
@@ -78,8 +77,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	}
 	dependencies := app.Dependencies{
 		Store:      store,
-		Gateway:    paymentGateway,
-		Verifier:   webhookVerifier,
+		Providers:  providers,
 		Pricing:    pricing,
 		Clock:      clock,
 		Reconciler: reconcilerConfig,

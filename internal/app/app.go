@@ -19,9 +19,9 @@ type Application struct {
 
 // Dependencies is what the use cases need from outside.
 type Dependencies struct {
-	Store      Store
-	Gateway    PaymentGateway
-	Verifier   WebhookVerifier
+	Store Store
+	// Providers are the enabled payment providers; new orders go to the default.
+	Providers  *Providers
 	Pricing    Pricing
 	Clock      Clock
 	Reconciler ReconcilerConfig
@@ -38,15 +38,15 @@ type Dependencies struct {
 // see the store through the unit of work that keeps Idempotency-Key answers in their transactions.
 func New(d Dependencies) *Application {
 	d.Store = unitOfWork{d.Store}
-	refunds := NewRefundHandler(d.Store, d.Gateway, d.Clock, d.Log, d.Observer)
-	finalizer := NewPaymentFinalizer(d.Store, d.Gateway, refunds, d.Clock, d.Log, d.Observer)
-	cancel := NewCancelHandler(d.Store, d.Gateway, finalizer, refunds, d.Clock, d.Log)
+	refunds := NewRefundHandler(d.Store, d.Providers, d.Clock, d.Log, d.Observer)
+	finalizer := NewPaymentFinalizer(d.Store, d.Providers, refunds, d.Clock, d.Log, d.Observer)
+	cancel := NewCancelHandler(d.Store, d.Providers, finalizer, refunds, d.Clock, d.Log)
 	return &Application{
 		Catalog:     NewCatalogHandler(d.Store, d.Clock, d.Log),
-		PlaceOrder:  NewPlaceOrderHandler(d.Store, d.Gateway, d.Pricing, d.Clock, d.Log).CapUnpaid(d.UnpaidCap),
+		PlaceOrder:  NewPlaceOrderHandler(d.Store, d.Providers, d.Pricing, d.Clock, d.Log).CapUnpaid(d.UnpaidCap),
 		ConfirmPaid: NewConfirmPaidHandler(d.Store, finalizer, d.Clock),
 		Finalizer:   finalizer,
-		Webhooks:    NewWebhookHandler(d.Store, d.Verifier, finalizer, refunds, d.Clock, d.Log, d.Observer).WorkWith(d.Inbox),
+		Webhooks:    NewWebhookHandler(d.Store, d.Providers, finalizer, refunds, d.Clock, d.Log, d.Observer).WorkWith(d.Inbox),
 		Orders:      NewOrderQueries(d.Store),
 		Refunds:     refunds,
 		Cancel:      cancel,

@@ -42,8 +42,12 @@ func newFixture(t *testing.T) *fixture {
 	clock, log := &movableClock{t: testNow}, slog.New(slog.NewTextHandler(io.Discard, nil))
 	pricing := Pricing{Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{order.DeliveryCourier: usd(700)}}
 	observed := &recordingObserver{}
-	f := &fixture{store: store, gateway: gw, clock: clock, observed: observed, app: *New(Dependencies{Store: store, Gateway: gw,
-		Verifier: fakeVerifier{}, Pricing: pricing, Clock: clock, Log: log, Observer: observed,
+	providers, err := NewProviders(PaymentProvider{Gateway: gw, Verifier: fakeVerifier{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{store: store, gateway: gw, clock: clock, observed: observed, app: *New(Dependencies{Store: store,
+		Providers: providers, Pricing: pricing, Clock: clock, Log: log, Observer: observed,
 		Reconciler: ReconcilerConfig{After: 5 * time.Minute, TTL: 30 * time.Minute}})}
 	for _, p := range []struct {
 		id    string
@@ -280,7 +284,7 @@ func TestWebhookDuplicatesActOnce(t *testing.T) {
 
 func TestWebhookRejectsBadSignaturesAndAcknowledgesStrangers(t *testing.T) {
 	f := newFixture(t)
-	wantCode(t, f.app.Webhooks.Handle(context.Background(), []byte("evt_1 x y"), "forged"), "webhook_signature_invalid")
+	wantCode(t, f.app.Webhooks.Handle(context.Background(), "fake", []byte("evt_1 x y"), signature("forged")), "webhook_signature_invalid")
 	f.webhook(t, "evt_9 payment_intent.succeeded pi_unknown")
 	f.webhook(t, "evt_8 customer.created none")
 	if len(f.store.publishedTypes()) != 0 {

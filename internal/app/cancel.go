@@ -13,7 +13,7 @@ import (
 // before the order, so a customer cannot pay for an order that is already cancelled.
 type CancelHandler struct {
 	store     Store
-	gateway   PaymentGateway
+	providers *Providers
 	finalizer *PaymentFinalizer
 	refunds   *RefundHandler
 	clock     Clock
@@ -21,9 +21,9 @@ type CancelHandler struct {
 }
 
 // NewCancelHandler builds the cancel use case.
-func NewCancelHandler(store Store, gateway PaymentGateway, finalizer *PaymentFinalizer, refunds *RefundHandler,
+func NewCancelHandler(store Store, providers *Providers, finalizer *PaymentFinalizer, refunds *RefundHandler,
 	clock Clock, log *slog.Logger) *CancelHandler {
-	return &CancelHandler{store: store, gateway: gateway, finalizer: finalizer, refunds: refunds, clock: clock, log: log}
+	return &CancelHandler{store: store, providers: providers, finalizer: finalizer, refunds: refunds, clock: clock, log: log}
 }
 
 // CancelOrder is a request to cancel.
@@ -86,7 +86,11 @@ func (h *CancelHandler) stopIntent(ctx context.Context, o *order.Order) error {
 	if p.Method() != payment.MethodCard || p.IsPaid() || p.Status() == payment.StatusRefunded {
 		return nil
 	}
-	_, cancelErr := h.gateway.CancelIntent(ctx, p.IntentID())
+	gateway, err := h.providers.Gateway(p.Provider())
+	if err != nil {
+		return err
+	}
+	_, cancelErr := gateway.CancelIntent(ctx, p.IntentID())
 	if cancelErr == nil {
 		return nil
 	}

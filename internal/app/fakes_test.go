@@ -594,15 +594,21 @@ func (c *movableClock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// fakeVerifier accepts payloads of the form "<event id>|<type>|<intent id>" signed "ok".
+// fakeVerifier accepts payloads of the form "<event id> <type> <intent id>" signed "ok".
 type fakeVerifier struct{}
 
-func (v fakeVerifier) Verify(payload []byte, sig string) (payment.Event, error) {
-	if sig != "ok" {
-		return payment.Event{}, ErrWebhookSignature
+func (v fakeVerifier) VerifyDelivery(payload []byte, headers WebhookHeaders) ([]payment.Event, error) {
+	if headers.Get("Signature") != "ok" {
+		return nil, ErrWebhookSignature
 	}
-	return v.Decode(payload)
+	ev, err := v.Decode(payload)
+	return []payment.Event{ev}, err
 }
+
+// signature is a delivery's only header, the signature the fake verifier checks.
+type signature string
+
+func (s signature) Get(string) string { return string(s) }
 
 func (fakeVerifier) Decode(payload []byte) (payment.Event, error) {
 	var id, typ, intent string

@@ -14,18 +14,18 @@ import (
 // the customer's PATCH /paid and the reconciler all end here. It never trusts its caller: it
 // re-reads the intent from the provider and lets the domain check order id, amount and currency.
 type PaymentFinalizer struct {
-	store   Store
-	gateway PaymentGateway
-	refunds *RefundHandler
-	clock   Clock
-	log     *slog.Logger
-	observe Observer
+	store     Store
+	providers *Providers
+	refunds   *RefundHandler
+	clock     Clock
+	log       *slog.Logger
+	observe   Observer
 }
 
 // NewPaymentFinalizer builds the finalize path. refunds gives back payments that land on orders
 // already cancelled.
-func NewPaymentFinalizer(store Store, gateway PaymentGateway, refunds *RefundHandler, clock Clock, log *slog.Logger, observe Observer) *PaymentFinalizer {
-	return &PaymentFinalizer{store: store, gateway: gateway, refunds: refunds, clock: clock, log: log, observe: observerOrNop(observe)}
+func NewPaymentFinalizer(store Store, providers *Providers, refunds *RefundHandler, clock Clock, log *slog.Logger, observe Observer) *PaymentFinalizer {
+	return &PaymentFinalizer{store: store, providers: providers, refunds: refunds, clock: clock, log: log, observe: observerOrNop(observe)}
 }
 
 // Finalization is the result of finalizing: the order after the step, and what changed.
@@ -53,7 +53,11 @@ func (f *PaymentFinalizer) FinalizeWith(ctx context.Context, orderID string, cau
 	if current.Payment().Method() != payment.MethodCard {
 		return Finalization{}, payment.ErrNotCard
 	}
-	intent, err := f.gateway.GetIntent(ctx, current.Payment().IntentID())
+	gateway, err := f.providers.Gateway(current.Payment().Provider())
+	if err != nil {
+		return Finalization{}, err
+	}
+	intent, err := gateway.GetIntent(ctx, current.Payment().IntentID())
 	if err != nil {
 		return Finalization{}, err
 	}
@@ -68,7 +72,7 @@ func (f *PaymentFinalizer) FinalizeWith(ctx context.Context, orderID string, cau
 		return err
 	})
 	if outcome := paymentOutcome(result); err == nil && outcome != "" {
-		f.observe.PaymentSettled(f.gateway.Provider(), outcome)
+		f.observe.PaymentSettled(gateway.Provider(), outcome)
 	}
 	if err == nil && result.Outcome == payment.BecamePaid && result.Order.Status() == order.StatusCancelled {
 		return result, f.refundLatePayment(ctx, orderID, cause)

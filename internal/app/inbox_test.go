@@ -11,7 +11,7 @@ import (
 // webhook delivers a payload signed "ok" and drains the inbox, as the workers would right after.
 func (f *fixture) webhook(t *testing.T, payload string) {
 	t.Helper()
-	if err := f.app.Webhooks.Handle(context.Background(), []byte(payload), "ok"); err != nil {
+	if err := f.app.Webhooks.Handle(context.Background(), "fake", []byte(payload), signature("ok")); err != nil {
 		t.Errorf("webhook %q: %v", payload, err)
 		return
 	}
@@ -25,7 +25,7 @@ func TestWebhookIsOnlyRecordedUntilAWorkerProcessesIt(t *testing.T) {
 	ctx := context.Background()
 	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
 	f.succeed(o)
-	if err := f.app.Webhooks.Handle(ctx, []byte("evt_1 payment_intent.succeeded "+o.Payment().IntentID()), "ok"); err != nil {
+	if err := f.app.Webhooks.Handle(ctx, "fake", []byte("evt_1 payment_intent.succeeded "+o.Payment().IntentID()), signature("ok")); err != nil {
 		t.Fatal(err)
 	}
 	pending, _, err := f.app.Webhooks.List(ctx, admin, InboxQuery{Status: InboxPending})
@@ -59,7 +59,7 @@ func TestInboxLeaseKeepsOthersOffUntilItRunsOut(t *testing.T) {
 	ctx := context.Background()
 	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
 	f.succeed(o)
-	if err := f.app.Webhooks.Handle(ctx, []byte("evt_1 payment_intent.succeeded "+o.Payment().IntentID()), "ok"); err != nil {
+	if err := f.app.Webhooks.Handle(ctx, "fake", []byte("evt_1 payment_intent.succeeded "+o.Payment().IntentID()), signature("ok")); err != nil {
 		t.Fatal(err)
 	}
 	// A worker of another replica leased the event and died.

@@ -56,17 +56,17 @@ type PlacedOrder struct {
 // PlaceOrderHandler runs checkout: price on the server, open a payment intent for card orders,
 // then reserve stock and store the order and its events in one transaction.
 type PlaceOrderHandler struct {
-	store   Store
-	gateway PaymentGateway
-	pricing Pricing
-	unpaid  UnpaidCap
-	clock   Clock
-	log     *slog.Logger
+	store     Store
+	providers *Providers
+	pricing   Pricing
+	unpaid    UnpaidCap
+	clock     Clock
+	log       *slog.Logger
 }
 
 // NewPlaceOrderHandler builds the checkout use case.
-func NewPlaceOrderHandler(store Store, gateway PaymentGateway, pricing Pricing, clock Clock, log *slog.Logger) *PlaceOrderHandler {
-	return &PlaceOrderHandler{store: store, gateway: gateway, pricing: pricing, clock: clock, log: log}
+func NewPlaceOrderHandler(store Store, providers *Providers, pricing Pricing, clock Clock, log *slog.Logger) *PlaceOrderHandler {
+	return &PlaceOrderHandler{store: store, providers: providers, pricing: pricing, clock: clock, log: log}
 }
 
 // CapUnpaid sets the cap on what one customer may hold in unpaid card orders; unset, none is kept.
@@ -156,12 +156,13 @@ func checkStock(lines []order.Line) error {
 }
 
 func (h *PlaceOrderHandler) openIntent(ctx context.Context, o *order.Order, email string) (string, error) {
-	intent, err := h.gateway.CreateIntent(ctx, IntentRequest{PaymentID: o.Payment().ID(), OrderID: o.ID(),
+	gateway := h.providers.Default().Gateway // new orders go to the default provider
+	intent, err := gateway.CreateIntent(ctx, IntentRequest{PaymentID: o.Payment().ID(), OrderID: o.ID(),
 		Amount: o.Total(), ReceiptEmail: email, Description: "Wolfix order " + o.Number()})
 	if err != nil {
 		return "", err
 	}
-	if err := o.AttachIntent(h.gateway.Provider(), intent.ID); err != nil {
+	if err := o.AttachIntent(gateway.Provider(), intent.ID); err != nil {
 		return "", err
 	}
 	return intent.ClientSecret, nil
@@ -202,7 +203,11 @@ func (h *PlaceOrderHandler) releaseIntent(ctx context.Context, o *order.Order) {
 	if id == "" {
 		return
 	}
-	if _, err := h.gateway.CancelIntent(context.WithoutCancel(ctx), id); err != nil {
+	gateway, err := h.providers.Gateway(o.Payment().Provider())
+	if err == nil {
+		_, err = gateway.CancelIntent(context.WithoutCancel(ctx), id)
+	}
+	if err != nil {
 		h.log.WarnContext(ctx, "could not cancel the intent of an order that was not stored",
 			"order_id", o.ID(), "intent_id", id, "error", err)
 	}

@@ -128,9 +128,13 @@ func newBenchEnvWith(b *testing.B, open func(testing.TB) (*sqlstore.Store, func(
 		}
 		return m
 	}
-	application := app.New(app.Dependencies{Store: store, Gateway: gateway, Pricing: app.Pricing{
+	providers, err := app.NewProviders(app.PaymentProvider{Gateway: gateway, Verifier: verifier})
+	if err != nil {
+		b.Fatal(err)
+	}
+	application := app.New(app.Dependencies{Store: store, Providers: providers, Pricing: app.Pricing{
 		Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{order.DeliveryCourier: usd(700)}},
-		Clock: app.SystemClock{}, Log: log, Verifier: verifier, Reconciler: app.ReconcilerConfig{After: time.Hour, TTL: time.Hour}})
+		Clock: app.SystemClock{}, Log: log, Reconciler: app.ReconcilerConfig{After: time.Hour, TTL: time.Hour}})
 	p, err := catalog.NewProduct(app.NewID(), "bench-seller", "Benchmark widget", usd(1999), catalog.MaxStock, "", time.Now())
 	if err != nil {
 		b.Fatal(err)

@@ -275,15 +275,6 @@ type RefundResult struct {
 	Amount int64
 }
 
-// WebhookVerifier checks a provider's signed webhook and decodes it. It fails with
-// ErrWebhookSignature for unsigned, forged or stale payloads.
-type WebhookVerifier interface {
-	Verify(payload []byte, signatureHeader string) (payment.Event, error)
-	// Decode reads a payload that was verified when it was received (the inbox keeps it), for
-	// replays; it checks no signature.
-	Decode(payload []byte) (payment.Event, error)
-}
-
 // Clock tells the time; tests use a fixed one.
 type Clock interface {
 	Now() time.Time

@@ -17,16 +17,16 @@ import (
 // A refund the provider could not be reached for stays pending and is retried by the reconciler
 // with the same key, so it is never made twice.
 type RefundHandler struct {
-	store   Store
-	gateway PaymentGateway
-	clock   Clock
-	log     *slog.Logger
-	observe Observer
+	store     Store
+	providers *Providers
+	clock     Clock
+	log       *slog.Logger
+	observe   Observer
 }
 
 // NewRefundHandler builds the refund use case.
-func NewRefundHandler(store Store, gateway PaymentGateway, clock Clock, log *slog.Logger, observe Observer) *RefundHandler {
-	return &RefundHandler{store: store, gateway: gateway, clock: clock, log: log, observe: observerOrNop(observe)}
+func NewRefundHandler(store Store, providers *Providers, clock Clock, log *slog.Logger, observe Observer) *RefundHandler {
+	return &RefundHandler{store: store, providers: providers, clock: clock, log: log, observe: observerOrNop(observe)}
 }
 
 // RefundOrder is an admin's refund: Amount (decimal major units) nil means everything refundable.
@@ -79,6 +79,16 @@ func (h *RefundHandler) refund(ctx context.Context, orderID string, req order.Re
 	return h.execute(ctx, orderID, booked, cause)
 }
 
+// refundAtProvider sends r to the provider that took the order's payment; one no longer enabled
+// is unavailable, so the refund stays pending until it is again.
+func (h *RefundHandler) refundAtProvider(ctx context.Context, o *order.Order, r order.Refund) (RefundResult, error) {
+	gateway, err := h.providers.Gateway(o.Payment().Provider())
+	if err != nil {
+		return RefundResult{}, err
+	}
+	return gateway.Refund(ctx, RefundRequest{RefundID: r.ID, IntentID: o.Payment().IntentID(), Amount: r.Amount, Reason: r.Reason})
+}
+
 // execute sends a booked refund to the provider and settles it.
 func (h *RefundHandler) execute(ctx context.Context, orderID string, r order.Refund, cause order.Cause) (order.Refund, error) {
 	o, err := h.store.Orders().Get(ctx, orderID)
@@ -88,7 +98,7 @@ func (h *RefundHandler) execute(ctx context.Context, orderID string, r order.Ref
 	if o.Payment().Method() == payment.MethodCash {
 		return h.settle(ctx, orderID, r.ID, "", true, cause)
 	}
-	res, err := h.gateway.Refund(ctx, RefundRequest{RefundID: r.ID, IntentID: o.Payment().IntentID(), Amount: r.Amount, Reason: r.Reason})
+	res, err := h.refundAtProvider(ctx, o, r)
 	switch {
 	case err != nil && isRetryable(err):
 		h.log.WarnContext(ctx, "refund left pending; the reconciler retries it", "order_id", orderID, "refund_id", r.ID, "error", err)
@@ -161,7 +171,11 @@ func (h *RefundHandler) SyncFromProvider(ctx context.Context, orderID string, ca
 	if err != nil {
 		return err
 	}
-	intent, err := h.gateway.GetIntent(ctx, o.Payment().IntentID())
+	gateway, err := h.providers.Gateway(o.Payment().Provider())
+	if err != nil {
+		return err
+	}
+	intent, err := gateway.GetIntent(ctx, o.Payment().IntentID())
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/wolfix/orders/internal/adapters/sandbox"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
+	"github.com/wolfix/orders/internal/adapters/stripe"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
 
@@ -41,7 +43,7 @@ func benchWebhookToPaid(b *testing.B, open func(testing.TB) (*sqlstore.Store, fu
 	b.ReportAllocs()
 	b.ResetTimer()
 	for _, s := range signed {
-		if err := env.app.Webhooks.Handle(ctx, s.Payload, s.Header); err != nil {
+		if err := env.app.Webhooks.Handle(ctx, "sandbox", s.Payload, http.Header{stripe.SignatureHeader: {s.Header}}); err != nil {
 			b.Fatalf("receive webhook: %v", err)
 		}
 		if n, err := env.app.Webhooks.Sweep(ctx); err != nil || n != 1 {

@@ -18,7 +18,7 @@ import (
 // inbox, retried with backoff, where an admin can list and replay them.
 type WebhookHandler struct {
 	store     Store
-	verifier  WebhookVerifier
+	providers *Providers
 	finalizer *PaymentFinalizer
 	refunds   *RefundHandler
 	clock     Clock
@@ -29,9 +29,9 @@ type WebhookHandler struct {
 }
 
 // NewWebhookHandler builds the webhook use case, with the default InboxConfig.
-func NewWebhookHandler(store Store, verifier WebhookVerifier, finalizer *PaymentFinalizer, refunds *RefundHandler,
+func NewWebhookHandler(store Store, providers *Providers, finalizer *PaymentFinalizer, refunds *RefundHandler,
 	clock Clock, log *slog.Logger, observe Observer) *WebhookHandler {
-	return &WebhookHandler{store: store, verifier: verifier, finalizer: finalizer, refunds: refunds, clock: clock,
+	return &WebhookHandler{store: store, providers: providers, finalizer: finalizer, refunds: refunds, clock: clock,
 		log: log, observe: observerOrNop(observe), inbox: InboxConfig{}.withDefaults(), wake: make(chan struct{}, 1)}
 }
 
@@ -41,16 +41,24 @@ func (h *WebhookHandler) WorkWith(cfg InboxConfig) *WebhookHandler {
 	return h
 }
 
-// Handle verifies one delivery and records it in the inbox, then wakes the workers. It returns an
-// error only when the provider should deliver again (a bad signature is a 4xx fault; database
-// trouble is retryable); processing never makes the provider wait.
-func (h *WebhookHandler) Handle(ctx context.Context, payload []byte, signature string) error {
-	ev, err := h.verifier.Verify(payload, signature)
+// Handle verifies one delivery to the webhook route of a provider (ForWebhook) with that provider's
+// verifier and records its events in the inbox, then wakes the workers. It returns an error only
+// when the provider should deliver again (an unknown provider or a bad signature is a 4xx fault;
+// database trouble is retryable); processing never makes the provider wait.
+func (h *WebhookHandler) Handle(ctx context.Context, route string, payload []byte, headers WebhookHeaders) error {
+	p, err := h.providers.ForWebhook(route)
 	if err != nil {
 		return err
 	}
-	if _, err := h.store.Webhooks().Record(ctx, ev, h.clock.Now()); err != nil {
+	events, err := p.Verifier.VerifyDelivery(payload, headers)
+	if err != nil {
 		return err
+	}
+	for _, ev := range events {
+		ev.Provider = p.Name()
+		if _, err := h.store.Webhooks().Record(ctx, ev, h.clock.Now()); err != nil {
+			return err
+		}
 	}
 	h.Wake()
 	return nil
@@ -90,7 +98,7 @@ func (h *WebhookHandler) Replay(ctx context.Context, actor Actor, eventID string
 
 // process runs one recorded event; a failure is noted in the inbox with the time of the next try.
 func (h *WebhookHandler) process(ctx context.Context, entry InboxEntry) error {
-	ev, err := h.verifier.Decode(entry.Event.Payload)
+	ev, err := h.decode(entry.Event)
 	if err == nil {
 		err = h.dispatch(ctx, ev, h.log.With("event_id", ev.ID, "event_type", ev.Type))
 	} else {
@@ -101,6 +109,20 @@ func (h *WebhookHandler) process(ctx context.Context, entry InboxEntry) error {
 		h.noteFailure(ctx, entry, err)
 	}
 	return err
+}
+
+// decode rebuilds a recorded event with the verifier of the provider that delivered it.
+func (h *WebhookHandler) decode(recorded payment.Event) (payment.Event, error) {
+	p := h.providers.Default() // events recorded before providers were named came from it
+	if recorded.Provider != "" {
+		var err error
+		if p, err = h.providers.Get(recorded.Provider); err != nil {
+			return payment.Event{}, err
+		}
+	}
+	ev, err := p.Verifier.Decode(recorded.Payload)
+	ev.Provider = recorded.Provider
+	return ev, err
 }
 
 func (h *WebhookHandler) noteFailure(ctx context.Context, entry InboxEntry, cause error) {

@@ -49,11 +49,14 @@ type Config struct {
 
 	// PaymentProvider chooses the payment provider: auto (Stripe when a secret key is set, the
 	// sandbox otherwise), sandbox or stripe. Provider() resolves it.
-	PaymentProvider      string `yaml:"paymentProvider" env:"WOLFIX_PAYMENT_PROVIDER"`
-	StripeSecretKey      string `yaml:"stripeSecretKey" env:"WOLFIX_STRIPE_SECRET_KEY"`
-	StripeWebhookSecret  string `yaml:"stripeWebhookSecret" env:"WOLFIX_STRIPE_WEBHOOK_SECRET"`
-	StripePublishableKey string `yaml:"stripePublishableKey" env:"WOLFIX_STRIPE_PUBLISHABLE_KEY"`
-	StripeAPIURL         string `yaml:"stripeApiUrl" env:"WOLFIX_STRIPE_API_URL"`
+	PaymentProvider string `yaml:"paymentProvider" env:"WOLFIX_PAYMENT_PROVIDER"`
+	// PaymentProviders enables more providers beside the default (e.g. sandbox,stripe): orders
+	// opened on one finish there after the default changes. Providers() lists them all.
+	PaymentProviders     []string `yaml:"paymentProviders" env:"WOLFIX_PAYMENT_PROVIDERS" envSeparator:","`
+	StripeSecretKey      string   `yaml:"stripeSecretKey" env:"WOLFIX_STRIPE_SECRET_KEY"`
+	StripeWebhookSecret  string   `yaml:"stripeWebhookSecret" env:"WOLFIX_STRIPE_WEBHOOK_SECRET"`
+	StripePublishableKey string   `yaml:"stripePublishableKey" env:"WOLFIX_STRIPE_PUBLISHABLE_KEY"`
+	StripeAPIURL         string   `yaml:"stripeApiUrl" env:"WOLFIX_STRIPE_API_URL"`
 	// SandboxWebhooks lets the sandbox deliver its signed events; false plays a provider whose
 	// webhooks never arrive (the reconciler must then finish the payments).
 	SandboxWebhooks bool `yaml:"sandboxWebhooks" env:"WOLFIX_SANDBOX_WEBHOOKS"`

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,11 @@ func TestPaymentSettingsThatStopStartUp(t *testing.T) {
 			"WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey, "WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook}, "WOLFIX_PAYMENT_PROVIDER"},
 		{"sandbox with a restricted live key", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "sandbox",
 			"WOLFIX_STRIPE_SECRET_KEY": fakeRLiveKey, "WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook}, "WOLFIX_PAYMENT_PROVIDER"},
+		{"sandbox listed beside a live key", map[string]string{"WOLFIX_PAYMENT_PROVIDERS": "sandbox,stripe",
+			"WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey, "WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook,
+			"WOLFIX_TRUSTED_PROXIES": "10.0.0.1"}, "WOLFIX_PAYMENT_PROVIDER"},
+		{"an unknown provider listed", map[string]string{"WOLFIX_PAYMENT_PROVIDERS": "sandbox,paypal"}, "WOLFIX_PAYMENT_PROVIDERS"},
+		{"stripe listed without a key", map[string]string{"WOLFIX_PAYMENT_PROVIDERS": "stripe"}, "WOLFIX_STRIPE_SECRET_KEY"},
 		{"live key at a stripe-mock", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey,
 			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook, "WOLFIX_STRIPE_API_URL": "http://127.0.0.1:12111"}, "WOLFIX_STRIPE_API_URL"},
 		{"live key at a look-alike host", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey,
@@ -246,6 +252,24 @@ func writeFile(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestPaymentProvidersEnabledTogether(t *testing.T) {
+	t.Setenv("WOLFIX_CONFIG", writeFile(t, ""))
+	t.Setenv("WOLFIX_PAYMENT_PROVIDER", "stripe")
+	t.Setenv("WOLFIX_PAYMENT_PROVIDERS", "sandbox,stripe")
+	t.Setenv("WOLFIX_STRIPE_SECRET_KEY", fakeTestKey)
+	t.Setenv("WOLFIX_STRIPE_WEBHOOK_SECRET", fakeWebhook)
+	cfg, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got := cfg.Providers(); !slices.Equal(got, []string{ProviderStripe, ProviderSandbox}) {
+		t.Fatalf("Providers() = %v; want the default stripe first, then sandbox", got)
+	}
+	if cfg.UsesSandbox() || !cfg.Enables(ProviderSandbox) {
+		t.Fatalf("UsesSandbox() = %v, Enables(sandbox) = %v; want false, true", cfg.UsesSandbox(), cfg.Enables(ProviderSandbox))
+	}
 }
 
 func TestBlankPaymentProviderMeansAuto(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -211,18 +212,21 @@ func (c Config) validateStripe(bad func(key, format string, args ...any)) {
 	key := c.StripeSecretKey
 	live := isLiveKey(key)
 	switch c.PaymentProvider {
-	case ProviderAuto, "": // empty (an explicitly blank setting) means auto
-	case ProviderSandbox:
-		if live {
-			bad("WOLFIX_PAYMENT_PROVIDER", "is sandbox but WOLFIX_STRIPE_SECRET_KEY is a live key; the sandbox never runs "+
-				"beside a live key (unset the key, or use a test key sk_test_…)")
-		}
-	case ProviderStripe:
-		if key == "" {
-			bad("WOLFIX_STRIPE_SECRET_KEY", "is required when WOLFIX_PAYMENT_PROVIDER=stripe")
-		}
+	case ProviderAuto, "", ProviderSandbox, ProviderStripe: // empty (an explicitly blank setting) means auto
 	default:
 		bad("WOLFIX_PAYMENT_PROVIDER", "must be auto, sandbox or stripe")
+	}
+	for _, name := range c.PaymentProviders {
+		if name != ProviderSandbox && name != ProviderStripe {
+			bad("WOLFIX_PAYMENT_PROVIDERS", "must list sandbox or stripe, got %q", name)
+		}
+	}
+	if c.Enables(ProviderSandbox) && live {
+		bad("WOLFIX_PAYMENT_PROVIDER", "enables the sandbox (here or in WOLFIX_PAYMENT_PROVIDERS) but WOLFIX_STRIPE_SECRET_KEY "+
+			"is a live key; the sandbox never runs beside a live key (unset the key, or use a test key sk_test_…)")
+	}
+	if c.Enables(ProviderStripe) && key == "" {
+		bad("WOLFIX_STRIPE_SECRET_KEY", "is required when stripe is enabled (WOLFIX_PAYMENT_PROVIDER or WOLFIX_PAYMENT_PROVIDERS)")
 	}
 	switch {
 	case key == "":
@@ -232,7 +236,7 @@ func (c Config) validateStripe(bad func(key, format string, args ...any)) {
 	case !strings.HasPrefix(key, "sk_test_") && !strings.HasPrefix(key, "sk_live_") && !strings.HasPrefix(key, "rk_"):
 		// The message never repeats the value: it may be a real secret pasted into the wrong key.
 		bad("WOLFIX_STRIPE_SECRET_KEY", "must be a Stripe secret key (sk_test_…, sk_live_… or rk_…)")
-	case c.StripeWebhookSecret == "" && c.Provider() == ProviderStripe:
+	case c.StripeWebhookSecret == "" && c.Enables(ProviderStripe):
 		bad("WOLFIX_STRIPE_WEBHOOK_SECRET", "is required when WOLFIX_STRIPE_SECRET_KEY is set (webhooks must be verified)")
 	}
 	if c.StripeAPIURL != "" {
@@ -276,6 +280,21 @@ func (c Config) Provider() string {
 	}
 	return ProviderSandbox
 }
+
+// Providers are the enabled payment providers, the default (Provider()) first, then the others
+// WOLFIX_PAYMENT_PROVIDERS lists, each once.
+func (c Config) Providers() []string {
+	enabled := []string{c.Provider()}
+	for _, name := range c.PaymentProviders {
+		if !slices.Contains(enabled, name) {
+			enabled = append(enabled, name)
+		}
+	}
+	return enabled
+}
+
+// Enables reports whether the payment provider named name is enabled.
+func (c Config) Enables(name string) bool { return slices.Contains(c.Providers(), name) }
 
 // UsesSandbox reports whether payments go to the in-process sandbox (Provider() is sandbox).
 func (c Config) UsesSandbox() bool { return c.Provider() == ProviderSandbox }

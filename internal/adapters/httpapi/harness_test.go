@@ -264,8 +264,18 @@ func newApplication(store app.Store, gw app.PaymentGateway, verifier app.Webhook
 	pricing := app.Pricing{Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{
 		order.DeliveryCourier: mustMoney(courierFee), order.DeliveryBranch: mustMoney(300),
 		order.DeliveryLocker: mustMoney(200)}}
-	return app.New(app.Dependencies{Store: store, Gateway: gw, Verifier: verifier, Pricing: pricing,
+	return app.New(app.Dependencies{Store: store, Providers: mustProviders(gw, verifier), Pricing: pricing,
 		Clock: clock, Log: log, Reconciler: rc})
+}
+
+// mustProviders enables the sandbox gw alone, with verifier for its webhooks; as in the service, it
+// plays Stripe, so /webhooks/stripe reaches it.
+func mustProviders(gw app.PaymentGateway, verifier app.WebhookVerifier) *app.Providers {
+	providers, err := app.NewProviders(app.PaymentProvider{Gateway: gw, Verifier: verifier, StandsInFor: "stripe"})
+	if err != nil {
+		panic(err)
+	}
+	return providers
 }
 
 func mustMoney(minor int64) money.Money {

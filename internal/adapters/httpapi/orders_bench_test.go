@@ -140,7 +140,7 @@ func newBenchServer(b *testing.B) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	application := app.New(app.Dependencies{Store: store, Gateway: gateway, Verifier: verifier,
+	application := app.New(app.Dependencies{Store: store, Providers: mustProviders(gateway, verifier),
 		Pricing: app.Pricing{Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{order.DeliveryCourier: fee}},
 		Clock:   app.SystemClock{}, Log: log, Reconciler: app.ReconcilerConfig{After: time.Hour, TTL: time.Hour}})
 	srv, err := httpapi.NewServer(httpapi.Config{App: application, Auth: authn, Idempotency: store.Idempotency(),

@@ -8,12 +8,13 @@ import (
 	"github.com/wolfix/orders/internal/domain/payment"
 )
 
-// stripeWebhook hands the raw body and its signature to the app, which verifies before it
-// trusts a byte and records the event in the inbox; the answer does not wait for the processing
-// (which may call the provider), as Stripe asks. Signature faults answer 400; trouble on our side
-// (the inbox could not record) answers 5xx so Stripe retries.
-func (s *Server) stripeWebhook(c *gin.Context) {
-	if err := s.app.Webhooks.Handle(c.Request.Context(), body(c), c.GetHeader("Stripe-Signature")); err != nil {
+// webhook hands the raw body and the headers of a delivery to POST /webhooks/{provider} to the
+// app, which verifies them with that provider's verifier before it trusts a byte and records the
+// events in the inbox; the answer does not wait for the processing (which may call the provider),
+// as Stripe asks. A provider not enabled answers 404, signature faults 400; trouble on our side
+// (the inbox could not record) answers 5xx so the provider retries.
+func (s *Server) webhook(c *gin.Context) {
+	if err := s.app.Webhooks.Handle(c.Request.Context(), c.Param("provider"), body(c), c.Request.Header); err != nil {
 		s.fail(c, err)
 		return
 	}

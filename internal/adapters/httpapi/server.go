@@ -149,7 +149,7 @@ func (s *Server) routes(metrics http.Handler) *gin.Engine {
 	if metrics != nil {
 		e.GET("/metrics", gin.WrapH(metrics))
 	}
-	e.POST("/webhooks/stripe", s.stripeWebhook)
+	e.POST("/webhooks/:provider", s.webhook) // /webhooks/stripe, /webhooks/sandbox, …
 	if s.sandbox != nil {
 		e.POST("/sandbox/payment-intents/:id/confirm", s.limitSandboxConfirm, s.sandboxConfirm)
 	}

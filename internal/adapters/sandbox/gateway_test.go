@@ -32,7 +32,7 @@ func runConformance(t *testing.T, newSandbox func(t *testing.T) *sandbox.Gateway
 	gatewaytest.Run(t, func(t *testing.T) app.PaymentGateway {
 		gw = newSandbox(t)
 		return gw
-	}, gatewaytest.Options{Pay: func(t *testing.T, in payment.Intent) {
+	}, gatewaytest.Options{StripeShapedIDs: true, Pay: func(t *testing.T, in payment.Intent) {
 		t.Helper()
 		if _, err := gw.Confirm(context.Background(), in.ID, in.ClientSecret, "4242 4242 4242 4242"); err != nil {
 			t.Fatalf("Confirm: %v", err)

@@ -220,7 +220,7 @@ func newRecoveryRig(t *testing.T, tdb *testDB, store app.Store) *recoveryRig {
 }
 
 func (r *recoveryRig) build(store app.Store) *app.Application {
-	return app.New(app.Dependencies{Store: store, Gateway: r.gateway, Verifier: r.verifier, Clock: r.clock,
+	return app.New(app.Dependencies{Store: store, Providers: oneProvider(r.t, r.gateway, r.verifier), Clock: r.clock,
 		Pricing:    app.Pricing{Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{order.DeliveryCourier: usd(700)}},
 		Reconciler: app.ReconcilerConfig{After: time.Minute, TTL: time.Hour},
 		Log:        slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -429,8 +429,19 @@ func (g *scriptedGateway) reads(id string) int {
 // lineVerifier reads payloads "<event id> <type> <intent id>"; every signature is good.
 type lineVerifier struct{}
 
-func (v lineVerifier) Verify(payload []byte, _ string) (payment.Event, error) {
-	return v.Decode(payload)
+func (v lineVerifier) VerifyDelivery(payload []byte, _ app.WebhookHeaders) ([]payment.Event, error) {
+	ev, err := v.Decode(payload)
+	return []payment.Event{ev}, err
+}
+
+// oneProvider enables gateway alone, with verifier for its webhooks.
+func oneProvider(t testing.TB, gateway app.PaymentGateway, verifier app.WebhookVerifier) *app.Providers {
+	t.Helper()
+	providers, err := app.NewProviders(app.PaymentProvider{Gateway: gateway, Verifier: verifier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return providers
 }
 
 func (lineVerifier) Decode(payload []byte) (payment.Event, error) {

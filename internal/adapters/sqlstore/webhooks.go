@@ -21,6 +21,7 @@ type webhookEventRow struct {
 
 	EventID     string    `bun:"event_id,pk"`
 	Type        string    `bun:"type"`
+	Provider    string    `bun:"provider"`
 	IntentID    string    `bun:"intent_id"`
 	APIVersion  string    `bun:"api_version"`
 	Payload     []byte    `bun:"payload"`
@@ -37,7 +38,7 @@ type webhookEventRow struct {
 type webhookInbox struct{ repos }
 
 func (w webhookInbox) Record(ctx context.Context, ev payment.Event, receivedAt time.Time) (bool, error) {
-	row := &webhookEventRow{EventID: ev.ID, Type: string(ev.Type), IntentID: ev.IntentID,
+	row := &webhookEventRow{EventID: ev.ID, Type: string(ev.Type), Provider: ev.Provider, IntentID: ev.IntentID,
 		APIVersion: ev.APIVersion, Payload: ev.Payload, ReceivedAt: receivedAt.UTC()}
 	if row.Payload == nil {
 		row.Payload = []byte{} // the column is NOT NULL; an empty body is still a body
@@ -148,7 +149,7 @@ func entries(rows []*webhookEventRow) []app.InboxEntry {
 }
 
 func (r *webhookEventRow) toEntry() app.InboxEntry {
-	return app.InboxEntry{Event: payment.Event{ID: r.EventID, Type: payment.EventType(r.Type),
+	return app.InboxEntry{Event: payment.Event{ID: r.EventID, Type: payment.EventType(r.Type), Provider: r.Provider,
 		IntentID: r.IntentID, APIVersion: r.APIVersion, Payload: r.Payload},
 		ReceivedAt: r.ReceivedAt.UTC(), ProcessedAt: r.ProcessedAt.UTC(), Problem: r.Problem, Attempts: r.Attempts,
 		LockedUntil: r.LockedUntil.UTC()}

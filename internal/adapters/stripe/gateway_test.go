@@ -29,6 +29,7 @@ func TestConformanceAgainstStripeMock(t *testing.T) {
 	gatewaytest.Run(t, func(t *testing.T) app.PaymentGateway {
 		return newGateway(t, stripe.Config{APIURL: mockURL})
 	}, gatewaytest.Options{
+		StripeShapedIDs:        true,
 		Fixtures:               true,
 		IgnoresIdempotencyKeys: true,
 		OmitsMetadata:          true,

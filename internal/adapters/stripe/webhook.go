@@ -65,6 +65,16 @@ func (v *Verifier) Verify(payload []byte, signatureHeader string) (payment.Event
 	return toEvent(ev, payload)
 }
 
+// VerifyDelivery is Verify on the Stripe-Signature header of a delivery: Stripe sends one event
+// per delivery.
+func (v *Verifier) VerifyDelivery(payload []byte, headers app.WebhookHeaders) ([]payment.Event, error) {
+	ev, err := v.Verify(payload, headers.Get(SignatureHeader))
+	if err != nil {
+		return nil, err
+	}
+	return []payment.Event{ev}, nil
+}
+
 // checkTimestamp refuses a signature whose t= lies outside Tolerance of now in either direction.
 // It runs after the signature check, so the timestamp it reads is the signed one.
 func (v *Verifier) checkTimestamp(signatureHeader string) error {

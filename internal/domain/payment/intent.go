@@ -50,6 +50,9 @@ type Event struct {
 	// ID is the provider's event id (evt_…), the key of the webhook inbox.
 	ID   string
 	Type EventType
+	// Provider names the payment provider whose webhook route delivered the event ("" in events
+	// recorded before providers were named: the default provider's).
+	Provider string
 	// IntentID is the payment intent the event concerns, when it concerns one.
 	IntentID string
 	// APIVersion is the provider API version the event was rendered with.
