@@ -31,6 +31,7 @@ type fixture struct {
 	gateway  *fakeGateway
 	clock    *movableClock
 	observed *recordingObserver
+	deps     Dependencies // what app was built from
 	app      Application
 }
 
@@ -46,9 +47,10 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: store, gateway: gw, clock: clock, observed: observed, app: *New(Dependencies{Store: store,
+	f := &fixture{store: store, gateway: gw, clock: clock, observed: observed, deps: Dependencies{Store: store,
 		Providers: providers, Pricing: pricing, Clock: clock, Log: log, Observer: observed,
-		Reconciler: ReconcilerConfig{After: 5 * time.Minute, TTL: 30 * time.Minute}})}
+		Reconciler: ReconcilerConfig{After: 5 * time.Minute, TTL: 30 * time.Minute}}}
+	f.app = *New(f.deps)
 	for _, p := range []struct {
 		id    string
 		price int64

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -485,6 +486,7 @@ func (r lockedOrders) UnpaidCardHolding(ctx context.Context, customerID string) 
 
 // fakeGateway is a scripted payment provider: tests set what GetIntent reports.
 type fakeGateway struct {
+	name      string // "fake" when empty
 	mu        sync.Mutex
 	intents   map[string]payment.Intent
 	createErr error
@@ -499,7 +501,7 @@ func newFakeGateway() *fakeGateway {
 	return &fakeGateway{intents: map[string]payment.Intent{}, refunds: map[string]RefundResult{}}
 }
 
-func (g *fakeGateway) Provider() string { return "fake" }
+func (g *fakeGateway) Provider() string { return cmp.Or(g.name, "fake") }
 
 func (g *fakeGateway) CreateIntent(_ context.Context, req IntentRequest) (payment.Intent, error) {
 	g.mu.Lock()
@@ -508,7 +510,7 @@ func (g *fakeGateway) CreateIntent(_ context.Context, req IntentRequest) (paymen
 		return payment.Intent{}, g.createErr
 	}
 	g.created++
-	id := fmt.Sprintf("pi_%d", g.created)
+	id := fmt.Sprintf("pi_%s%d", g.name, g.created)
 	in := payment.Intent{ID: id, ClientSecret: id + "_secret_x", Amount: req.Amount.Minor(),
 		Currency: req.Amount.Currency().Code(), Status: payment.IntentRequiresPaymentMethod, OrderID: req.OrderID}
 	g.intents[id] = in
@@ -597,12 +599,20 @@ func (c *movableClock) advance(d time.Duration) {
 // fakeVerifier accepts payloads of the form "<event id> <type> <intent id>" signed "ok".
 type fakeVerifier struct{}
 
+// A delivery may hold several payloads, one a line.
 func (v fakeVerifier) VerifyDelivery(payload []byte, headers WebhookHeaders) ([]payment.Event, error) {
 	if headers.Get("Signature") != "ok" {
 		return nil, ErrWebhookSignature
 	}
-	ev, err := v.Decode(payload)
-	return []payment.Event{ev}, err
+	var events []payment.Event
+	for _, line := range bytes.Split(payload, []byte("\n")) {
+		ev, err := v.Decode(line)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, ev)
+	}
+	return events, nil
 }
 
 // signature is a delivery's only header, the signature the fake verifier checks.

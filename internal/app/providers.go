@@ -52,7 +52,7 @@ func NewProviders(ps ...PaymentProvider) (*Providers, error) {
 	if len(ps) == 0 {
 		return nil, fmt.Errorf("payment providers: none enabled")
 	}
-	set := &Providers{byName: map[string]PaymentProvider{}, fallback: ps[0].Name()}
+	set := &Providers{byName: map[string]PaymentProvider{}}
 	for _, p := range ps {
 		if p.Gateway == nil || p.Verifier == nil {
 			return nil, fmt.Errorf("payment providers: a provider needs a gateway and a webhook verifier")
@@ -62,6 +62,7 @@ func NewProviders(ps ...PaymentProvider) (*Providers, error) {
 		}
 		set.byName[p.Name()] = p
 	}
+	set.fallback = ps[0].Name()
 	return set, nil
 }
 

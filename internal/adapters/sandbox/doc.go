@@ -3,7 +3,7 @@
 // pi_…_secret_… client secrets, Stripe's statuses and refund rules), a Confirm that plays
 // stripe.confirmCardPayment with Stripe's test cards, and a Delivery that signs Stripe-shaped
 // webhook events with the webhook secret (Stripe's t=…,v1=… scheme) and POSTs them to the
-// service's own /webhooks/stripe, where the same verifier as for Stripe checks them. A small pool
+// service's own /webhooks/sandbox, where the same kind of verifier as for Stripe checks them. A small pool
 // of delivery workers (DeliveryConfig.Workers) POSTs concurrently; every event carries its payment
 // intent's id, and all events of one intent go through the same worker, so they arrive in the
 // order the sandbox emitted them.
