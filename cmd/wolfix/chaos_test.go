@@ -128,11 +128,10 @@ func chaosBudget(t *testing.T) (time.Duration, int) {
 // secret, a quick reconciler, short leases (Idempotency-Key claims and webhook inbox events that a
 // killed process left behind are taken over in seconds) and limits a deliberate load does not trip.
 func chaosEnv(dbURL string, bus natsStream, secret string) []string {
-	return append(bus.env(), "WOLFIX_DATABASE_URL="+dbURL, "WOLFIX_JWT_SECRET="+secret,
+	return append(append(bus.env(), volumeEnv...), "WOLFIX_DATABASE_URL="+dbURL, "WOLFIX_JWT_SECRET="+secret,
 		"WOLFIX_SEED_DEMO=false", "WOLFIX_OPS_ADDR=127.0.0.1:0",
 		"WOLFIX_RECONCILE_AFTER=2s", "WOLFIX_RECONCILE_EVERY=1s", "WOLFIX_PAYMENT_TTL=10m",
-		"WOLFIX_IDEMPOTENCY_LEASE=2s", "WOLFIX_INBOX_LEASE=5s", "WOLFIX_INBOX_SWEEP_EVERY=1s", "WOLFIX_RATE_ORDERS=off", "WOLFIX_RATE_SANDBOX_CONFIRM=off",
-		"WOLFIX_UNPAID_ORDERS_MAX=1000", "WOLFIX_UNPAID_UNITS_MAX=1000000")
+		"WOLFIX_IDEMPOTENCY_LEASE=2s", "WOLFIX_INBOX_LEASE=5s", "WOLFIX_INBOX_SWEEP_EVERY=1s")
 }
 
 func chaosSecret(t *testing.T) string {

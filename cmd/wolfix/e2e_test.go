@@ -210,6 +210,11 @@ func (s *service) expect(r reply, status int, code string) {
 	}
 }
 
+// volumeEnv is for tests that place many orders from one address and a few customers on purpose:
+// the rate limits and the unpaid-reservation cap would measure themselves instead.
+var volumeEnv = []string{"WOLFIX_RATE_ORDERS=off", "WOLFIX_RATE_SANDBOX_CONFIRM=off",
+	"WOLFIX_UNPAID_ORDERS_MAX=1000", "WOLFIX_UNPAID_UNITS_MAX=1000000"}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

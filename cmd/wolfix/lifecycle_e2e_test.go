@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,8 +20,9 @@ import (
 // with restock, and rule violations that must change nothing. Webhooks are signed with the test
 // secret, exactly as Stripe signs them.
 
-// lifecycleEnv makes the service verify (and the sandbox sign) with the test webhook secret.
-var lifecycleEnv = []string{"WOLFIX_STRIPE_WEBHOOK_SECRET=" + testWebhookSecret}
+// lifecycleEnv makes the service verify (and the sandbox sign) with the test webhook secret, and
+// lets one customer place the many orders some tests need (volumeEnv).
+var lifecycleEnv = slices.Clip(append([]string{"WOLFIX_STRIPE_WEBHOOK_SECRET=" + testWebhookSecret}, volumeEnv...))
 
 // lcWait is how long a test waits for background work (sandbox deliveries) under -race on a
 // loaded machine; it is a deadline, never a sleep.

@@ -39,9 +39,8 @@ func newTopology(t *testing.T, postgres bool, extraEnv ...string) *topology {
 		t.Fatal(err)
 	}
 	env := append(slices.Clone(os.Environ()), "WOLFIX_CONFIG="+configFile, "WOLFIX_LOG_LEVEL=info",
-		"WOLFIX_DATA_DIR="+t.TempDir(), "WOLFIX_JWT_SECRET="+randomHex(32), "WOLFIX_SEED_DEMO=false",
-		// load from one address and a few customers must not be throttled or capped here
-		"WOLFIX_RATE_ORDERS=off", "WOLFIX_RATE_SANDBOX_CONFIRM=off", "WOLFIX_UNPAID_ORDERS_MAX=1000", "WOLFIX_UNPAID_UNITS_MAX=100000")
+		"WOLFIX_DATA_DIR="+t.TempDir(), "WOLFIX_JWT_SECRET="+randomHex(32), "WOLFIX_SEED_DEMO=false")
+	env = append(env, volumeEnv...)
 	if postgres {
 		suffix := randomHex(4)
 		env = append(env, "WOLFIX_DATABASE_URL="+testenv.PostgresURL(t), "WOLFIX_BROKER_KIND=nats",
