@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -83,6 +85,11 @@ func (s *Server) fail(c *gin.Context, err error) {
 func (s *Server) answerProblem(c *gin.Context, err error, unavailable []string) {
 	ctx := c.Request.Context()
 	f, ok := fault.As(err)
+	if !ok && clientGone(ctx, err) {
+		s.log.InfoContext(ctx, "the client hung up before its answer was ready", "error", err)
+		c.AbortWithStatus(statusClientClosedRequest)
+		return
+	}
 	if !ok {
 		s.log.ErrorContext(ctx, "request failed", "error", err)
 		f = errInternal
@@ -101,6 +108,16 @@ func (s *Server) answerProblem(c *gin.Context, err error, unavailable []string) 
 		Status: status, Detail: f.Message, Code: f.Code, RequestID: RequestID(ctx), Unavailable: unavailable})
 	c.Data(status, "application/problem+json", body)
 	c.Abort()
+}
+
+// statusClientClosedRequest answers a request whose client hung up before the answer was ready
+// (nginx's 499, for the access log and metrics): nobody reads it, and it is not a server error.
+const statusClientClosedRequest = 499
+
+// clientGone reports whether err only says that the request's own context ended because the
+// client went away.
+func clientGone(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled)
 }
 
 // statusOf is the HTTP status that answers f.
