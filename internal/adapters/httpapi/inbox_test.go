@@ -42,16 +42,20 @@ func (h *harness) postWebhook(payload string) response {
 
 // awaitOrder polls the order until done holds (the inbox is processed in the background), for
 // at most 5 s.
+// awaitBound is how long awaitOrder polls: past the slowest provider a test plays (8 s), with room
+// for a -race build on a loaded machine. A state reached sooner returns at once.
+const awaitBound = 20 * time.Second
+
 func (h *harness) awaitOrder(tok, id string, done func(orderDoc) bool) orderDoc {
 	h.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(awaitBound)
 	for {
 		o := h.getOrder(tok, id)
 		if done(o) {
 			return o
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("order %s did not reach the awaited state within 5 s: %+v", id, o)
+			h.t.Fatalf("order %s did not reach the awaited state within %s: %+v", id, awaitBound, o)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -88,10 +92,10 @@ func (h *harness) awaitWebhookEvents(adminToken, status string, n int) webhookEv
 }
 
 // Stripe asks for a 2xx before any complex logic: the webhook is answered once the event is
-// recorded, while the processing (which re-reads the intent from a slow provider) runs after it,
-// off the request, and still pays the order.
+// recorded, while the processing (which re-reads the intent from a provider that takes 8 s, as
+// issue 12 measured) runs after it, off the request, and still pays the order.
 func TestWebhookIsAnsweredBeforeASlowProviderIsAsked(t *testing.T) {
-	const providerDelay = 3 * time.Second
+	const providerDelay = 8 * time.Second
 	h := newHarnessWith(t, harnessSetup{noWebhooks: true, readDelay: providerDelay})
 	pid := h.product("Desk lamp", 2500, 10)
 	customer := token(t, "customer-1", app.RoleCustomer)
