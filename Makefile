@@ -15,7 +15,7 @@ build: ## bin/wolfix, stamped with VERSION (git describe) and the commit (wolfix
 
 test: ## every test, with the race detector; starts a pinned stripe-mock for the Stripe contract tests
 	@eval "$$(bash .ci/stripe-mock.sh start)" && trap 'bash .ci/stripe-mock.sh stop' EXIT && \
-		$(GO) test -race -count=1 -timeout 20m $(PKGS)
+		$(GO) test -race -count=1 -timeout 45m $(PKGS)
 	@$(MAKE) --no-print-directory test-browser
 
 CHROMIUM ?= /usr/bin/chromium

@@ -187,29 +187,36 @@ func countRows(t *testing.T, db *sql.DB, query string) int {
 	return n
 }
 
-// natsStream is the test's own JetStream stream, which the service publishes to.
+// natsStream is a JetStream stream of the test's own, which the service publishes to.
 type natsStream struct {
 	url, name, prefix string
 }
 
+// newNATSStream names a fresh stream on the NATS at url.
 func newNATSStream(t *testing.T, url string) natsStream {
 	suffix := strings.ToUpper(outboxRandomHex())
-	s := natsStream{url: url, name: "CHAOS_" + suffix, prefix: "chaos" + strings.ToLower(suffix)}
+	s := natsStream{url: url, name: "WOLFIX_TEST_" + suffix, prefix: "wolfixtest" + strings.ToLower(suffix)}
+	s.deleteAtEnd(t)
+	return s
+}
+
+// streamOf is the stream a topology's processes publish to.
+func streamOf(t *testing.T, tp *topology) natsStream {
+	s := natsStream{url: tp.lookup("WOLFIX_NATS_URL"), name: tp.lookup("WOLFIX_NATS_STREAM"),
+		prefix: tp.lookup("WOLFIX_NATS_SUBJECT_PREFIX")}
+	s.deleteAtEnd(t)
+	return s
+}
+
+func (s natsStream) deleteAtEnd(t *testing.T) {
 	t.Cleanup(func() {
-		if conn, err := nats.Connect(url); err == nil {
+		if conn, err := nats.Connect(s.url); err == nil {
 			if js, err := conn.JetStream(); err == nil {
 				_ = js.DeleteStream(s.name)
 			}
 			conn.Close()
 		}
 	})
-	return s
-}
-
-// env configures the service to publish into this stream.
-func (s natsStream) env() []string {
-	return []string{"WOLFIX_BROKER_KIND=nats", "WOLFIX_NATS_URL=" + s.url, "WOLFIX_NATS_STREAM=" + s.name,
-		"WOLFIX_NATS_SUBJECT_PREFIX=" + s.prefix}
 }
 
 // distinctEvents reads the whole stream and counts distinct event ids (-1 when it cannot be read).

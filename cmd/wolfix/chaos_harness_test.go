@@ -6,119 +6,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/wolfix/orders/internal/adapters/auth"
 	"github.com/wolfix/orders/internal/app"
-	"github.com/wolfix/orders/internal/testenv"
 )
 
-// The chaos harness: a `wolfix serve` the test can kill -9 and start again on the same address,
-// data dir and database; shoppers who place orders with an Idempotency-Key each and retry every
-// request whose outcome they could not see with that same key, as a careful client would; and
-// an audit that reads the database and the broker afterwards.
-
-// chaosProcess is one `wolfix serve` that can die and come back on the same address.
-type chaosProcess struct {
-	t    *testing.T
-	bin  string
-	env  []string
-	base string
-	logs *testenv.Buffer
-
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when the current life has ended
-}
-
-func newChaosProcess(t *testing.T, env []string) *chaosProcess {
-	t.Helper()
-	addr := freeAddr(t)
-	p := &chaosProcess{t: t, bin: wolfixBinary(t), base: "http://" + addr, logs: &testenv.Buffer{},
-		env: append(append(os.Environ(), "WOLFIX_HTTP_ADDR="+addr, "WOLFIX_DATA_DIR="+t.TempDir()), env...)}
-	t.Cleanup(func() {
-		p.stop()
-		if t.Failed() {
-			t.Logf("wolfix serve output (every life):\n%s", p.logs.String())
-		}
-	})
-	return p
-}
-
-// start launches the process; it does not wait for readiness.
-func (p *chaosProcess) start() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	cmd := exec.Command(p.bin, "serve")
-	cmd.Env, cmd.Stdout, cmd.Stderr = p.env, p.logs, p.logs
-	if err := cmd.Start(); err != nil {
-		p.t.Errorf("start wolfix serve: %v", err)
-		return
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	p.cmd, p.exited = cmd, exited
-}
-
-// kill9 ends the process at once, mid-request, as a power cut or the OOM killer would.
-func (p *chaosProcess) kill9() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cmd == nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.exited
-	p.cmd = nil
-}
-
-// stop asks the process to shut down (SIGTERM) and waits for it.
-func (p *chaosProcess) stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cmd == nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(30 * time.Second):
-		p.t.Errorf("wolfix serve did not stop within 30 s of SIGTERM")
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
-	p.cmd = nil
-}
-
-// awaitReady polls /readyz until it answers 200; a process that exits meanwhile fails the test.
-func (p *chaosProcess) awaitReady() {
-	p.t.Helper()
-	p.mu.Lock()
-	exited := p.exited
-	p.mu.Unlock()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			p.t.Fatalf("wolfix serve exited before it was ready; output:\n%s", p.logs.String())
-		default:
-		}
-		if resp, err := http.Get(p.base + "/readyz"); err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	p.t.Fatalf("wolfix serve was not ready within 60 s; output:\n%s", p.logs.String())
-}
+// The chaos harness (the processes themselves are procs_test.go's): shoppers who place orders
+// with an Idempotency-Key each and retry every request whose outcome they could not see with that
+// same key, as a careful client would; and an audit that reads the database and the broker
+// afterwards (chaos_audit_test.go).
 
 // chaosLoad is the shoppers' side: who ordered what under which key, and every answer seen.
 type chaosLoad struct {

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -33,11 +32,10 @@ const (
 // mid-load, restarts it each time, then starts it cleanly and audits.
 func TestChaosE2EKill9UnderIdempotentLoad(t *testing.T) {
 	loadFor, kills := chaosBudget(t)
-	pgURL, bus, secret := testenv.PostgresURL(t), newNATSStream(t, testenv.NATSURL(t)), chaosSecret(t)
-	p := newChaosProcess(t, chaosEnv(pgURL, bus, secret))
-	p.start()
-	p.awaitReady()
-	l := newChaosLoad(p.base, secret, createChaosProducts(t, p.base, secret))
+	tp := newTopology(t, true, chaosEnv...)
+	p := tp.serve("serve")
+	secret := tp.lookup("WOLFIX_JWT_SECRET")
+	l := newChaosLoad(p.url, secret, createChaosProducts(t, p.url, secret))
 
 	ctx, stop := context.WithTimeout(context.Background(), loadFor)
 	defer stop()
@@ -47,13 +45,13 @@ func TestChaosE2EKill9UnderIdempotentLoad(t *testing.T) {
 	for killed < kills && sleepCtx(ctx, loadFor/time.Duration(kills+1)) {
 		p.kill9()
 		killed++
-		p.start()
-		p.awaitReady()
+		p.restart()
 	}
 	<-loadDone
-	p.stop()
-	p.start()
-	p.awaitReady()
+	if _, err := p.sigterm(30 * time.Second); err != nil {
+		t.Error(err)
+	}
+	p.restart()
 
 	a := &chaosAudit{}
 	a.add("kill -9 of wolfix serve under load", fmt.Sprintf(">= %d", kills), killed, killed >= kills)
@@ -61,7 +59,7 @@ func TestChaosE2EKill9UnderIdempotentLoad(t *testing.T) {
 	statuses, _ := l.snapshot()
 	a.add("500 answers", 0, statuses["500"], statuses["500"] == 0)
 	a.add("checkouts given up (not settled in time)", 0, statuses["gave up (settle time over)"], statuses["gave up (settle time over)"] == 0)
-	auditChaos(t, a, l, openOutboxDB(t, pgURL), bus, chaosInitialStock, chaosSettle)
+	auditChaos(t, a, l, openOutboxDB(t, tp.lookup("WOLFIX_DATABASE_URL")), streamOf(t, tp), chaosInitialStock, chaosSettle)
 	a.report(t, fmt.Sprintf("kill -9 audit (%s of load, %d shoppers; answers seen: %v)", loadFor, chaosShoppers, statuses))
 }
 
@@ -70,16 +68,15 @@ func TestChaosE2EKill9UnderIdempotentLoad(t *testing.T) {
 // recover without a restart, and the audit must be clean.
 func TestChaosE2EDatabaseOutage(t *testing.T) {
 	loadFor, _ := chaosBudget(t)
-	pgURL, bus, secret := testenv.PostgresURL(t), newNATSStream(t, testenv.NATSURL(t)), chaosSecret(t)
-	u, err := url.Parse(pgURL)
+	tp := newTopology(t, true, chaosEnv...)
+	dbURL, secret := tp.lookup("WOLFIX_DATABASE_URL"), tp.lookup("WOLFIX_JWT_SECRET")
+	u, err := url.Parse(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy := testenv.NewTCPProxy(t, u.Host)
-	p := newChaosProcess(t, chaosEnv(proxy.URL(t, pgURL), bus, secret))
-	p.start()
-	p.awaitReady()
-	l := newChaosLoad(p.base, secret, createChaosProducts(t, p.base, secret))
+	p := tp.serve("serve", "WOLFIX_DATABASE_URL="+proxy.URL(t, dbURL))
+	l := newChaosLoad(p.url, secret, createChaosProducts(t, p.url, secret))
 
 	ctx, stop := context.WithTimeout(context.Background(), max(loadFor, 8*time.Second))
 	defer stop()
@@ -103,7 +100,7 @@ func TestChaosE2EDatabaseOutage(t *testing.T) {
 	a.add("503 answers without Retry-After", 0, noRetryAfter, noRetryAfter == 0)
 	a.add("500 answers", 0, statuses["500"], statuses["500"] == 0)
 	a.add("requests with no answer (the process stayed up)", 0, statuses["transport error"], statuses["transport error"] == 0)
-	auditChaos(t, a, l, openOutboxDB(t, pgURL), bus, chaosInitialStock, chaosSettle)
+	auditChaos(t, a, l, openOutboxDB(t, dbURL), streamOf(t, tp), chaosInitialStock, chaosSettle)
 	a.report(t, fmt.Sprintf("database outage audit (answers seen: %v)", statuses))
 }
 
@@ -124,20 +121,11 @@ func chaosBudget(t *testing.T) (time.Duration, int) {
 	return time.Duration(seconds) * time.Second, kills
 }
 
-// chaosEnv configures the binary: Postgres at dbURL, the test's own NATS stream, a fixed JWT
-// secret, a quick reconciler, short leases (Idempotency-Key claims and webhook inbox events that a
-// killed process left behind are taken over in seconds) and limits a deliberate load does not trip.
-func chaosEnv(dbURL string, bus natsStream, secret string) []string {
-	return append(append(bus.env(), volumeEnv...), "WOLFIX_DATABASE_URL="+dbURL, "WOLFIX_JWT_SECRET="+secret,
-		"WOLFIX_SEED_DEMO=false", "WOLFIX_OPS_ADDR=127.0.0.1:0",
-		"WOLFIX_RECONCILE_AFTER=2s", "WOLFIX_RECONCILE_EVERY=1s", "WOLFIX_PAYMENT_TTL=10m",
-		"WOLFIX_IDEMPOTENCY_LEASE=2s", "WOLFIX_INBOX_LEASE=5s", "WOLFIX_INBOX_SWEEP_EVERY=1s")
-}
-
-func chaosSecret(t *testing.T) string {
-	t.Helper()
-	return "chaos-" + strings.Repeat(outboxRandomHex(), 4) // ≥ 32 bytes, as HS256 needs
-}
+// chaosEnv adds to the topology (Postgres, the test's own NATS stream, volumeEnv) a quick
+// reconciler and short leases: Idempotency-Key claims and webhook inbox events that a killed
+// process left behind are taken over in seconds.
+var chaosEnv = []string{"WOLFIX_RECONCILE_AFTER=2s", "WOLFIX_RECONCILE_EVERY=1s", "WOLFIX_PAYMENT_TTL=10m",
+	"WOLFIX_IDEMPOTENCY_LEASE=2s", "WOLFIX_INBOX_LEASE=5s", "WOLFIX_INBOX_SWEEP_EVERY=1s"}
 
 // createChaosProducts adds the products the shoppers order, as a seller, with a stock no run
 // exhausts.
