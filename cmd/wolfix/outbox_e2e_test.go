@@ -78,7 +78,7 @@ var outboxBrokers = []brokerEnv{
 func TestOutboxE2EOrdersReachBroker(t *testing.T) {
 	for _, b := range outboxBrokers {
 		t.Run(b.name, func(t *testing.T) {
-			s := startService(t, append(b.env(t), "WOLFIX_DATABASE_URL="+testenv.PostgresURL(t))...)
+			s := startService(t, append(append(b.env(t), volumeEnv...), "WOLFIX_DATABASE_URL="+testenv.PostgresURL(t))...)
 			tp := newEventTap(nil)
 			tp.perTopic = b.perTopic
 			b.tap(t, tp)
@@ -113,7 +113,7 @@ func TestOutboxE2ERelayKill9(t *testing.T) {
 	for _, b := range outboxBrokers {
 		t.Run(b.name, func(t *testing.T) {
 			pg := testenv.PostgresURL(t)
-			s := startService(t, append(b.env(t), "WOLFIX_DATABASE_URL="+pg, "WOLFIX_RUN_RELAY=false")...)
+			s := startService(t, append(append(b.env(t), volumeEnv...), "WOLFIX_DATABASE_URL="+pg, "WOLFIX_RUN_RELAY=false")...)
 			db := openOutboxDB(t, pg)
 
 			const orders, perOrder = 1000, 5
@@ -185,7 +185,8 @@ func TestOutboxE2ERelayKill9(t *testing.T) {
 func TestOutboxE2EBrokerOutage(t *testing.T) {
 	const outage = 30 * time.Second
 	natsd := startPrivateNATS(t)
-	s := startService(t, "WOLFIX_DATABASE_URL="+testenv.PostgresURL(t), "WOLFIX_BROKER_KIND=nats", "WOLFIX_NATS_URL="+natsd.url)
+	s := startService(t, append(volumeEnv, "WOLFIX_DATABASE_URL="+testenv.PostgresURL(t), "WOLFIX_BROKER_KIND=nats",
+		"WOLFIX_NATS_URL="+natsd.url)...)
 	cust := s.token("cust-outage", "customer")
 	want := map[string][]string{}
 	create := func(i int) {

@@ -10,8 +10,9 @@
 //     hold the only write lock for messages it would be refused);
 //   - a Publisher with PublishAsync and Flush (outbox.Pipeliner) lets the relay send a batch
 //     before waiting for the broker's acks;
-//   - a Broker with Drain(ctx) error (consumers' drainer) holds events in process: stopping
-//     consumers first waits until what was published has reached them.
+//   - a Broker with Drain(ctx) error (consumers' drainer) has deliveries to finish before its
+//     consumers stop: the in-process queue hands over what was published, NATS lets the
+//     deliveries it has begun complete.
 package broker
 
 import (

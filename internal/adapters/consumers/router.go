@@ -183,9 +183,9 @@ func (r *Router) subscriber(consumer string) (message.Subscriber, error) {
 // Run consumes until ctx ends or Close is called. On the way out it writes the inbox's pending
 // "done" marks.
 //
-// When ctx ends, the consumers first drain what the broker still holds in process for them (the
-// in-process broker's queue, which the relay, stopped before them, counts as relayed), for up to
-// drainTimeout.
+// When ctx ends, the consumers first drain what the broker still has under way for them (the
+// in-process broker's queue, which the relay, stopped before them, counts as relayed; NATS's
+// deliveries already begun), for up to drainTimeout.
 func (r *Router) Run(ctx context.Context) error {
 	routerCtx, stopRouter := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRouter()
@@ -209,7 +209,8 @@ func (r *Router) Run(ctx context.Context) error {
 	return nil
 }
 
-// drainer is a broker that holds events in process (the in-process gochannel.Broker).
+// drainer is a broker with deliveries to finish before the consumers stop (the in-process
+// gochannel.Broker's queue; NATS's deliveries already begun).
 type drainer interface {
 	Drain(ctx context.Context) error
 }

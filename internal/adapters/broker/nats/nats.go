@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -68,6 +70,9 @@ type Broker struct {
 	cfg       Config
 	publisher *natsPublisher
 	logger    watermill.LoggerAdapter
+
+	mu    sync.Mutex
+	conns []*nats.Conn // the subscriber groups' connections, for Drain
 }
 
 // New connects to NATS JetStream and creates the stream when it is missing.
@@ -98,9 +103,45 @@ func (b *Broker) Publisher() message.Publisher { return b.publisher }
 // Subscriber opens a subscriber of group on a connection of its own.
 func (b *Broker) Subscriber(group string) (message.Subscriber, error) {
 	return b.Open(group, func(group string) (message.Subscriber, error) {
-		return natsSubscriber(b.cfg.URL, b.cfg.SubjectPrefix, group, b.logger)
+		sub, conn, err := natsSubscriber(b.cfg.URL, b.cfg.SubjectPrefix, group, b.logger)
+		if err != nil {
+			return nil, err
+		}
+		b.mu.Lock()
+		b.conns = append(b.conns, conn)
+		b.mu.Unlock()
+		return sub, nil
 	})
 }
+
+// Drain lets every subscriber connection finish the deliveries it has begun, then closes it.
+// Stopping consumers calls it while their router still runs: watermill-nats closes a
+// subscription's channel as soon as its context ends, while a delivery begun before the
+// unsubscribe may still be sending on it (a data race the -race build reports, and a panic when
+// the send wins). Drained first, no delivery is left to send.
+func (b *Broker) Drain(ctx context.Context) error {
+	b.mu.Lock()
+	conns := slices.Clone(b.conns)
+	b.mu.Unlock()
+	for _, c := range conns {
+		if err := c.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			return fmt.Errorf("broker: drain NATS subscriber: %w", err)
+		}
+	}
+	for _, c := range conns {
+		for !c.IsClosed() {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(drainPoll):
+			}
+		}
+	}
+	return nil
+}
+
+// drainPoll is how often Drain looks whether a drained connection has closed.
+const drainPoll = 5 * time.Millisecond
 
 // Health fails while the publisher's connection is down or its stream is gone.
 func (b *Broker) Health(ctx context.Context) error {
@@ -156,10 +197,10 @@ func natsConnect(url string, opts ...nats.Option) (*nats.Conn, error) {
 
 // natsSubscriber opens the group's own connection: watermill's NATS subscriber drains its
 // connection when it closes.
-func natsSubscriber(url, prefix, group string, logger watermill.LoggerAdapter) (message.Subscriber, error) {
+func natsSubscriber(url, prefix, group string, logger watermill.LoggerAdapter) (message.Subscriber, *nats.Conn, error) {
 	conn, err := natsConnect(url)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	durable := func(_, subject string) string { return natsName(group + "_" + subject) }
 	sub, err := wnats.NewSubscriberWithNatsConn(conn, wnats.SubscriberSubscriptionConfig{
@@ -176,9 +217,9 @@ func natsSubscriber(url, prefix, group string, logger watermill.LoggerAdapter) (
 	}, logger)
 	if err != nil {
 		conn.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return broker.RenamedSubscriber{Subscriber: sub, Rename: func(topic string) string { return prefix + "." + topic }}, nil
+	return broker.RenamedSubscriber{Subscriber: sub, Rename: func(topic string) string { return prefix + "." + topic }}, conn, nil
 }
 
 // natsName makes a durable or queue name (no dots, wildcards or spaces) out of a subject.
