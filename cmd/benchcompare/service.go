@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/wolfix/orders/internal/loadreport"
 )
 
 // binaries are the service and the load generator, built once for the whole run (without -race:
@@ -52,27 +54,9 @@ type serviceFigures struct {
 type modeFigures struct {
 	OrdersPerSec  float64
 	Failures      int
-	Create        distribution
-	ConfirmToPaid distribution
+	Create        loadreport.Distribution
+	ConfirmToPaid loadreport.Distribution
 	CPUMsPerOrder float64
-}
-
-// distribution mirrors loadgen's JSON for one endpoint or span, in milliseconds.
-type distribution struct {
-	Count int     `json:"count"`
-	P50   float64 `json:"p50"`
-	P90   float64 `json:"p90"`
-	P99   float64 `json:"p99"`
-	Max   float64 `json:"max"`
-}
-
-// loadgenSummary is the part of loadgen's -json output this command reads.
-type loadgenSummary struct {
-	Orders       int64                   `json:"orders"`
-	OrdersPerSec float64                 `json:"ordersPerSecond"`
-	Failures     int                     `json:"failures"`
-	Latency      map[string]distribution `json:"latencyMs"`
-	Spans        map[string]distribution `json:"spansMs"`
 }
 
 // measureService runs `wolfix serve` (in-process relay and consumers, the sandbox) on a fresh
@@ -132,7 +116,7 @@ func runLoad(ctx context.Context, bins binaries, s settings, srv *serveProcess, 
 	if err != nil {
 		return modeFigures{}, err
 	}
-	var sum loadgenSummary
+	var sum loadreport.Summary
 	if err := json.Unmarshal(raw, &sum); err != nil {
 		return modeFigures{}, fmt.Errorf("loadgen's JSON: %w", err)
 	}

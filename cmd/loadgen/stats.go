@@ -11,6 +11,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/wolfix/orders/internal/loadreport"
 )
 
 // recorder collects one customer's observations; each customer has its own, so recording takes no
@@ -120,28 +122,9 @@ func (res result) print(out io.Writer, cfg config) {
 }
 
 // summary is the run's figures as JSON, for tools that compare runs (make bench-compare).
-type summary struct {
-	ElapsedSeconds float64                 `json:"elapsedSeconds"`
-	Requests       int                     `json:"requests"`
-	Orders         int64                   `json:"orders"`
-	OrdersPerSec   float64                 `json:"ordersPerSecond"`
-	Failures       int                     `json:"failures"`
-	Latency        map[string]distribution `json:"latencyMs"`
-	Spans          map[string]distribution `json:"spansMs"`
-}
-
-// distribution is one endpoint's or span's latencies in milliseconds.
-type distribution struct {
-	Count int     `json:"count"`
-	P50   float64 `json:"p50"`
-	P90   float64 `json:"p90"`
-	P99   float64 `json:"p99"`
-	Max   float64 `json:"max"`
-}
-
-func (res result) summary() summary {
-	s := summary{ElapsedSeconds: res.elapsed.Seconds(), Orders: res.orders,
-		Latency: map[string]distribution{}, Spans: map[string]distribution{}}
+func (res result) summary() loadreport.Summary {
+	s := loadreport.Summary{ElapsedSeconds: res.elapsed.Seconds(), Orders: res.orders,
+		Latency: map[string]loadreport.Distribution{}, Spans: map[string]loadreport.Distribution{}}
 	s.OrdersPerSec = float64(res.orders) / s.ElapsedSeconds
 	for name, samples := range res.latency {
 		s.Requests += len(samples)
@@ -156,10 +139,10 @@ func (res result) summary() summary {
 	return s
 }
 
-func distributionOf(samples []time.Duration) distribution {
+func distributionOf(samples []time.Duration) loadreport.Distribution {
 	sorted := slices.Sorted(slices.Values(samples))
 	msOf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	return distribution{Count: len(sorted), P50: msOf(quantile(sorted, 0.50)), P90: msOf(quantile(sorted, 0.90)),
+	return loadreport.Distribution{Count: len(sorted), P50: msOf(quantile(sorted, 0.50)), P90: msOf(quantile(sorted, 0.90)),
 		P99: msOf(quantile(sorted, 0.99)), Max: msOf(quantile(sorted, 1))}
 }
 

@@ -117,7 +117,7 @@ func eventually(within time.Duration, f func() (int, int)) (int, int) {
 
 // replays sends the acknowledged request again with its key and expects the kept answer.
 func (l *chaosLoad) replays(ctx context.Context, key string, ack chaosAck) bool {
-	status, header, raw := l.send(ctx, http.MethodPost, ack.path, ack.token, ack.body, "Idempotency-Key", key)
+	status, header, raw := l.send(http.MethodPost, ack.path, ack.token, ack.body, "Idempotency-Key", key)
 	var again struct{ OrderID string }
 	return status == http.StatusCreated && header.Get("Idempotent-Replayed") == "true" &&
 		json.Unmarshal(raw, &again) == nil && again.OrderID == ack.orderID

@@ -22,10 +22,9 @@ import (
 
 // chaosLoad is the shoppers' side: who ordered what under which key, and every answer seen.
 type chaosLoad struct {
-	base     string
+	svc      *service // the e2e helpers' client (answers checked against openapi.yaml)
 	secret   string
 	products []string
-	client   *http.Client
 
 	mu           sync.Mutex
 	acks         map[string]chaosAck // Idempotency-Key → the order it created
@@ -42,9 +41,8 @@ type chaosAck struct {
 	at          time.Time // when the 201 arrived
 }
 
-func newChaosLoad(base, secret string, products []string) *chaosLoad {
-	return &chaosLoad{base: base, secret: secret, products: products,
-		client: &http.Client{Timeout: 10 * time.Second}, acks: map[string]chaosAck{}, statuses: map[string]int{}}
+func newChaosLoad(svc *service, secret string, products []string) *chaosLoad {
+	return &chaosLoad{svc: svc, secret: secret, products: products, acks: map[string]chaosAck{}, statuses: map[string]int{}}
 }
 
 // run starts n shoppers that order until ctx ends, then settle what they started within settle.
@@ -92,7 +90,7 @@ func (l *chaosLoad) shop(t *testing.T, ctx context.Context, shopper int, settle 
 // the same key, honouring Retry-After.
 func (l *chaosLoad) place(ctx context.Context, key, path, token string, body []byte) (chaosAck, bool) {
 	for ctx.Err() == nil {
-		status, header, raw := l.send(ctx, http.MethodPost, path, token, body, "Idempotency-Key", key)
+		status, header, raw := l.send(http.MethodPost, path, token, body, "Idempotency-Key", key)
 		switch {
 		case status == http.StatusCreated:
 			var created struct{ OrderID, ClientSecret string }
@@ -134,7 +132,7 @@ func (l *chaosLoad) confirm(ctx context.Context, clientSecret, card string) {
 	intent, _, _ := bytes.Cut([]byte(clientSecret), []byte("_secret_"))
 	body, _ := json.Marshal(map[string]string{"clientSecret": clientSecret, "cardNumber": card})
 	for ctx.Err() == nil {
-		status, header, raw := l.send(ctx, http.MethodPost, "/sandbox/payment-intents/"+string(intent)+"/confirm", "", body)
+		status, header, raw := l.send(http.MethodPost, "/sandbox/payment-intents/"+string(intent)+"/confirm", "", body)
 		if !retryable(status, raw) {
 			return
 		}
@@ -143,33 +141,19 @@ func (l *chaosLoad) confirm(ctx context.Context, clientSecret, card string) {
 }
 
 // send performs one request and counts its outcome; status 0 means no answer was seen.
-func (l *chaosLoad) send(ctx context.Context, method, path, token string, body []byte, headers ...string) (int, http.Header, []byte) {
-	req, err := http.NewRequestWithContext(ctx, method, l.base+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, nil
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := l.client.Do(req)
+func (l *chaosLoad) send(method, path, token string, body []byte, headers ...string) (int, http.Header, []byte) {
+	status, header, raw, err := l.svc.roundTrip(method, path, token, bytes.NewReader(body), headers...)
 	if err != nil {
 		l.count("transport error")
 		return 0, nil, nil
 	}
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	l.count(strconv.Itoa(resp.StatusCode))
-	if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+	l.count(strconv.Itoa(status))
+	if status == http.StatusServiceUnavailable && header.Get("Retry-After") == "" {
 		l.mu.Lock()
 		l.noRetryAfter++
 		l.mu.Unlock()
 	}
-	return resp.StatusCode, resp.Header, buf.Bytes()
+	return status, header, raw
 }
 
 func (l *chaosLoad) count(outcome string) {

@@ -35,7 +35,7 @@ func TestChaosE2EKill9UnderIdempotentLoad(t *testing.T) {
 	tp := newTopology(t, true, chaosEnv...)
 	p := tp.serve("serve")
 	secret := tp.lookup("WOLFIX_JWT_SECRET")
-	l := newChaosLoad(p.url, secret, createChaosProducts(t, p.url, secret))
+	l := newChaosLoad(p.client(), secret, createChaosProducts(t, p.client(), secret))
 
 	ctx, stop := context.WithTimeout(context.Background(), loadFor)
 	defer stop()
@@ -76,7 +76,7 @@ func TestChaosE2EDatabaseOutage(t *testing.T) {
 	}
 	proxy := testenv.NewTCPProxy(t, u.Host)
 	p := tp.serve("serve", "WOLFIX_DATABASE_URL="+proxy.URL(t, dbURL))
-	l := newChaosLoad(p.url, secret, createChaosProducts(t, p.url, secret))
+	l := newChaosLoad(p.client(), secret, createChaosProducts(t, p.client(), secret))
 
 	ctx, stop := context.WithTimeout(context.Background(), max(loadFor, 8*time.Second))
 	defer stop()
@@ -129,17 +129,17 @@ var chaosEnv = []string{"WOLFIX_RECONCILE_AFTER=2s", "WOLFIX_RECONCILE_EVERY=1s"
 
 // createChaosProducts adds the products the shoppers order, as a seller, with a stock no run
 // exhausts.
-func createChaosProducts(t *testing.T, base, secret string) []string {
+func createChaosProducts(t *testing.T, svc *service, secret string) []string {
 	t.Helper()
 	seller, err := auth.Mint(secret, "chaos-seller", []app.Role{app.RoleSeller}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	setup := newChaosLoad(base, secret, nil)
+	setup := newChaosLoad(svc, secret, nil)
 	var ids []string
 	for i := range chaosProducts {
 		body := fmt.Sprintf(`{"title":"Chaos item %d","price":12.34,"currency":"USD","stock":%d}`, i, chaosInitialStock)
-		status, _, raw := setup.send(context.Background(), http.MethodPost, "/api/products", seller, []byte(body))
+		status, _, raw := setup.send(http.MethodPost, "/api/products", seller, []byte(body))
 		var p struct{ ID string }
 		if status != http.StatusCreated || json.Unmarshal(raw, &p) != nil || p.ID == "" {
 			t.Fatalf("create product: %d %s", status, raw)

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"testing"
@@ -25,16 +24,7 @@ func TestCheckoutRaceForTheLastUnit_SQLiteAndPostgres(t *testing.T) {
 			_, err := checkout.Handle(context.Background(), checkoutOf(fmt.Sprintf("customer-%02d", i), "p-last-unit", 1, payment.MethodCash))
 			return err
 		})
-		won := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				won++
-			case !errors.Is(err, catalog.ErrOutOfStock):
-				t.Errorf("a losing checkout failed with %v; want ErrOutOfStock", err)
-			}
-		}
-		if won != 1 {
+		if won := winners(t, errs, catalog.ErrOutOfStock); won != 1 {
 			t.Errorf("%d checkouts won the last unit; want exactly 1", won)
 		}
 		assertStored(t, tdb, "p-last-unit", 0, 1)

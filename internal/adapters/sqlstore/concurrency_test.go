@@ -30,16 +30,7 @@ func TestConcurrency_SQLiteAndPostgres(t *testing.T) {
 					return placeInTx(ctx, tx, orders[i], "evt-race-"+orders[i].ID())
 				})
 			})
-			won := 0
-			for _, err := range errs {
-				switch {
-				case err == nil:
-					won++
-				case !errors.Is(err, catalog.ErrOutOfStock):
-					t.Errorf("a losing order failed with %v; want ErrOutOfStock", err)
-				}
-			}
-			if won != 5 {
+			if won := winners(t, errs, catalog.ErrOutOfStock); won != 5 {
 				t.Errorf("%d orders succeeded; want 5", won)
 			}
 			assertStored(t, tdb, "p-last", 0, 5)

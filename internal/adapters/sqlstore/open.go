@@ -1,7 +1,10 @@
 // Package sqlstore owns the service's relational storage: opening PostgreSQL (pgx) or the embedded
 // SQLite file (modernc, pure Go) behind one bun adapter, applying the schema migrations, and the
-// repositories and transactions of app.Store over both dialects. Domain types are rebuilt from rows
-// with their Restore helpers; bun models never leave this package.
+// repositories and transactions of app.Store over both dialects — products, orders, the webhook
+// inbox (a leased queue), Idempotency-Key claims and their kept answers, the unpaid-reservation
+// count, the sandbox's intents (shared by replicas), and the batched deletes of retention. Domain
+// types are rebuilt from rows with their Restore helpers; bun models never leave this package.
+// Connection-level failures leave it as dbfault.ErrUnavailable.
 package sqlstore
 
 import (

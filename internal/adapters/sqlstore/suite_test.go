@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -185,6 +186,21 @@ func addOrder(t *testing.T, tdb *testDB, spec orderSpec, products ...*catalog.Pr
 		t.Fatalf("add order: %v", err)
 	}
 	return o
+}
+
+// winners counts the racers that succeeded; every other one must have failed with loser.
+func winners(t *testing.T, errs []error, loser error) int {
+	t.Helper()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, loser):
+			t.Errorf("a losing racer failed with %v; want %v", err, loser)
+		}
+	}
+	return won
 }
 
 // parallel runs fn n times at once and returns the errors.

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -82,15 +81,7 @@ func TestUnpaidCapHoldsUnderAConcurrentBurst_SQLiteAndPostgres(t *testing.T) {
 					_, err := checkout.Handle(context.Background(), checkoutOf(customer, product.ID(), c.units, payment.MethodCard))
 					return err
 				})
-				won := 0
-				for _, err := range errs {
-					switch {
-					case err == nil:
-						won++
-					case !errors.Is(err, app.ErrUnpaidReservationsExceeded):
-						t.Errorf("a refused checkout failed with %v; want %s", err, app.ErrUnpaidReservationsExceeded.Code)
-					}
-				}
+				won := winners(t, errs, app.ErrUnpaidReservationsExceeded)
 				held, err := tdb.store.Orders().UnpaidCardHolding(context.Background(), customer)
 				if err != nil || won != c.wins || held != (app.UnpaidHolding{Orders: c.wins, Units: int64(c.wins) * c.units}) {
 					t.Fatalf("%d of %d checkouts won, holding %+v (%v); want exactly %d", won, burst, held, err, c.wins)
