@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -157,7 +156,9 @@ func TestOutboxE2ERelayKill9(t *testing.T) {
 			second := s.startRelay()
 			tp.waitIDs(t, want, 2*time.Minute)
 			elapsed := time.Since(start)
-			second.stop()
+			if _, err := second.sigterm(20 * time.Second); err != nil {
+				t.Error(err)
+			}
 
 			events, deliveries := tp.counts()
 			actedOnce, actedMore := 0, 0
@@ -249,52 +250,11 @@ func (s *service) createCardOrder(token string) (id, secret string) {
 	return r.body["orderId"].(string), r.body["clientSecret"].(string)
 }
 
-// relayProc is a running `wolfix relay`.
-type relayProc struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	logs *testenv.Buffer
-	done chan struct{}
-}
-
-func (s *service) startRelay() *relayProc {
+// startRelay starts a `wolfix relay` on the service's configuration (procs_test.go's process
+// helper) and waits until its operations listener reports it ready.
+func (s *service) startRelay() *proc {
 	s.t.Helper()
-	p := &relayProc{t: s.t, cmd: exec.Command(s.bin, "relay"), logs: &testenv.Buffer{}, done: make(chan struct{})}
-	p.cmd.Env = append(slices.Clone(s.env), "WOLFIX_LOG_LEVEL=info")
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	if err := p.cmd.Start(); err != nil {
-		s.t.Fatalf("start wolfix relay: %v", err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	s.t.Cleanup(func() {
-		p.kill9()
-		if s.t.Failed() {
-			s.t.Logf("wolfix relay output:\n%s", p.logs.String())
-		}
-	})
-	return p
-}
-
-// kill9 kills the relay with SIGKILL and waits for it to be gone.
-func (p *relayProc) kill9() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
-// stop stops the relay with SIGINT, as an operator would, for at most 20 s.
-func (p *relayProc) stop() {
-	_ = p.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		p.t.Errorf("wolfix relay did not stop within 20s of SIGINT")
-		p.kill9()
-	}
+	return (&topology{t: s.t, env: slices.Clone(s.env)}).relay("wolfix relay")
 }
 
 // eventTap records the orders.* events a test sees on the broker.
