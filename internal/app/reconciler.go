@@ -39,7 +39,10 @@ type Reconciler struct {
 func NewReconciler(store Store, finalizer *PaymentFinalizer, cancel *CancelHandler, refunds *RefundHandler,
 	clock Clock, cfg ReconcilerConfig, log *slog.Logger, observe Observer) *Reconciler {
 	if cfg.Batch <= 0 {
-		cfg.Batch = 100
+		// Each pass reads the oldest awaiting orders first and has no cursor: with more awaiting
+		// orders than Batch (declined cards stay awaiting until the TTL), newer ones wait for the
+		// older ones to expire. A cursor is the real fix; this bound keeps it far off.
+		cfg.Batch = 1000
 	}
 	return &Reconciler{store: store, finalizer: finalizer, cancel: cancel, refunds: refunds, clock: clock, cfg: cfg, log: log,
 		observe: observerOrNop(observe)}
