@@ -129,7 +129,7 @@ func (r orderRepo) ListAwaitingPayment(ctx context.Context, placedBefore time.Ti
 		Join("JOIN payments AS pay ON pay.order_id = o.id").
 		Where("o.status = ?", order.StatusPending).Where("pay.method = ?", payment.MethodCard).
 		Where("o.created_at < ?", placedBefore.UTC()).
-		Order("o.created_at", "o.id").Limit(int64(pageSize(limit))).Scan(ctx, &ids)
+		Order("o.created_at", "o.id").Limit(int64(max(limit, 1))).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("list orders awaiting payment: %w", err)
 	}
