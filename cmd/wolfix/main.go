@@ -14,13 +14,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wolfix/orders/internal/adapters/config"
+	"github.com/wolfix/orders/internal/adapters/metrics"
 )
 
 // The exit codes, as the help text and the README document them.
@@ -118,29 +118,12 @@ func (c *cli) withConfig(body func(ctx context.Context, cfg config.Config, log *
 
 // versionString is the version, the commit and the Go version this binary was built with.
 func versionString() string {
-	v, commit, goVersion := version, "unknown", runtime.Version()
-	if info, ok := debug.ReadBuildInfo(); ok {
-		if v == "" {
-			v = info.Main.Version
-		}
-		goVersion = info.GoVersion
-		var modified bool
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = s.Value
-			case "vcs.modified":
-				modified = s.Value == "true"
-			}
-		}
-		if modified {
-			commit += " (modified)"
-		}
+	b := metrics.ReadBuild(version)
+	commit := b.Commit
+	if b.Modified {
+		commit += " (modified)"
 	}
-	if v == "" {
-		v = "(devel)"
-	}
-	return fmt.Sprintf("wolfix %s\ncommit %s\n%s %s/%s", v, commit, goVersion, runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("wolfix %s\ncommit %s\n%s %s/%s", b.Version, commit, b.GoVersion, runtime.GOOS, runtime.GOARCH)
 }
 
 // invocation is how to run this binary again, for the hints printed at start-up: the path it was

@@ -135,6 +135,7 @@ type Build struct {
 	Version   string
 	Commit    string
 	GoVersion string
+	Modified  bool // built from a work tree with uncommitted changes
 }
 
 // ReadBuild describes this binary: version as given (set at link time), else the module version
@@ -147,8 +148,11 @@ func ReadBuild(version string) Build {
 			b.Version = info.Main.Version
 		}
 		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" {
+			switch s.Key {
+			case "vcs.revision":
 				b.Commit = s.Value
+			case "vcs.modified":
+				b.Modified = s.Value == "true"
 			}
 		}
 	}
