@@ -41,13 +41,10 @@ check-generate: ## fail when the committed wire_gen.go is stale
 			cp "$$saved" cmd/wolfix/wire_gen.go; \
 			echo "cmd/wolfix/wire_gen.go is stale: run make generate and commit it"; exit 1; fi
 
-lint: ## gofmt, go vet, and the purity of the domain and app layers
+lint: ## gofmt, go vet, and the architecture rules of .ci/archlint (layers, pure domain, the event contract)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	$(GO) vet $(PKGS)
-	@bad=$$($(GO) list -deps ./internal/domain/... | grep -E 'gin-gonic|uptrace/bun|stripe-go|ThreeDotsLabs|database/sql|net/http$$' || true); \
-		if [ -n "$$bad" ]; then echo "internal/domain must stay pure: $$bad"; exit 1; fi
-	@bad=$$($(GO) list -deps ./internal/app/... | grep '/internal/adapters' || true); \
-		if [ -n "$$bad" ]; then echo "internal/app must not import adapters: $$bad"; exit 1; fi
+	GO=$(GO) .ci/archlint
 
 FUZZTIME ?= 20s
 fuzz: ## every fuzz target for FUZZTIME each (FuzzRoutes drives every route; e.g. make fuzz FUZZTIME=30m, or 1000000x)

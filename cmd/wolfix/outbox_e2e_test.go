@@ -28,6 +28,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/consumers"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/testenv"
 )
 
@@ -46,8 +47,8 @@ const (
 )
 
 // orderTopics are the topics a tap reads where it cannot subscribe by wildcard (Redis).
-var orderTopics = []string{app.TopicOrderCreated, app.TopicOrderPaid, app.TopicOrderPaymentFailed, app.TopicOrderCancelled,
-	app.TopicOrderRefunded, app.TopicOrderDisputed, app.TopicOrderShipped, app.TopicOrderDelivered}
+var orderTopics = []string{events.TopicOrderCreated, events.TopicOrderPaid, events.TopicOrderPaymentFailed, events.TopicOrderCancelled,
+	events.TopicOrderRefunded, events.TopicOrderDisputed, events.TopicOrderShipped, events.TopicOrderDelivered}
 
 // brokerEnv is the configuration of the binary for one broker.
 type brokerEnv struct {
@@ -90,12 +91,12 @@ func TestOutboxE2EOrdersReachBroker(t *testing.T) {
 				switch i % 3 {
 				case 0:
 					s.expect(s.confirmCard(secret, cardOK), http.StatusOK, "")
-					want[id] = []string{app.TopicOrderCreated, app.TopicOrderPaid}
+					want[id] = []string{events.TopicOrderCreated, events.TopicOrderPaid}
 				case 1:
 					s.expect(s.confirmCard(secret, cardDeclined), http.StatusOK, "")
-					want[id] = []string{app.TopicOrderCreated, app.TopicOrderPaymentFailed}
+					want[id] = []string{events.TopicOrderCreated, events.TopicOrderPaymentFailed}
 				default:
-					want[id] = []string{app.TopicOrderCreated}
+					want[id] = []string{events.TopicOrderCreated}
 				}
 			}
 			tp.waitTypes(t, want, 60*time.Second)
@@ -132,7 +133,7 @@ func TestOutboxE2ERelayKill9(t *testing.T) {
 			tp.perTopic = b.perTopic
 			acted := map[string]int{}
 			consumer := "e2e-" + prefix
-			tp.onDelivery = func(env outbox.Envelope) {
+			tp.onDelivery = func(env events.Envelope) {
 				err := inbox.Once(context.Background(), consumer, env.ID, func(context.Context) error {
 					acted[env.ID]++ // the tap delivers one event at a time
 					return nil
@@ -192,10 +193,10 @@ func TestOutboxE2EBrokerOutage(t *testing.T) {
 	want := map[string][]string{}
 	create := func(i int) {
 		id, secret := s.createCardOrder(cust)
-		want[id] = []string{app.TopicOrderCreated}
+		want[id] = []string{events.TopicOrderCreated}
 		if i%2 == 0 {
 			s.expect(s.confirmCard(secret, cardOK), http.StatusOK, "")
-			want[id] = append(want[id], app.TopicOrderPaid)
+			want[id] = append(want[id], events.TopicOrderPaid)
 		}
 	}
 	for i := range 4 {
@@ -260,13 +261,13 @@ func (s *service) startRelay() *proc {
 // eventTap records the orders.* events a test sees on the broker.
 type eventTap struct {
 	keep       func(orderID string) bool
-	onDelivery func(env outbox.Envelope) // called for every delivery kept, one at a time
+	onDelivery func(env events.Envelope) // called for every delivery kept, one at a time
 	perTopic   bool                      // compare each order's events topic by topic
 
 	mu         sync.Mutex
 	allowed    map[string]bool
-	byID       map[string]outbox.Envelope
-	perOrder   map[string][]outbox.Envelope // first arrivals, in arrival order
+	byID       map[string]events.Envelope
+	perOrder   map[string][]events.Envelope // first arrivals, in arrival order
 	deliveries int
 	conflicts  []string
 	deliver    sync.Mutex
@@ -274,7 +275,7 @@ type eventTap struct {
 
 // newEventTap keeps the events of orders keep accepts, or, when keep is nil, of orders allowed.
 func newEventTap(keep func(orderID string) bool) *eventTap {
-	tp := &eventTap{keep: keep, allowed: map[string]bool{}, byID: map[string]outbox.Envelope{}, perOrder: map[string][]outbox.Envelope{}}
+	tp := &eventTap{keep: keep, allowed: map[string]bool{}, byID: map[string]events.Envelope{}, perOrder: map[string][]events.Envelope{}}
 	if keep == nil {
 		tp.keep = func(orderID string) bool { return tp.allowed[orderID] }
 	}
@@ -289,7 +290,7 @@ func (tp *eventTap) allow(orderID string) {
 
 // record takes one delivery's payload.
 func (tp *eventTap) record(payload []byte) {
-	env, err := outbox.DecodeEnvelope(payload)
+	env, err := events.Decode(payload)
 	if err != nil {
 		return // not an event of this service
 	}
@@ -341,16 +342,16 @@ func (tp *eventTap) keptDeliveries() int {
 // exactly its events' types, in order, and that no id named two events.
 func (tp *eventTap) waitTypes(t *testing.T, want map[string][]string, timeout time.Duration) {
 	t.Helper()
-	tp.wait(t, want, timeout, func(e outbox.Envelope) string { return e.Type })
+	tp.wait(t, want, timeout, func(e events.Envelope) string { return e.Type })
 }
 
 // waitIDs is waitTypes by event id.
 func (tp *eventTap) waitIDs(t *testing.T, want map[string][]string, timeout time.Duration) {
 	t.Helper()
-	tp.wait(t, want, timeout, func(e outbox.Envelope) string { return e.ID })
+	tp.wait(t, want, timeout, func(e events.Envelope) string { return e.ID })
 }
 
-func (tp *eventTap) wait(t *testing.T, want map[string][]string, timeout time.Duration, key func(outbox.Envelope) string) {
+func (tp *eventTap) wait(t *testing.T, want map[string][]string, timeout time.Duration, key func(events.Envelope) string) {
 	t.Helper()
 	got := func() map[string][]string {
 		tp.mu.Lock()
@@ -614,7 +615,7 @@ func openOutboxDB(t *testing.T, url string) *sql.DB {
 // killEvents are the events of `orders` orders, `perOrder` each; their topics are not ones the
 // service's own consumers handle.
 func killEvents(prefix string, orders, perOrder int) [][]app.Event {
-	topics := []string{app.TopicOrderPaid, app.TopicOrderShipped, app.TopicOrderDelivered}
+	topics := []string{events.TopicOrderPaid, events.TopicOrderShipped, events.TopicOrderDelivered}
 	all := make([][]app.Event, orders)
 	for o := range all {
 		for seq := range perOrder {

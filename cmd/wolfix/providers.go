@@ -107,16 +107,13 @@ func provideConsumers(cfg config.Config, d *database, b broker.Broker, store *sq
 	if err != nil {
 		return nil, err
 	}
-	var notifier consumers.Notifier = consumers.LogNotifier{Logger: log}
+	var notifier app.Notifier = consumers.LogNotifier{Logger: log}
 	if cfg.SMTPURL != "" {
 		if notifier, err = smtpnotify.New(cfg.SMTPURL, store.Orders()); err != nil {
 			return nil, err
 		}
 	}
-	if err := consumers.HandleNotifications(router, notifier); err != nil {
-		return nil, err
-	}
-	if err := consumers.HandleFulfillment(router, application.Fulfillment); err != nil {
+	if err := router.React(append(app.NotificationReactions(notifier), application.Fulfillment.Reactions()...)...); err != nil {
 		return nil, err
 	}
 	return router, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
 	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/testenv"
 )
 
@@ -117,7 +118,7 @@ func (f *pruneFixture) outbox(ctx context.Context, open outbox.Opener, relayed, 
 		}
 		ob, err := open(ctx, tx)
 		if err == nil {
-			err = ob.Publish(ctx, app.Event{ID: fmt.Sprint("prune-", i), Type: app.TopicOrderShipped, OccurredAt: time.Now(), OrderID: "o"})
+			err = ob.Publish(ctx, app.Event{ID: fmt.Sprint("prune-", i), Type: events.TopicOrderShipped, OccurredAt: time.Now(), OrderID: "o"})
 		}
 		if err == nil {
 			err = tx.Commit()

@@ -16,7 +16,7 @@ import (
 
 	"github.com/wolfix/orders/internal/adapters/consumers"
 	"github.com/wolfix/orders/internal/adapters/outbox"
-	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/events"
 )
 
 // TestScaleOut runs the production topology of deploy/compose.yaml as processes: migrations once
@@ -198,9 +198,9 @@ func (r *scaleRun) expectedEvents() map[string][]string {
 	defer r.mu.Unlock()
 	want := map[string][]string{}
 	for id := range r.acked {
-		want[id] = []string{app.TopicOrderCreated}
+		want[id] = []string{events.TopicOrderCreated}
 		if r.card[id] {
-			want[id] = append(want[id], app.TopicOrderPaid)
+			want[id] = append(want[id], events.TopicOrderPaid)
 		}
 	}
 	return want
@@ -315,7 +315,7 @@ func tapStream(t *testing.T, tp *topology) *streamTap {
 		t.Fatal(err)
 	}
 	_, err = js.Subscribe(prefix+".orders.>", func(m *nats.Msg) {
-		env, err := outbox.DecodeEnvelope(m.Data)
+		env, err := events.Decode(m.Data)
 		if err != nil {
 			return
 		}

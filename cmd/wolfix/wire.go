@@ -34,7 +34,7 @@ func newDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*dat
 // newSeeder assembles `wolfix seed`: the store and the demo-catalog seeder.
 func newSeeder(ctx context.Context, cfg config.Config, log *slog.Logger) (*app.CatalogSeeder, func(), error) {
 	wire.Build(provideDatabase, provideOutboxOpener, provideStore, wire.Bind(new(app.Store), new(*sqlstore.Store)),
-		provideClock, providePricing, app.NewCatalogSeeder)
+		provideClock, providePricing, app.NewUnitOfWork, app.NewCatalogSeeder)
 	return nil, nil, nil
 }
 

@@ -213,13 +213,14 @@ func newSeeder(ctx context.Context, cfg config.Config, log *slog.Logger) (*app.C
 		return nil, nil, err
 	}
 	store := provideStore(mainDatabase, opener)
+	unitOfWork := app.NewUnitOfWork(store)
 	pricing, err := providePricing(cfg)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	clock := provideClock()
-	catalogSeeder := app.NewCatalogSeeder(store, pricing, clock, log)
+	catalogSeeder := app.NewCatalogSeeder(unitOfWork, pricing, clock, log)
 	return catalogSeeder, func() {
 		cleanup()
 	}, nil

@@ -35,23 +35,24 @@ type Dependencies struct {
 }
 
 // New assembles every use case over d, in the one order their dependencies allow. The use cases
-// see the store through the unit of work that keeps Idempotency-Key answers in their transactions.
+// see the store through the unit of work, which writes their events and keeps Idempotency-Key
+// answers in their transactions.
 func New(d Dependencies) *Application {
-	d.Store = unitOfWork{d.Store}
-	refunds := NewRefundHandler(d.Store, d.Providers, d.Clock, d.Log, d.Observer)
-	finalizer := NewPaymentFinalizer(d.Store, d.Providers, refunds, d.Clock, d.Log, d.Observer)
-	cancel := NewCancelHandler(d.Store, d.Providers, finalizer, refunds, d.Clock, d.Log)
+	uow := NewUnitOfWork(d.Store)
+	refunds := NewRefundHandler(uow, d.Providers, d.Clock, d.Log, d.Observer)
+	finalizer := NewPaymentFinalizer(uow, d.Providers, refunds, d.Clock, d.Log, d.Observer)
+	cancel := NewCancelHandler(uow, d.Providers, finalizer, refunds, d.Clock, d.Log)
 	return &Application{
-		Catalog:     NewCatalogHandler(d.Store, d.Clock, d.Log),
-		PlaceOrder:  NewPlaceOrderHandler(d.Store, d.Providers, d.Pricing, d.Clock, d.Log).CapUnpaid(d.UnpaidCap),
-		ConfirmPaid: NewConfirmPaidHandler(d.Store, finalizer, d.Clock),
+		Catalog:     NewCatalogHandler(uow, d.Clock, d.Log),
+		PlaceOrder:  NewPlaceOrderHandler(uow, d.Providers, d.Pricing, d.Clock, d.Log).CapUnpaid(d.UnpaidCap),
+		ConfirmPaid: NewConfirmPaidHandler(uow, finalizer, d.Clock),
 		Finalizer:   finalizer,
-		Webhooks:    NewWebhookHandler(d.Store, d.Providers, finalizer, refunds, d.Clock, d.Log, d.Observer).WorkWith(d.Inbox),
-		Orders:      NewOrderQueries(d.Store),
+		Webhooks:    NewWebhookHandler(uow, d.Providers, finalizer, refunds, d.Clock, d.Log, d.Observer).WorkWith(d.Inbox),
+		Orders:      NewOrderQueries(uow),
 		Refunds:     refunds,
 		Cancel:      cancel,
-		Fulfillment: NewFulfillmentHandler(d.Store, d.Clock),
-		Reconciler:  NewReconciler(d.Store, finalizer, cancel, refunds, d.Clock, d.Reconciler, d.Log, d.Observer),
-		Seeder:      NewCatalogSeeder(d.Store, d.Pricing, d.Clock, d.Log),
+		Fulfillment: NewFulfillmentHandler(uow, d.Clock),
+		Reconciler:  NewReconciler(uow, finalizer, cancel, refunds, d.Clock, d.Reconciler, d.Log, d.Observer),
+		Seeder:      NewCatalogSeeder(uow, d.Pricing, d.Clock, d.Log),
 	}
 }

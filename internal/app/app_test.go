@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/domain/catalog"
 	"github.com/wolfix/orders/internal/domain/fault"
 	"github.com/wolfix/orders/internal/domain/money"
@@ -105,7 +106,7 @@ func TestPlaceCardOrderPricesOnTheServerAndReserves(t *testing.T) {
 	if got := f.store.stock("p1"); got != 8 {
 		t.Fatalf("stock: got %d; want 8", got)
 	}
-	if got := f.store.publishedTypes(); !slices.Equal(got, []string{TopicOrderCreated}) {
+	if got := f.store.publishedTypes(); !slices.Equal(got, []string{events.TopicOrderCreated}) {
 		t.Fatalf("events: got %v", got)
 	}
 }
@@ -196,7 +197,7 @@ func TestFinalizeIsForwardOnlyAndIdempotent(t *testing.T) {
 	if res.Order.Status() != order.StatusConfirmed || res.Order.Payment().Status() != payment.StatusPaid {
 		t.Fatalf("got %s/%s", res.Order.Status(), res.Order.Payment().Status())
 	}
-	want := []string{TopicOrderCreated, TopicOrderPaymentFailed, TopicOrderPaid}
+	want := []string{events.TopicOrderCreated, events.TopicOrderPaymentFailed, events.TopicOrderPaid}
 	if got := f.store.publishedTypes(); !slices.Equal(got, want) {
 		t.Fatalf("events: got %v; want %v", got, want)
 	}
@@ -216,7 +217,7 @@ func TestFinalizeRefusesAMismatchedIntentAndRaisesAnAnomaly(t *testing.T) {
 			if err != nil || res.Anomaly == nil || res.Order.Payment().IsPaid() {
 				t.Fatalf("got %+v, %v; want an anomaly and no payment", res, err)
 			}
-			if got := f.store.publishedTypes(); !slices.Contains(got, TopicPaymentAnomaly) || slices.Contains(got, TopicOrderPaid) {
+			if got := f.store.publishedTypes(); !slices.Contains(got, events.TopicPaymentAnomaly) || slices.Contains(got, events.TopicOrderPaid) {
 				t.Fatalf("events: got %v", got)
 			}
 			err = f.app.ConfirmPaid.Handle(context.Background(), ConfirmPaid{Actor: customer, OrderID: o.ID()})
@@ -241,7 +242,7 @@ func TestConfirmPaid(t *testing.T) {
 				t.Fatalf("confirm: %v", err)
 			}
 		}
-		if got := f.store.publishedTypes(); !slices.Equal(got, []string{TopicOrderCreated, TopicOrderPaid}) {
+		if got := f.store.publishedTypes(); !slices.Equal(got, []string{events.TopicOrderCreated, events.TopicOrderPaid}) {
 			t.Fatalf("events: got %v", got)
 		}
 	})
@@ -279,7 +280,7 @@ func TestWebhookDuplicatesActOnce(t *testing.T) {
 	}
 	wg.Wait()
 	f.webhook(t, "evt_2 payment_intent.payment_failed "+o.Payment().IntentID())
-	if got := f.store.publishedTypes(); !slices.Equal(got, []string{TopicOrderCreated, TopicOrderPaid}) {
+	if got := f.store.publishedTypes(); !slices.Equal(got, []string{events.TopicOrderCreated, events.TopicOrderPaid}) {
 		t.Fatalf("events: got %v", got)
 	}
 }

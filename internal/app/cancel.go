@@ -12,7 +12,7 @@ import (
 // refunded in full), and the reconciler's expired ones. The intent is cancelled at the provider
 // before the order, so a customer cannot pay for an order that is already cancelled.
 type CancelHandler struct {
-	store     Store
+	store     UnitOfWork
 	providers *Providers
 	finalizer *PaymentFinalizer
 	refunds   *RefundHandler
@@ -21,7 +21,7 @@ type CancelHandler struct {
 }
 
 // NewCancelHandler builds the cancel use case.
-func NewCancelHandler(store Store, providers *Providers, finalizer *PaymentFinalizer, refunds *RefundHandler,
+func NewCancelHandler(store UnitOfWork, providers *Providers, finalizer *PaymentFinalizer, refunds *RefundHandler,
 	clock Clock, log *slog.Logger) *CancelHandler {
 	return &CancelHandler{store: store, providers: providers, finalizer: finalizer, refunds: refunds, clock: clock, log: log}
 }
@@ -123,7 +123,7 @@ func (h *CancelHandler) commitCancel(ctx context.Context, orderID string, byAdmi
 		}
 		out = o
 		answer(ctx, o) // the recovery point of an Idempotency-Key: cancelled, answered so
-		return tx.Outbox().Publish(ctx, eventsFor(o)...)
+		return nil
 	})
 	return out, err
 }

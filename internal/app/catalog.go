@@ -20,13 +20,13 @@ var ErrPageSize = fault.Invalid("limit_invalid", "limit must be between 1 and 10
 
 // CatalogHandler runs the catalog's use cases: listing, reading, creating and changing products.
 type CatalogHandler struct {
-	store Store
+	store UnitOfWork
 	clock Clock
 	log   *slog.Logger
 }
 
 // NewCatalogHandler builds the catalog use cases.
-func NewCatalogHandler(store Store, clock Clock, log *slog.Logger) *CatalogHandler {
+func NewCatalogHandler(store UnitOfWork, clock Clock, log *slog.Logger) *CatalogHandler {
 	return &CatalogHandler{store: store, clock: clock, log: log}
 }
 

@@ -55,7 +55,7 @@ func (s memState) clone() memState {
 	return c
 }
 
-func (s *memStore) InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
+func (s *memStore) InTx(ctx context.Context, fn func(ctx context.Context, tx StoreTx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	saved := s.state.clone()
@@ -186,7 +186,7 @@ func (t memTx) Get(_ context.Context, id string) (InboxEntry, error) {
 type lockedInbox struct{ s *memStore }
 
 func (i lockedInbox) Record(ctx context.Context, ev payment.Event, at time.Time) (fresh bool, err error) {
-	err = i.s.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err = i.s.InTx(ctx, func(ctx context.Context, tx StoreTx) error {
 		fresh, err = tx.Webhooks().Record(ctx, ev, at)
 		return err
 	})
@@ -194,7 +194,7 @@ func (i lockedInbox) Record(ctx context.Context, ev payment.Event, at time.Time)
 }
 
 func (i lockedInbox) Claim(ctx context.Context, id string, at time.Time) (won bool, err error) {
-	err = i.s.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err = i.s.InTx(ctx, func(ctx context.Context, tx StoreTx) error {
 		won, err = tx.Webhooks().Claim(ctx, id, at)
 		return err
 	})
@@ -202,7 +202,7 @@ func (i lockedInbox) Claim(ctx context.Context, id string, at time.Time) (won bo
 }
 
 func (i lockedInbox) Lease(ctx context.Context, now, until time.Time, limit int) (leased []InboxEntry, err error) {
-	err = i.s.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err = i.s.InTx(ctx, func(ctx context.Context, tx StoreTx) error {
 		leased, err = tx.Webhooks().Lease(ctx, now, until, limit)
 		return err
 	})
@@ -210,7 +210,7 @@ func (i lockedInbox) Lease(ctx context.Context, now, until time.Time, limit int)
 }
 
 func (i lockedInbox) Fail(ctx context.Context, id, problem string, retryAt time.Time) error {
-	return i.s.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.Webhooks().Fail(ctx, id, problem, retryAt) })
+	return i.s.InTx(ctx, func(ctx context.Context, tx StoreTx) error { return tx.Webhooks().Fail(ctx, id, problem, retryAt) })
 }
 
 func (i lockedInbox) List(ctx context.Context, q InboxQuery) ([]InboxEntry, string, error) {
@@ -411,11 +411,11 @@ func (r lockedProducts) List(ctx context.Context, q ProductQuery) ([]*catalog.Pr
 }
 
 func (r lockedProducts) Add(ctx context.Context, p *catalog.Product) error {
-	return r.s.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.Products().Add(ctx, p) })
+	return r.s.InTx(ctx, func(ctx context.Context, tx StoreTx) error { return tx.Products().Add(ctx, p) })
 }
 
 func (r lockedProducts) Update(ctx context.Context, id string, fn func(p *catalog.Product) error) (out *catalog.Product, err error) {
-	err = r.s.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err = r.s.InTx(ctx, func(ctx context.Context, tx StoreTx) error {
 		out, err = tx.Products().Update(ctx, id, fn)
 		return err
 	})
@@ -423,11 +423,11 @@ func (r lockedProducts) Update(ctx context.Context, id string, fn func(p *catalo
 }
 
 func (r lockedProducts) Reserve(ctx context.Context, id string, qty int64) error {
-	return r.s.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.Products().Reserve(ctx, id, qty) })
+	return r.s.InTx(ctx, func(ctx context.Context, tx StoreTx) error { return tx.Products().Reserve(ctx, id, qty) })
 }
 
 func (r lockedProducts) Release(ctx context.Context, id string, qty int64) error {
-	return r.s.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.Products().Release(ctx, id, qty) })
+	return r.s.InTx(ctx, func(ctx context.Context, tx StoreTx) error { return tx.Products().Release(ctx, id, qty) })
 }
 
 func (r lockedProducts) Count(ctx context.Context) (int, error) {
@@ -439,7 +439,7 @@ func (r lockedProducts) Count(ctx context.Context) (int, error) {
 type lockedOrders struct{ s *memStore }
 
 func (r lockedOrders) Add(ctx context.Context, o *order.Order) error {
-	return r.s.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.Orders().Add(ctx, o) })
+	return r.s.InTx(ctx, func(ctx context.Context, tx StoreTx) error { return tx.Orders().Add(ctx, o) })
 }
 
 func (r lockedOrders) Get(ctx context.Context, id string) (*order.Order, error) {
@@ -449,7 +449,7 @@ func (r lockedOrders) Get(ctx context.Context, id string) (*order.Order, error) 
 }
 
 func (r lockedOrders) Update(ctx context.Context, id string, fn func(o *order.Order) error) (out *order.Order, err error) {
-	err = r.s.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err = r.s.InTx(ctx, func(ctx context.Context, tx StoreTx) error {
 		out, err = tx.Orders().Update(ctx, id, fn)
 		return err
 	})

@@ -14,7 +14,7 @@ import (
 // the customer's PATCH /paid and the reconciler all end here. It never trusts its caller: it
 // re-reads the intent from the provider and lets the domain check order id, amount and currency.
 type PaymentFinalizer struct {
-	store     Store
+	store     UnitOfWork
 	providers *Providers
 	refunds   *RefundHandler
 	clock     Clock
@@ -24,7 +24,7 @@ type PaymentFinalizer struct {
 
 // NewPaymentFinalizer builds the finalize path. refunds gives back payments that land on orders
 // already cancelled.
-func NewPaymentFinalizer(store Store, providers *Providers, refunds *RefundHandler, clock Clock, log *slog.Logger, observe Observer) *PaymentFinalizer {
+func NewPaymentFinalizer(store UnitOfWork, providers *Providers, refunds *RefundHandler, clock Clock, log *slog.Logger, observe Observer) *PaymentFinalizer {
 	return &PaymentFinalizer{store: store, providers: providers, refunds: refunds, clock: clock, log: log, observe: observerOrNop(observe)}
 }
 
@@ -112,13 +112,12 @@ func (f *PaymentFinalizer) apply(ctx context.Context, tx Tx, orderID string, int
 			return Finalization{}, err
 		}
 	}
-	events := eventsFor(o)
 	if result.Anomaly != nil {
 		f.log.ErrorContext(ctx, "provider report does not match the order; not marking it paid",
 			"order_id", orderID, "intent_id", intent.ID, "problem", result.Anomaly)
-		events = append(events, anomalyEvent(orderID, intent.ID, result.Anomaly, cause, f.clock.Now()))
+		raise(ctx, anomalyEvent(orderID, intent.ID, result.Anomaly, cause, f.clock.Now()))
 	}
-	return result, tx.Outbox().Publish(ctx, events...)
+	return result, nil
 }
 
 func isAnomaly(err error) bool {
@@ -137,13 +136,13 @@ var ErrCashAdminOnly = fault.Forbidden("cash_collection_admin_only", "only an ad
 
 // ConfirmPaidHandler runs PATCH /paid.
 type ConfirmPaidHandler struct {
-	store     Store
+	store     UnitOfWork
 	finalizer *PaymentFinalizer
 	clock     Clock
 }
 
 // NewConfirmPaidHandler builds the PATCH /paid use case.
-func NewConfirmPaidHandler(store Store, finalizer *PaymentFinalizer, clock Clock) *ConfirmPaidHandler {
+func NewConfirmPaidHandler(store UnitOfWork, finalizer *PaymentFinalizer, clock Clock) *ConfirmPaidHandler {
 	return &ConfirmPaidHandler{store: store, finalizer: finalizer, clock: clock}
 }
 
@@ -177,19 +176,16 @@ func (h *ConfirmPaidHandler) collectCash(ctx context.Context, cmd ConfirmPaid) e
 		return ErrCashAdminOnly
 	}
 	return h.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		o, err := tx.Orders().Update(ctx, cmd.OrderID, func(o *order.Order) error {
+		_, err := tx.Orders().Update(ctx, cmd.OrderID, func(o *order.Order) error {
 			_, err := o.CollectCash(order.CauseAdmin(cmd.Actor.UserID), h.clock.Now())
 			return err
 		})
-		if err != nil {
-			return err
-		}
-		return tx.Outbox().Publish(ctx, eventsFor(o)...)
+		return err
 	})
 }
 
 // visibleOrder loads an order the actor may see; others' orders are reported as not found.
-func visibleOrder(ctx context.Context, store Store, actor Actor, id string) (*order.Order, error) {
+func visibleOrder(ctx context.Context, store UnitOfWork, actor Actor, id string) (*order.Order, error) {
 	o, err := store.Orders().Get(ctx, id)
 	if err != nil {
 		return nil, err

@@ -15,12 +15,12 @@ var ErrNotOrderSeller = fault.Forbidden("not_order_seller", "only an admin or th
 // FulfillmentHandler moves confirmed orders to the customer: shipped, then delivered. Delivering a
 // cash-on-delivery order also records the cash the courier collected.
 type FulfillmentHandler struct {
-	store Store
+	store UnitOfWork
 	clock Clock
 }
 
 // NewFulfillmentHandler builds the shipping use cases.
-func NewFulfillmentHandler(store Store, clock Clock) *FulfillmentHandler {
+func NewFulfillmentHandler(store UnitOfWork, clock Clock) *FulfillmentHandler {
 	return &FulfillmentHandler{store: store, clock: clock}
 }
 
@@ -63,7 +63,7 @@ func (h *FulfillmentHandler) change(ctx context.Context, actor Actor, orderID st
 		}
 		out = o
 		answer(ctx, o)
-		return tx.Outbox().Publish(ctx, eventsFor(o)...)
+		return nil
 	})
 	return out, err
 }

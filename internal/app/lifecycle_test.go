@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/domain/order"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
@@ -70,7 +71,7 @@ func TestFullRefundRequestedTwiceConcurrentlyRestocksOnce(t *testing.T) {
 	if f.store.stock("p1") != 10 || got.Status() != order.StatusRefunded || got.Payment().Status() != payment.StatusRefunded || refunded != got.Total() {
 		t.Fatalf("got stock %d, %s/%s, refunded %s", f.store.stock("p1"), got.Status(), got.Payment().Status(), refunded)
 	}
-	if n := countType(f.store.publishedTypes(), TopicOrderRefunded); n != 1 {
+	if n := countType(f.store.publishedTypes(), events.TopicOrderRefunded); n != 1 {
 		t.Fatalf("got %d orders.refunded events; want 1", n)
 	}
 }
@@ -254,7 +255,7 @@ func TestShipAndDeliver(t *testing.T) {
 		t.Fatalf("deliver cash order: got %v, %v", got, err)
 	}
 	types := f.store.publishedTypes()
-	for _, want := range []string{TopicOrderShipped, TopicOrderDelivered, TopicOrderPaid} {
+	for _, want := range []string{events.TopicOrderShipped, events.TopicOrderDelivered, events.TopicOrderPaid} {
 		if !slices.Contains(types, want) {
 			t.Fatalf("events %v lack %s", types, want)
 		}
@@ -283,7 +284,7 @@ func TestDisputesShowOnTheOrderAndCloseForward(t *testing.T) {
 	if d == nil || d.Status != "lost" || d.Reason != "fraudulent" {
 		t.Fatalf("got dispute %+v", d)
 	}
-	if n := countType(f.store.publishedTypes(), TopicOrderDisputed); n != 2 {
+	if n := countType(f.store.publishedTypes(), events.TopicOrderDisputed); n != 2 {
 		t.Fatalf("got %d orders.disputed events; want 2", n)
 	}
 }
@@ -378,7 +379,7 @@ func TestTwoReconcilersAtOnceExpireEachOrderOnce(t *testing.T) {
 	if got := f.store.stock("p1"); got != 10 {
 		t.Fatalf("stock: got %d; want 10 (each order's 2 units back exactly once)", got)
 	}
-	if n := countType(f.store.publishedTypes(), TopicOrderCancelled); n != 5 {
+	if n := countType(f.store.publishedTypes(), events.TopicOrderCancelled); n != 5 {
 		t.Fatalf("got %d orders.cancelled events; want 5", n)
 	}
 }

@@ -12,11 +12,11 @@ var ErrStatusFilter = fault.Invalid("status_invalid", "status must be one of Pen
 
 // OrderQueries answers reads of orders: one order, or a page of them.
 type OrderQueries struct {
-	store Store
+	store UnitOfWork
 }
 
 // NewOrderQueries builds the order reads.
-func NewOrderQueries(store Store) *OrderQueries { return &OrderQueries{store: store} }
+func NewOrderQueries(store UnitOfWork) *OrderQueries { return &OrderQueries{store: store} }
 
 // Get returns an order its customer or an admin may see; to anyone else it does not exist.
 func (q *OrderQueries) Get(ctx context.Context, actor Actor, id string) (*order.Order, error) {

@@ -56,7 +56,7 @@ type PlacedOrder struct {
 // PlaceOrderHandler runs checkout: price on the server, open a payment intent for card orders,
 // then reserve stock and store the order and its events in one transaction.
 type PlaceOrderHandler struct {
-	store     Store
+	store     UnitOfWork
 	providers *Providers
 	pricing   Pricing
 	unpaid    UnpaidCap
@@ -65,7 +65,7 @@ type PlaceOrderHandler struct {
 }
 
 // NewPlaceOrderHandler builds the checkout use case.
-func NewPlaceOrderHandler(store Store, providers *Providers, pricing Pricing, clock Clock, log *slog.Logger) *PlaceOrderHandler {
+func NewPlaceOrderHandler(store UnitOfWork, providers *Providers, pricing Pricing, clock Clock, log *slog.Logger) *PlaceOrderHandler {
 	return &PlaceOrderHandler{store: store, providers: providers, pricing: pricing, clock: clock, log: log}
 }
 
@@ -177,9 +177,6 @@ func (h *PlaceOrderHandler) save(ctx context.Context, tx Tx, o *order.Order) err
 		return err
 	}
 	if err := tx.Orders().Add(ctx, o); err != nil {
-		return err
-	}
-	if err := tx.Outbox().Publish(ctx, eventsFor(o)...); err != nil {
 		return err
 	}
 	items := o.Items()

@@ -1,25 +1,30 @@
 // Package app owns the use cases of the orders and payments service (placing orders, confirming
-// payments, managing the catalog) and the ports they need from the outside world: storage with
-// transactions, the transactional outbox, the payment provider and the webhook verifier. It imports
-// the domain and nothing of any adapter; adapters implement these interfaces.
+// payments, managing the catalog), the unit of work they run in (which writes the integration
+// events the aggregates' changes imply), the reactions to those events (notify, fulfil), and the
+// ports they need from the outside world: storage with transactions, the transactional outbox, the
+// payment providers with their webhook verifiers, the notifier. It imports the domain and its own
+// event contract (app/events) and nothing of any adapter; adapters implement these interfaces and
+// prove it with the suites of app/porttest.
 package app
 
 import (
 	"context"
 	"time"
 
+	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/domain/catalog"
 	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/order"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
 
-// Store gives repositories that run each call on its own, and runs transactions.
+// Store is the storage port: repositories that run each call on its own, and transactions.
+// Use cases never see it directly; they run in the UnitOfWork built over it.
 type Store interface {
 	Repositories
 	// InTx runs fn in one database transaction and commits when fn returns nil; any error (or a
-	// failed commit) rolls everything back and is returned. The Tx is valid only inside fn.
-	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// failed commit) rolls everything back and is returned. The StoreTx is valid only inside fn.
+	InTx(ctx context.Context, fn func(ctx context.Context, tx StoreTx) error) error
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 }
@@ -32,12 +37,19 @@ type Repositories interface {
 	Idempotency() IdempotencyStore
 }
 
-// Tx is one open transaction: repositories plus the outbox, all committed together.
-type Tx interface {
+// StoreTx is one open transaction of the Store: repositories plus the outbox, all committed
+// together. Only the unit of work writes to the outbox.
+type StoreTx interface {
 	Repositories
 	// Outbox publishes integration events that become visible to the relay only if the
 	// transaction commits.
 	Outbox() Outbox
+}
+
+// Tx is one open transaction as a use case sees it: the repositories. The events its changes
+// imply are written by the unit of work (see UnitOfWork), never by the use case.
+type Tx interface {
+	Repositories
 }
 
 // ProductRepository stores products. Stock only changes through Reserve and Release, which are
@@ -106,15 +118,9 @@ type OrderQuery struct {
 	Limit      int
 }
 
-// Event is an integration event: a fact the rest of the company may act on. Its JSON envelope is
-// {id, type, occurredAt, orderId, data}, and Type doubles as the broker topic.
-type Event struct {
-	ID         string
-	Type       string
-	OccurredAt time.Time
-	OrderID    string
-	Data       any
-}
+// Event is an integration event: a fact the rest of the company may act on. Its contract (topics,
+// envelope, data, version) is package events; Type doubles as the broker topic.
+type Event = events.Event
 
 // Outbox writes integration events inside the current transaction.
 type Outbox interface {

@@ -25,7 +25,7 @@ type ReconcilerConfig struct {
 // those unpaid after cfg.TTL (intent and stock with them), and retries refunds left pending.
 // Several replicas may run it at once: every step locks the order and is a no-op when repeated.
 type Reconciler struct {
-	store     Store
+	store     UnitOfWork
 	finalizer *PaymentFinalizer
 	cancel    *CancelHandler
 	refunds   *RefundHandler
@@ -36,7 +36,7 @@ type Reconciler struct {
 }
 
 // NewReconciler builds the reconciler.
-func NewReconciler(store Store, finalizer *PaymentFinalizer, cancel *CancelHandler, refunds *RefundHandler,
+func NewReconciler(store UnitOfWork, finalizer *PaymentFinalizer, cancel *CancelHandler, refunds *RefundHandler,
 	clock Clock, cfg ReconcilerConfig, log *slog.Logger, observe Observer) *Reconciler {
 	if cfg.Batch <= 0 {
 		// Each pass reads the oldest awaiting orders first and has no cursor: with more awaiting

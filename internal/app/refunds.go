@@ -17,7 +17,7 @@ import (
 // A refund the provider could not be reached for stays pending and is retried by the reconciler
 // with the same key, so it is never made twice.
 type RefundHandler struct {
-	store     Store
+	store     UnitOfWork
 	providers *Providers
 	clock     Clock
 	log       *slog.Logger
@@ -25,7 +25,7 @@ type RefundHandler struct {
 }
 
 // NewRefundHandler builds the refund use case.
-func NewRefundHandler(store Store, providers *Providers, clock Clock, log *slog.Logger, observe Observer) *RefundHandler {
+func NewRefundHandler(store UnitOfWork, providers *Providers, clock Clock, log *slog.Logger, observe Observer) *RefundHandler {
 	return &RefundHandler{store: store, providers: providers, clock: clock, log: log, observe: observerOrNop(observe)}
 }
 
@@ -137,7 +137,7 @@ func (h *RefundHandler) settle(ctx context.Context, orderID, refundID, providerI
 				return err
 			}
 		}
-		return tx.Outbox().Publish(ctx, eventsFor(o)...)
+		return nil
 	})
 	if err == nil && wasPending {
 		h.observe.RefundSettled(settled.Amount.Currency().Code(), settled.Amount.Minor(), string(settled.Status))
@@ -183,14 +183,11 @@ func (h *RefundHandler) SyncFromProvider(ctx context.Context, orderID string, ca
 		if proceed, err := before(ctx, tx); err != nil || !proceed {
 			return err
 		}
-		o, err := tx.Orders().Update(ctx, orderID, func(o *order.Order) error {
+		_, err := tx.Orders().Update(ctx, orderID, func(o *order.Order) error {
 			_, err := o.SyncProviderRefunds(NewID(), intent.AmountRefunded, cause, h.clock.Now())
 			return err
 		})
-		if err != nil {
-			return err
-		}
-		return tx.Outbox().Publish(ctx, eventsFor(o)...)
+		return err
 	})
 }
 

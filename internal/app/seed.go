@@ -13,14 +13,14 @@ const DemoSellerID = "seller-demo"
 
 // CatalogSeeder fills an empty catalog with a few demo products, so a fresh install can sell.
 type CatalogSeeder struct {
-	store    Store
+	store    UnitOfWork
 	currency money.Currency
 	clock    Clock
 	log      *slog.Logger
 }
 
 // NewCatalogSeeder builds the demo-catalog seeder for the trading currency.
-func NewCatalogSeeder(store Store, pricing Pricing, clock Clock, log *slog.Logger) *CatalogSeeder {
+func NewCatalogSeeder(store UnitOfWork, pricing Pricing, clock Clock, log *slog.Logger) *CatalogSeeder {
 	return &CatalogSeeder{store: store, currency: pricing.Currency, clock: clock, log: log}
 }
 

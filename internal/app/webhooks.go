@@ -17,7 +17,7 @@ import (
 // however often and in whatever order the provider delivers it. Events that failed stay in the
 // inbox, retried with backoff, where an admin can list and replay them.
 type WebhookHandler struct {
-	store     Store
+	store     UnitOfWork
 	providers *Providers
 	finalizer *PaymentFinalizer
 	refunds   *RefundHandler
@@ -29,7 +29,7 @@ type WebhookHandler struct {
 }
 
 // NewWebhookHandler builds the webhook use case, with the default InboxConfig.
-func NewWebhookHandler(store Store, providers *Providers, finalizer *PaymentFinalizer, refunds *RefundHandler,
+func NewWebhookHandler(store UnitOfWork, providers *Providers, finalizer *PaymentFinalizer, refunds *RefundHandler,
 	clock Clock, log *slog.Logger, observe Observer) *WebhookHandler {
 	return &WebhookHandler{store: store, providers: providers, finalizer: finalizer, refunds: refunds, clock: clock,
 		log: log, observe: observerOrNop(observe), inbox: InboxConfig{}.withDefaults(), wake: make(chan struct{}, 1)}
@@ -198,15 +198,12 @@ func (h *WebhookHandler) recordDispute(ctx context.Context, orderID string, ev p
 		if fresh, err := claim(ctx, tx); err != nil || !fresh {
 			return err
 		}
-		o, err := tx.Orders().Update(ctx, orderID, func(o *order.Order) error {
+		_, err := tx.Orders().Update(ctx, orderID, func(o *order.Order) error {
 			d := order.Dispute{Status: ev.Dispute.Status, Reason: ev.Dispute.Reason, Amount: amount, OpenedAt: h.clock.Now()}
 			o.RecordDispute(d, ev.Type == payment.EventDisputeClosed, order.CauseWebhook(ev.ID), h.clock.Now())
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		return tx.Outbox().Publish(ctx, eventsFor(o)...)
+		return err
 	})
 }
 

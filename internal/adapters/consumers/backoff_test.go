@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/wolfix/orders/internal/adapters/consumers"
-	"github.com/wolfix/orders/internal/adapters/outbox"
+	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/domain/fault"
 	"github.com/wolfix/orders/internal/testenv"
 )
@@ -33,7 +33,7 @@ func TestRouterBacksOffFromAFailingDependencyAndLogsOncePerStep(t *testing.T) {
 	handled := map[string]int{}
 	b, _ := startRouterWith(t, consumers.RouterConfig{RetryInterval: retryInterval, MaxRetryInterval: 10 * time.Second},
 		slog.New(slog.NewJSONHandler(logs, nil)), func(r *consumers.Router, _ *counter) {
-			handle(t, r, "orders.paid", func(_ context.Context, ev outbox.Envelope) error {
+			handle(t, r, "orders.paid", func(_ context.Context, ev events.Envelope) error {
 				tries.Add(1)
 				if down.Load() {
 					return errDependencyDown

@@ -20,14 +20,15 @@ import (
 	"github.com/wolfix/orders/internal/adapters/broker"
 	"github.com/wolfix/orders/internal/adapters/broker/gochannel"
 	"github.com/wolfix/orders/internal/adapters/consumers"
-	"github.com/wolfix/orders/internal/adapters/outbox"
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/testenv"
 	"github.com/wolfix/orders/migrations"
 )
 
 func TestRouterHandlesEachEventOnce(t *testing.T) {
 	b, router := startRouter(t, func(r *consumers.Router, calls *counter) {
-		handle(t, r, "orders.paid", func(context.Context, outbox.Envelope) error { calls.add(); return nil })
+		handle(t, r, "orders.paid", func(context.Context, events.Envelope) error { calls.add(); return nil })
 	})
 	publish(t, b, "orders.paid", "ev-1", "ev-1", "ev-2", "ev-1")
 	waitFor(t, func() bool { return router.calls.get() == 2 })
@@ -39,7 +40,7 @@ func TestRouterHandlesEachEventOnce(t *testing.T) {
 
 func TestRouterRetriesThenSucceeds(t *testing.T) {
 	b, router := startRouter(t, func(r *consumers.Router, calls *counter) {
-		handle(t, r, "orders.paid", func(context.Context, outbox.Envelope) error {
+		handle(t, r, "orders.paid", func(context.Context, events.Envelope) error {
 			if calls.add() == 1 {
 				return errors.New("first try fails")
 			}
@@ -57,7 +58,7 @@ func TestRouterRetriesThenSucceeds(t *testing.T) {
 
 func TestRouterPoisonsAnEventThatAlwaysFails(t *testing.T) {
 	b, router := startRouter(t, func(r *consumers.Router, calls *counter) {
-		handle(t, r, "orders.paid", func(context.Context, outbox.Envelope) error { calls.add(); return errors.New("always") })
+		handle(t, r, "orders.paid", func(context.Context, events.Envelope) error { calls.add(); return errors.New("always") })
 	})
 	poisoned := subscribe(t, b, consumers.DefaultPoisonTopic)
 	publish(t, b, "orders.paid", "ev-bad")
@@ -79,7 +80,7 @@ func TestNotificationsLogWithoutPersonalData(t *testing.T) {
 	logs := &testenv.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	b, _ := startRouter(t, func(r *consumers.Router, _ *counter) {
-		if err := consumers.HandleNotifications(r, consumers.LogNotifier{Logger: logger}); err != nil {
+		if err := r.React(app.NotificationReactions(consumers.LogNotifier{Logger: logger})...); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -192,7 +193,7 @@ func publishData(t *testing.T, b broker.Broker, topic, id, data string) {
 
 func publishWith(t *testing.T, b broker.Broker, topic, orderID, id, data string) {
 	t.Helper()
-	payload, _ := json.Marshal(outbox.Envelope{ID: id, Type: topic, OccurredAt: time.Now(), OrderID: orderID,
+	payload, _ := json.Marshal(events.Envelope{ID: id, Type: topic, OccurredAt: time.Now(), OrderID: orderID,
 		Data: json.RawMessage(data)})
 	if err := b.Publisher().Publish(topic, message.NewMessage(id, payload)); err != nil {
 		t.Fatal(err)
@@ -294,7 +295,7 @@ func TestInboxOnceSQLiteDefersDoneMarks(t *testing.T) {
 func TestRouterNeverPoisonsAnEventInterruptedByShutdown(t *testing.T) {
 	var tries atomic.Int32
 	b, _ := startRouter(t, func(r *consumers.Router, calls *counter) {
-		handle(t, r, "orders.paid", func(context.Context, outbox.Envelope) error {
+		handle(t, r, "orders.paid", func(context.Context, events.Envelope) error {
 			calls.add()
 			if tries.Add(1) <= 5 { // more than a try and the router's 3 retries
 				return context.Canceled // cut short, as when the process stops

@@ -12,6 +12,8 @@ import (
 	"github.com/wolfix/orders/internal/adapters/broker/amqptest"
 	"github.com/wolfix/orders/internal/adapters/broker/natstest"
 	"github.com/wolfix/orders/internal/adapters/consumers"
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/testenv"
 	"github.com/wolfix/orders/migrations"
 )
@@ -40,7 +42,7 @@ func (f *fakeFulfiller) count(orderID string) int {
 	return f.calls[orderID]
 }
 
-// TestFulfillmentOncePerPaidEvent runs the fulfillment consumer on PostgreSQL with NATS JetStream
+// TestFulfillmentOncePerPaidEvent runs a fulfillment reaction on PostgreSQL with NATS JetStream
 // and with RabbitMQ: each orders.paid event hands its order over once, redeliveries are dropped,
 // a failed try is retried, and other topics are ignored.
 func TestFulfillmentOncePerPaidEvent(t *testing.T) {
@@ -66,7 +68,9 @@ func TestFulfillmentOncePerPaidEvent(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := &fakeFulfiller{calls: map[string]int{}, failOnce: map[string]bool{"ord-2": true}}
-			if err := consumers.HandleFulfillment(r, f); err != nil {
+			err = r.React(app.Reaction{Consumer: app.FulfillmentConsumer, Topic: events.TopicOrderPaid,
+				Handle: func(ctx context.Context, ev events.Envelope) error { return f.RequestFulfillment(ctx, ev.OrderID) }})
+			if err != nil {
 				t.Fatal(err)
 			}
 			done := make(chan error, 1)
@@ -91,7 +95,7 @@ func TestFulfillmentOncePerPaidEvent(t *testing.T) {
 			}
 			var handled int
 			if err := db.QueryRow(`SELECT count(*) FROM consumed_events WHERE consumer = $1 AND done_at IS NOT NULL`,
-				consumers.FulfillmentConsumer).Scan(&handled); err != nil {
+				app.FulfillmentConsumer).Scan(&handled); err != nil {
 				t.Fatal(err)
 			}
 			if handled != 2 {
@@ -99,14 +103,6 @@ func TestFulfillmentOncePerPaidEvent(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestHandleFulfillmentNeedsAFulfiller(t *testing.T) {
-	_, _ = startRouter(t, func(r *consumers.Router, _ *counter) {
-		if err := consumers.HandleFulfillment(r, nil); err == nil {
-			t.Error("HandleFulfillment(nil): got no error")
-		}
-	})
 }
 
 func publishFor(t *testing.T, b broker.Broker, topic, orderID, id string) {

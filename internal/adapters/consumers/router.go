@@ -1,11 +1,10 @@
-// Package consumers owns the service's own consumers of integration events: a watermill router
-// that runs each handler with retries behind a shared exponential back-off (a failing dependency
-// is waited out and logged once per back-off step) and a poison topic for events that keep
-// failing on their own, and drops
-// redelivered events by their id in the consumers' table (consumed_events); the notifications
-// consumer and its Notifier port (logging by default); the fulfillment consumer and its Fulfiller
-// port. Each delivery runs in a span joined to the trace its message metadata carries (the
-// request that wrote the event). Other consumers plug in with Router.Handle.
+// Package consumers owns the delivery of integration events to the service's own reactions
+// (app.Reaction: notify, fulfil): a watermill router that decodes each message with the app's
+// event contract, runs the reaction with retries behind a shared exponential back-off (a failing
+// dependency is waited out and logged once per back-off step) and a poison topic for events that
+// keep failing on their own, and drops redelivered events by their id in the consumers' table
+// (consumed_events). It also holds LogNotifier, the default app.Notifier. Each delivery runs in a
+// span joined to the trace its message metadata carries (the request that wrote the event).
 package consumers
 
 import (
@@ -21,13 +20,14 @@ import (
 	"github.com/cenkalti/backoff/v5"
 
 	"github.com/wolfix/orders/internal/adapters/outage"
-	"github.com/wolfix/orders/internal/adapters/outbox"
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/events"
 )
 
 // Handler acts on one event. Returning an error retries it. A failing dependency (a
 // fault.KindUnavailable error, a lost connection) is retried until it answers; for any other error,
 // when the retries are spent the event goes to the poison topic and the consumer moves on.
-type Handler func(ctx context.Context, ev outbox.Envelope) error
+type Handler func(ctx context.Context, ev events.Envelope) error
 
 // Subscribers opens a subscriber for a consumer group (broker.Broker does).
 type Subscribers interface {
@@ -159,12 +159,22 @@ func (r *Router) Handle(consumer, topic string, h Handler) error {
 		return err
 	}
 	r.router.AddConsumerHandler(consumer+"@"+topic, topic, sub, func(msg *message.Message) error {
-		ev, err := outbox.DecodeEnvelope(msg.Payload)
+		ev, err := events.Decode(msg.Payload)
 		if err != nil {
 			return fmt.Errorf("consumers: %s: message %s: %w", consumer, msg.UUID, err)
 		}
 		return r.inbox.Once(msg.Context(), consumer, ev.ID, func(ctx context.Context) error { return h(ctx, ev) })
 	})
+	return nil
+}
+
+// React makes each reaction handle its topic (Handle for its consumer and topic).
+func (r *Router) React(reactions ...app.Reaction) error {
+	for _, re := range reactions {
+		if err := r.Handle(re.Consumer, re.Topic, re.Handle); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

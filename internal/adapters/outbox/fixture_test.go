@@ -26,6 +26,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/broker/natstest"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/testenv"
 	"github.com/wolfix/orders/migrations"
 )
@@ -209,7 +210,7 @@ func observe(t testing.TB, b broker.Broker, topics []string) *observer {
 
 func (o *observer) consume(t testing.TB, msgs <-chan *message.Message) {
 	for msg := range msgs {
-		env, err := outbox.DecodeEnvelope(msg.Payload)
+		env, err := events.Decode(msg.Payload)
 		if err != nil || env.ID != msg.UUID {
 			t.Errorf("message %s: envelope %+v, %v", msg.UUID, env, err)
 		}
@@ -222,7 +223,7 @@ func (o *observer) consume(t testing.TB, msgs <-chan *message.Message) {
 	}
 }
 
-func (o *observer) record(env outbox.Envelope, seq int) {
+func (o *observer) record(env events.Envelope, seq int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.deliveries++

@@ -4,17 +4,17 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/wolfix/orders/internal/adapters/consumers"
+	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/order"
 )
 
 // compose writes the subject and plain-text body of one kind of message.
-func compose(kind consumers.NotificationKind, o *order.Order) (subject, body string, err error) {
+func compose(kind app.NotificationKind, o *order.Order) (subject, body string, err error) {
 	greeting := "Hello " + o.Recipient().FirstName + ",\n\n"
 	switch kind {
-	case consumers.OrderConfirmed:
+	case app.NotifyOrderConfirmed:
 		return "Your Wolfix order " + o.Number(), greeting + orderSummary(o), nil
-	case consumers.PaymentFailed:
+	case app.NotifyPaymentFailed:
 		reason := o.Payment().FailureMessage()
 		if reason == "" {
 			reason = "the payment was not completed"
@@ -22,7 +22,7 @@ func compose(kind consumers.NotificationKind, o *order.Order) (subject, body str
 		return "Payment for your Wolfix order " + o.Number() + " failed",
 			greeting + fmt.Sprintf("We could not take the payment of %s: %s\nYou can try again with another card.\n",
 				o.Total(), reason), nil
-	case consumers.OrderRefunded:
+	case app.NotifyOrderRefunded:
 		refunded, err := o.RefundedAmount()
 		if err != nil {
 			return "", "", err

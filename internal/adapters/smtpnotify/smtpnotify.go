@@ -1,4 +1,4 @@
-// Package smtpnotify owns the e-mails customers receive about their orders: a consumers.Notifier
+// Package smtpnotify owns the e-mails customers receive about their orders: an app.Notifier
 // that looks the order up (for the recipient's address, number and amounts) and sends a plain-text
 // message over SMTP with github.com/wneessen/go-mail. It is configured by one URL
 // (WOLFIX_SMTP_URL): smtp://user:pass@host:587?from=… requires STARTTLS, smtps://…:465 uses
@@ -17,7 +17,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/wolfix/orders/internal/adapters/consumers"
+	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/order"
 )
 
@@ -83,7 +83,7 @@ func clientOptions(u *url.URL) ([]gomail.Option, error) {
 
 // Notify writes and sends the message for n. A delivery failure is returned, so the consumer
 // retries it (and parks it in the poison queue after its retries).
-func (n *Notifier) Notify(ctx context.Context, note consumers.Notification) error {
+func (n *Notifier) Notify(ctx context.Context, note app.Notification) error {
 	o, err := n.orders.Get(ctx, note.OrderID)
 	if err != nil {
 		return fmt.Errorf("smtpnotify: order %s: %w", note.OrderID, err)

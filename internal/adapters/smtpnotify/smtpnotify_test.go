@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wolfix/orders/internal/adapters/consumers"
+	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/catalog"
 	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/order"
@@ -49,8 +49,8 @@ func TestNotifySendsThroughARealSMTPServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, kind := range []consumers.NotificationKind{consumers.OrderConfirmed, consumers.PaymentFailed, consumers.OrderRefunded} {
-		if err := n.Notify(context.Background(), consumers.Notification{Kind: kind, OrderID: o.ID(), CustomerID: "c1"}); err != nil {
+	for _, kind := range []app.NotificationKind{app.NotifyOrderConfirmed, app.NotifyPaymentFailed, app.NotifyOrderRefunded} {
+		if err := n.Notify(context.Background(), app.Notification{Kind: kind, OrderID: o.ID(), CustomerID: "c1"}); err != nil {
 			t.Fatalf("%s: %v", kind, err)
 		}
 	}
@@ -74,10 +74,10 @@ func TestNotifyReportsFailuresSoTheConsumerRetries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Notify(context.Background(), consumers.Notification{Kind: consumers.OrderConfirmed, OrderID: o.ID()}); err == nil {
+	if err := n.Notify(context.Background(), app.Notification{Kind: app.NotifyOrderConfirmed, OrderID: o.ID()}); err == nil {
 		t.Fatal("a closed SMTP port was reported as sent")
 	}
-	if err := n.Notify(context.Background(), consumers.Notification{Kind: consumers.OrderConfirmed, OrderID: "missing"}); err == nil {
+	if err := n.Notify(context.Background(), app.Notification{Kind: app.NotifyOrderConfirmed, OrderID: "missing"}); err == nil {
 		t.Fatal("a missing order was reported as sent")
 	}
 }

@@ -18,7 +18,7 @@ func TestCheckoutRaceForTheLastUnit_SQLiteAndPostgres(t *testing.T) {
 	eachDB(t, func(t *testing.T, tdb *testDB) {
 		const racers = 20
 		addProduct(t, tdb, "p-last-unit", 1)
-		checkout := app.NewPlaceOrderHandler(tdb.store, nil, app.Pricing{Currency: money.USD},
+		checkout := app.NewPlaceOrderHandler(app.NewUnitOfWork(tdb.store), nil, app.Pricing{Currency: money.USD},
 			app.SystemClock{}, slog.New(slog.DiscardHandler))
 		errs := parallel(racers, func(i int) error {
 			_, err := checkout.Handle(context.Background(), checkoutOf(fmt.Sprintf("customer-%02d", i), "p-last-unit", 1, payment.MethodCash))

@@ -26,7 +26,7 @@ func TestConcurrency_SQLiteAndPostgres(t *testing.T) {
 				orders[i] = placeOrder(t, orderSpec{id: fmt.Sprintf("o-race-%02d", i)}, p)
 			}
 			errs := parallel(racers, func(i int) error {
-				return tdb.store.InTx(ctx, func(ctx context.Context, tx app.Tx) error {
+				return tdb.store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
 					return placeInTx(ctx, tx, orders[i], "evt-race-"+orders[i].ID())
 				})
 			})
@@ -87,7 +87,7 @@ func TestConcurrency_SQLiteAndPostgres(t *testing.T) {
 			ev := payment.Event{ID: "evt_dup", Type: payment.EventIntentSucceeded, IntentID: "pi_1", Payload: []byte(`{}`)}
 			fresh := make([]bool, racers)
 			errs := parallel(racers, func(i int) error {
-				return tdb.store.InTx(ctx, func(ctx context.Context, tx app.Tx) error {
+				return tdb.store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
 					var err error
 					fresh[i], err = tx.Webhooks().Record(ctx, ev, t0)
 					return err
@@ -106,7 +106,7 @@ func TestConcurrency_SQLiteAndPostgres(t *testing.T) {
 			}
 			won := make([]bool, racers)
 			errs := parallel(racers, func(i int) error {
-				return tdb.store.InTx(ctx, func(ctx context.Context, tx app.Tx) error {
+				return tdb.store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
 					var err error
 					won[i], err = tx.Webhooks().Claim(ctx, ev.ID, t0)
 					return err

@@ -30,8 +30,8 @@ type Store struct {
 }
 
 var (
-	_ app.Store = (*Store)(nil)
-	_ app.Tx    = (*tx)(nil)
+	_ app.Store   = (*Store)(nil)
+	_ app.StoreTx = (*tx)(nil)
 )
 
 // NewStore builds the store. outbox may be nil for tools that never publish events (migrate,
@@ -43,7 +43,7 @@ func NewStore(db *bun.DB, dialect Dialect, outbox OutboxOpener) *Store {
 // InTx runs fn in one transaction, commits when fn returns nil and reports a failed commit; any
 // error or panic of fn rolls back. On SQLite the transaction begins IMMEDIATE (see Open), so
 // transactions that write run one at a time. A lost database is dbfault.ErrUnavailable.
-func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx app.Tx) error) error {
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx app.StoreTx) error) error {
 	return runInTx(ctx, s.pool, func(ctx context.Context, btx bun.Tx) error {
 		return fn(ctx, &tx{repos: repos{db: btx, dialect: s.dialect, inTx: true},
 			outbox: &lazyOutbox{open: s.outbox, tx: btx.Tx}})
@@ -58,7 +58,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// tx is app.Tx: the repositories and the outbox of one open transaction.
+// tx is app.StoreTx: the repositories and the outbox of one open transaction.
 type tx struct {
 	repos
 	outbox *lazyOutbox

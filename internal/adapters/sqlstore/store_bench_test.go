@@ -48,7 +48,7 @@ func benchReserve(b *testing.B, open func(testing.TB) *sqlstore.Store) {
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := context.Background()
 		for pb.Next() {
-			err := store.InTx(ctx, func(ctx context.Context, tx app.Tx) error {
+			err := store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
 				return tx.Products().Reserve(ctx, p.ID(), 1)
 			})
 			if err != nil {
@@ -102,7 +102,7 @@ func checkout(ctx context.Context, store *sqlstore.Store, p *catalog.Product, sp
 	}
 	ev := app.Event{ID: app.NewID(), Type: "orders.created", OccurredAt: time.Now().UTC(), OrderID: o.ID(),
 		Data: map[string]any{"number": o.Number(), "total": o.Total().Decimal()}}
-	save := func(ctx context.Context, tx app.Tx) error {
+	save := func(ctx context.Context, tx app.StoreTx) error {
 		if !reserveLast {
 			if err := tx.Products().Reserve(ctx, p.ID(), 1); err != nil {
 				return err
@@ -124,7 +124,7 @@ func checkout(ctx context.Context, store *sqlstore.Store, p *catalog.Product, sp
 	if err := store.InTx(ctx, save); err != nil || !split {
 		return err
 	}
-	return store.InTx(ctx, func(ctx context.Context, tx app.Tx) error { return tx.Outbox().Publish(ctx, ev) })
+	return store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error { return tx.Outbox().Publish(ctx, ev) })
 }
 
 // benchOrderGet reads one stored order (items, payment, timeline) from parallel goroutines.
@@ -136,7 +136,7 @@ func benchOrderGet(b *testing.B, open func(testing.TB) *sqlstore.Store) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := store.InTx(ctx, func(ctx context.Context, tx app.Tx) error { return tx.Orders().Add(ctx, o) }); err != nil {
+	if err := store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error { return tx.Orders().Add(ctx, o) }); err != nil {
 		b.Fatalf("add order: %v", err)
 	}
 	b.ReportAllocs()

@@ -58,15 +58,17 @@ func openTestDB(t *testing.T, url string) *testDB {
 	if _, err := Migrate(ctx, db, dialect); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	if _, err := db.ExecContext(ctx, "CREATE TABLE test_outbox (event_id TEXT PRIMARY KEY)"); err != nil {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE test_outbox (event_id TEXT PRIMARY KEY,
+		topic TEXT NOT NULL DEFAULT '', order_id TEXT NOT NULL DEFAULT '')`); err != nil {
 		t.Fatalf("create test outbox: %v", err)
 	}
 	rec := &outboxRecorder{dialect: dialect}
 	return &testDB{db: db, dialect: dialect, store: NewStore(db, dialect, rec.open), outbox: rec}
 }
 
-// outboxRecorder is the test's OutboxOpener: it writes each event id into test_outbox through the
-// raw transaction it is given, so a test sees whether events commit and roll back with the data.
+// outboxRecorder is the test's OutboxOpener: it writes each event (id, topic, order) into
+// test_outbox through the raw transaction it is given, so a test sees whether events commit and
+// roll back with the data.
 type outboxRecorder struct {
 	dialect Dialect
 	mu      sync.Mutex
@@ -92,12 +94,12 @@ type txOutbox struct {
 }
 
 func (o txOutbox) Publish(ctx context.Context, events ...app.Event) error {
-	query := "INSERT INTO test_outbox (event_id) VALUES (?)"
+	query := "INSERT INTO test_outbox (event_id, topic, order_id) VALUES (?, ?, ?)"
 	if o.dialect == Postgres {
-		query = "INSERT INTO test_outbox (event_id) VALUES ($1)"
+		query = "INSERT INTO test_outbox (event_id, topic, order_id) VALUES ($1, $2, $3)"
 	}
 	for _, ev := range events {
-		if _, err := o.tx.ExecContext(ctx, query, ev.ID); err != nil {
+		if _, err := o.tx.ExecContext(ctx, query, ev.ID, ev.Type, ev.OrderID); err != nil {
 			return err
 		}
 	}

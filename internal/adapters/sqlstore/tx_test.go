@@ -17,7 +17,7 @@ func TestTransactions_SQLiteAndPostgres(t *testing.T) {
 		t.Run("a commit stores data and events together, with one outbox per transaction", func(t *testing.T) {
 			p := addProduct(t, tdb, "p-commit", 5)
 			opened := tdb.outbox.openCount()
-			err := tdb.store.InTx(ctx, func(ctx context.Context, tx app.Tx) error {
+			err := tdb.store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
 				o := placeOrder(t, orderSpec{id: "o-commit"}, p)
 				if err := placeInTx(ctx, tx, o, "evt-commit-1"); err != nil {
 					return err
@@ -38,19 +38,19 @@ func TestTransactions_SQLiteAndPostgres(t *testing.T) {
 
 		failures := []struct {
 			name string
-			fn   func(ctx context.Context, cancel context.CancelFunc, tx app.Tx) error
+			fn   func(ctx context.Context, cancel context.CancelFunc, tx app.StoreTx) error
 			want error // nil: any error
 			// atCommit: the error must come from COMMIT, after fn succeeded
 			atCommit bool
 		}{
-			{"fn's error rolls everything back", func(context.Context, context.CancelFunc, app.Tx) error {
+			{"fn's error rolls everything back", func(context.Context, context.CancelFunc, app.StoreTx) error {
 				return errBoom
 			}, errBoom, false},
-			{"a failed commit is reported and stores nothing", func(_ context.Context, cancel context.CancelFunc, _ app.Tx) error {
+			{"a failed commit is reported and stores nothing", func(_ context.Context, cancel context.CancelFunc, _ app.StoreTx) error {
 				cancel() // the client went away after the work was done; the commit must not pass
 				return nil
 			}, nil, true}, // context.Canceled, or sql.ErrTxDone when database/sql rolled back first
-			{"a constraint checked at commit is reported and stores nothing", func(ctx context.Context, _ context.CancelFunc, tx app.Tx) error {
+			{"a constraint checked at commit is reported and stores nothing", func(ctx context.Context, _ context.CancelFunc, tx app.StoreTx) error {
 				return exec(ctx, tx, "INSERT INTO test_deferred (id, parent_id) VALUES (1, 42)")
 			}, nil, true},
 		}
@@ -65,7 +65,7 @@ func TestTransactions_SQLiteAndPostgres(t *testing.T) {
 				before := tdb.count(t, "test_outbox")
 				ctx, cancel := context.WithCancel(ctx)
 				defer cancel()
-				err := tdb.store.InTx(ctx, func(ctx context.Context, tx app.Tx) error {
+				err := tdb.store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
 					if err := placeInTx(ctx, tx, placeOrder(t, orderSpec{id: "o-" + id}, p), "evt-"+id); err != nil {
 						return err
 					}
@@ -92,7 +92,7 @@ func TestTransactions_SQLiteAndPostgres(t *testing.T) {
 						t.Error("the panic did not reach the caller")
 					}
 				}()
-				_ = tdb.store.InTx(ctx, func(ctx context.Context, tx app.Tx) error {
+				_ = tdb.store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
 					if err := tx.Products().Reserve(ctx, "p-panic", 2); err != nil {
 						return err
 					}
@@ -104,7 +104,7 @@ func TestTransactions_SQLiteAndPostgres(t *testing.T) {
 
 		t.Run("without an outbox Publish fails", func(t *testing.T) {
 			store := NewStore(tdb.db, tdb.dialect, nil)
-			err := store.InTx(ctx, func(ctx context.Context, tx app.Tx) error {
+			err := store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
 				return tx.Outbox().Publish(ctx, app.Event{ID: "evt-nowhere"})
 			})
 			if !errors.Is(err, ErrNoOutbox) {
@@ -124,7 +124,7 @@ var errBoom = errors.New("boom")
 
 // placeInTx does what placing an order does inside its transaction: reserve the stock, store the
 // order and publish its events.
-func placeInTx(ctx context.Context, tx app.Tx, o *order.Order, eventIDs ...string) error {
+func placeInTx(ctx context.Context, tx app.StoreTx, o *order.Order, eventIDs ...string) error {
 	for _, it := range o.Items() {
 		if err := tx.Products().Reserve(ctx, it.ProductID, it.Quantity); err != nil {
 			return err
@@ -141,7 +141,7 @@ func placeInTx(ctx context.Context, tx app.Tx, o *order.Order, eventIDs ...strin
 }
 
 // exec runs a statement of the test's own in the store's transaction.
-func exec(ctx context.Context, appTx app.Tx, query string) error {
+func exec(ctx context.Context, appTx app.StoreTx, query string) error {
 	_, err := appTx.(*tx).db.ExecContext(ctx, query)
 	return err
 }

@@ -75,7 +75,7 @@ func TestUnpaidCapHoldsUnderAConcurrentBurst_SQLiteAndPostgres(t *testing.T) {
 				const burst = 16
 				product, customer := addProduct(t, tdb, fmt.Sprintf("p-burst-%d", i), 1000), fmt.Sprintf("hoarder-%d", i)
 				gateway := &countingGateway{Gateway: sandbox.New(sandbox.Config{Logger: slog.New(slog.DiscardHandler)})}
-				checkout := app.NewPlaceOrderHandler(tdb.store, oneProvider(t, gateway, lineVerifier{}), app.Pricing{Currency: money.USD},
+				checkout := app.NewPlaceOrderHandler(app.NewUnitOfWork(tdb.store), oneProvider(t, gateway, lineVerifier{}), app.Pricing{Currency: money.USD},
 					app.SystemClock{}, slog.New(slog.DiscardHandler)).CapUnpaid(c.cap)
 				errs := parallel(burst, func(n int) error {
 					_, err := checkout.Handle(context.Background(), checkoutOf(customer, product.ID(), c.units, payment.MethodCard))

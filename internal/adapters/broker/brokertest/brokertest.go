@@ -21,6 +21,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/app/events"
 )
 
 // Opener opens a broker on names of the test's own and closes it (and removes what it made on
@@ -56,7 +57,7 @@ func Run(t *testing.T, open Opener) {
 }
 
 const (
-	topic = "orders.paid"
+	topic = events.TopicOrderPaid
 	// waitFor bounds every wait for deliveries.
 	waitFor = 20 * time.Second
 	// settle is how long a test keeps listening after the last expected delivery, for duplicates.
@@ -75,10 +76,10 @@ func testEveryGroupGetsEveryEvent(t *testing.T, open Opener) {
 func testTopicsAreSeparate(t *testing.T, open Opener) {
 	b := open(t)
 	paid := Collect(t, b, "group-t", topic)
-	created := Collect(t, b, "group-t", "orders.created")
-	wantCreated := Publish(t, b, "orders.created", 3)
+	created := Collect(t, b, "group-t", events.TopicOrderCreated)
+	wantCreated := Publish(t, b, events.TopicOrderCreated, 3)
 	wantPaid := Publish(t, b, topic, 2)
-	checkDelivered(t, b, "orders.created", created.WaitFor(t, 3), wantCreated)
+	checkDelivered(t, b, events.TopicOrderCreated, created.WaitFor(t, 3), wantCreated)
 	checkDelivered(t, b, topic, paid.WaitFor(t, 2), wantPaid)
 }
 

@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/wolfix/orders/internal/app/events"
+)
+
+// Reaction is work the service does itself when one of its events is published: Consumer names
+// the consumer (its broker group and its name in the consumers' dedupe table), Topic the event it
+// reacts to, Handle what it does. A driving adapter (the consumers' router) delivers each event of
+// Topic to Handle once per event id; an error retries it.
+type Reaction struct {
+	Consumer string
+	Topic    string
+	Handle   func(ctx context.Context, ev events.Envelope) error
+}
+
+// The service's consumers.
+const (
+	NotificationsConsumer = "notifications"
+	FulfillmentConsumer   = "fulfillment"
+)
+
+// Notifier tells a customer what happened to their order (by e-mail, or only in the log). Every
+// implementation passes porttest.RunNotifier.
+type Notifier interface {
+	// Notify sends n. An error means it was not sent and retrying may help.
+	Notify(ctx context.Context, n Notification) error
+}
+
+// Notification is one message to a customer.
+type Notification struct {
+	Kind       NotificationKind
+	EventID    string
+	OrderID    string
+	CustomerID string
+}
+
+// NotificationKind says which message to send.
+type NotificationKind string
+
+// Kinds of notification.
+const (
+	NotifyOrderConfirmed NotificationKind = "order_confirmed"
+	NotifyPaymentFailed  NotificationKind = "payment_failed"
+	NotifyOrderRefunded  NotificationKind = "order_refunded"
+)
+
+// notificationRule says which message a topic sends, and for which payment method ("" = any).
+type notificationRule struct {
+	kind   NotificationKind
+	method string
+}
+
+// notificationRules maps the topics the customer hears about to their message. A card order is
+// confirmed when it is paid; a cash-on-delivery order as soon as it is placed.
+var notificationRules = []struct {
+	topic string
+	rule  notificationRule
+}{
+	{events.TopicOrderCreated, notificationRule{NotifyOrderConfirmed, events.PaymentMethodCash}},
+	{events.TopicOrderPaid, notificationRule{NotifyOrderConfirmed, events.PaymentMethodCard}},
+	{events.TopicOrderPaymentFailed, notificationRule{NotifyPaymentFailed, ""}},
+	{events.TopicOrderRefunded, notificationRule{NotifyOrderRefunded, ""}},
+}
+
+// NotificationReactions are the notifications consumer: each topic the customer hears about sends
+// its message through n.
+func NotificationReactions(n Notifier) []Reaction {
+	out := make([]Reaction, 0, len(notificationRules))
+	for _, r := range notificationRules {
+		rule := r.rule
+		out = append(out, Reaction{Consumer: NotificationsConsumer, Topic: r.topic,
+			Handle: func(ctx context.Context, ev events.Envelope) error {
+				data, err := ev.OrderData()
+				if err != nil {
+					return err
+				}
+				if rule.method != "" && data.PaymentMethod != rule.method {
+					return nil
+				}
+				return n.Notify(ctx, Notification{Kind: rule.kind, EventID: ev.ID, OrderID: ev.OrderID,
+					CustomerID: data.CustomerID})
+			}})
+	}
+	return out
+}
+
+// errNoOrder is returned for an orders.paid event that names no order; it is poisoned.
+var errNoOrder = errors.New("app: fulfillment: the event names no order")
+
+// Reactions are the fulfillment consumer: every orders.paid event hands its order to the
+// warehouse (RequestFulfillment), once per event id.
+func (h *FulfillmentHandler) Reactions() []Reaction {
+	return []Reaction{{Consumer: FulfillmentConsumer, Topic: events.TopicOrderPaid,
+		Handle: func(ctx context.Context, ev events.Envelope) error {
+			if ev.OrderID == "" {
+				return errNoOrder
+			}
+			return h.RequestFulfillment(ctx, ev.OrderID)
+		}}}
+}

@@ -1,0 +1,131 @@
+package app
+
+import (
+	"context"
+
+	"github.com/wolfix/orders/internal/domain/order"
+)
+
+// UnitOfWork is the store as the use cases see it: repositories that run each call on its own,
+// and transactions that write, before they commit, the integration events implied by every order
+// the transaction added or changed (and any event a use case raised), so a use case cannot forget
+// an event and an event never outlives a rolled-back change. For a request that holds an
+// Idempotency-Key claim, every transaction first holds the claim (so a request whose key a retry
+// took over commits nothing, and a takeover waits for a transaction under way), and keeps the
+// answer its work named (answer) in the same transaction.
+type UnitOfWork interface {
+	Repositories
+	// InTx runs fn in one transaction, as Store.InTx does, and writes the events of fn's changes
+	// in it.
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+}
+
+// NewUnitOfWork builds the unit of work over store.
+func NewUnitOfWork(store Store) UnitOfWork { return unitOfWork{store} }
+
+type unitOfWork struct{ Store }
+
+// InTx runs fn in one transaction of the store: fenced by the request's claim, writing the events
+// of fn's changes, and keeping the request's answer.
+func (u unitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
+	claim := IdempotencyClaimFrom(ctx)
+	var kept *Answer
+	err := u.Store.InTx(ctx, func(ctx context.Context, stx StoreTx) error {
+		kept = nil
+		if claim != nil {
+			if err := stx.Idempotency().Hold(ctx, claim.Scope, claim.Key, claim.Token); err != nil {
+				return err
+			}
+		}
+		w := &work{StoreTx: stx}
+		if err := fn(context.WithValue(ctx, workKey{}, w), w); err != nil {
+			return err
+		}
+		if err := stx.Outbox().Publish(ctx, w.events...); err != nil {
+			return err
+		}
+		a, ok, err := w.keepAnswer(ctx, claim)
+		if ok {
+			kept = &a
+		}
+		return err
+	})
+	if err == nil && kept != nil {
+		claim.setKept(*kept)
+	}
+	return err
+}
+
+// work is one transaction of the unit of work, as its use case sees it (a Tx): it notes the events
+// of every order the use case adds or changes through it, any event raised, and the answer named.
+type work struct {
+	StoreTx
+	events []Event
+	answer any
+	named  bool
+}
+
+type workKey struct{}
+
+// Orders returns the transaction's orders, noting the events of what Add and Update store.
+func (w *work) Orders() OrderRepository { return eventfulOrders{w.StoreTx.Orders(), w} }
+
+func (w *work) keepAnswer(ctx context.Context, claim *IdempotencyClaim) (Answer, bool, error) {
+	if claim == nil || !w.named {
+		return Answer{}, false, nil
+	}
+	a, ok, err := claim.renderResult(w.answer)
+	if err != nil || !ok {
+		return Answer{}, false, err
+	}
+	if err := w.Idempotency().Keep(ctx, claim.Scope, claim.Key, claim.Token, a); err != nil {
+		return Answer{}, false, err
+	}
+	return a, true, nil
+}
+
+// eventfulOrders is an OrderRepository whose stored changes become the transaction's events.
+type eventfulOrders struct {
+	OrderRepository
+	w *work
+}
+
+func (r eventfulOrders) Add(ctx context.Context, o *order.Order) error {
+	if err := r.OrderRepository.Add(ctx, o); err != nil {
+		return err
+	}
+	r.w.events = append(r.w.events, eventsFor(o)...)
+	return nil
+}
+
+func (r eventfulOrders) Update(ctx context.Context, id string, fn func(o *order.Order) error) (*order.Order, error) {
+	o, err := r.OrderRepository.Update(ctx, id, fn)
+	if err != nil {
+		return nil, err
+	}
+	r.w.events = append(r.w.events, eventsFor(o)...)
+	return o, nil
+}
+
+// workOf returns the unit of work's transaction ctx belongs to, or nil outside one.
+func workOf(ctx context.Context) *work {
+	w, _ := ctx.Value(workKey{}).(*work)
+	return w
+}
+
+// raise adds ev, a fact no order change records (a provider report we refused), to the events of
+// the transaction ctx belongs to. Outside a unit of work's transaction it does nothing.
+func raise(ctx context.Context, ev Event) {
+	if w := workOf(ctx); w != nil {
+		w.events = append(w.events, ev)
+	}
+}
+
+// answer names result as the answer to the request whose transaction ctx belongs to. Only inside
+// a unit of work's transaction, and only for a request with an Idempotency-Key, does it do
+// anything: the answer is then kept in that transaction.
+func answer(ctx context.Context, result any) {
+	if w := workOf(ctx); w != nil {
+		w.answer, w.named = result, true
+	}
+}
