@@ -27,6 +27,7 @@ import (
 	brokerredis "github.com/wolfix/orders/internal/adapters/broker/redis"
 	"github.com/wolfix/orders/internal/adapters/consumers"
 	"github.com/wolfix/orders/internal/adapters/outbox"
+	"github.com/wolfix/orders/internal/adapters/sqlstore"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/testenv"
@@ -125,10 +126,11 @@ func TestOutboxE2ERelayKill9(t *testing.T) {
 					want[ev.OrderID] = append(want[ev.OrderID], ev.ID)
 				}
 			}
-			inbox, err := consumers.NewInbox(db, outbox.DialectPostgres)
+			reactionLog, err := sqlstore.NewReactionLog(db, sqlstore.Postgres)
 			if err != nil {
 				t.Fatal(err)
 			}
+			inbox := consumers.NewInbox(reactionLog)
 			tp := newEventTap(func(orderID string) bool { return strings.HasPrefix(orderID, prefix) })
 			tp.perTopic = b.perTopic
 			acted := map[string]int{}

@@ -99,11 +99,11 @@ func provideRelay(cfg config.Config, d *database, b broker.Broker, log *slog.Log
 // logged) and fulfillment (a paid order is handed to the warehouse).
 func provideConsumers(cfg config.Config, d *database, b broker.Broker, store *sqlstore.Store, application *app.Application,
 	log *slog.Logger) (*consumers.Router, error) {
-	inbox, err := consumers.NewInbox(d.DB.DB, string(d.Dialect))
+	reactionLog, err := sqlstore.NewReactionLog(d.DB.DB, d.Dialect)
 	if err != nil {
 		return nil, err
 	}
-	router, err := consumers.NewRouter(b, b.Publisher(), inbox, log, consumers.RouterConfig{})
+	router, err := consumers.NewRouter(b, b.Publisher(), consumers.NewInbox(reactionLog), log, consumers.RouterConfig{})
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wolfix/orders/internal/adapters/config"
-	"github.com/wolfix/orders/internal/adapters/consumers"
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
 )
@@ -39,7 +38,7 @@ type pruner struct {
 const pruneBatchPause = 10 * time.Millisecond
 
 func providePruner(cfg config.Config, d *database, store *sqlstore.Store, log *slog.Logger) (*pruner, error) {
-	inbox, err := consumers.NewInbox(d.DB.DB, string(d.Dialect))
+	reactionLog, err := sqlstore.NewReactionLog(d.DB.DB, d.Dialect)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +53,7 @@ func providePruner(cfg config.Config, d *database, store *sqlstore.Store, log *s
 		{"relayed outbox rows", cfg.PruneOutboxAfter, relayed},
 		{"expired idempotency keys", cfg.PruneIdempotencyAfter, expiredKeys},
 		{"processed webhook inbox rows", cfg.PruneWebhooksAfter, store.DeleteProcessedWebhooks},
-		{"consumed-event rows", cfg.PruneConsumedAfter, inbox.DeleteHandled},
+		{"consumed-event rows", cfg.PruneConsumedAfter, reactionLog.DeleteHandled},
 	}}, nil
 }
 

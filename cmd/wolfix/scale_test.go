@@ -15,7 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wolfix/orders/internal/adapters/consumers"
-	"github.com/wolfix/orders/internal/adapters/outbox"
+	"github.com/wolfix/orders/internal/adapters/sqlstore"
 	"github.com/wolfix/orders/internal/app/events"
 )
 
@@ -310,10 +310,11 @@ func tapStream(t *testing.T, tp *topology) *streamTap {
 	}
 	stream, prefix := tp.lookup("WOLFIX_NATS_STREAM"), tp.lookup("WOLFIX_NATS_SUBJECT_PREFIX")
 	t.Cleanup(func() { _ = js.DeleteStream(stream) })
-	inbox, err := consumers.NewInbox(openOutboxDB(t, tp.lookup("WOLFIX_DATABASE_URL")), outbox.DialectPostgres)
+	reactionLog, err := sqlstore.NewReactionLog(openOutboxDB(t, tp.lookup("WOLFIX_DATABASE_URL")), sqlstore.Postgres)
 	if err != nil {
 		t.Fatal(err)
 	}
+	inbox := consumers.NewInbox(reactionLog)
 	_, err = js.Subscribe(prefix+".orders.>", func(m *nats.Msg) {
 		env, err := events.Decode(m.Data)
 		if err != nil {

@@ -102,3 +102,30 @@ func (h *FulfillmentHandler) Reactions() []Reaction {
 			return h.RequestFulfillment(ctx, ev.OrderID)
 		}}}
 }
+
+// ReactionLog remembers, per consumer, the events its reactions handled, so that each event acts
+// once although the broker delivers it at least once.
+type ReactionLog interface {
+	// Claim holds eventID for consumer while its reaction runs. It reports ReactionDone when the
+	// consumer handled the event already, and ReactionHeld while another delivery holds it; a
+	// claim older than the log's lease belonged to a consumer that died and is taken over.
+	Claim(ctx context.Context, consumer, eventID string) (ReactionClaim, error)
+	// Release gives up a claim whose reaction failed, so that a redelivery runs it again.
+	Release(ctx context.Context, consumer, eventID string) error
+	// Done marks a claimed event handled. A log may write the mark later (with its next claim, or
+	// on Flush); until then the event stays claimed, so a redelivery waits or, after a crash, runs
+	// it again once the claim's lease ran out.
+	Done(ctx context.Context, consumer, eventID string) error
+	// Flush writes the marks Done has not written yet.
+	Flush(ctx context.Context) error
+}
+
+// ReactionClaim is what Claim found.
+type ReactionClaim int
+
+// The outcomes of ReactionLog.Claim.
+const (
+	ReactionClaimed ReactionClaim = iota // the caller holds the event and runs its reaction
+	ReactionDone                         // the consumer handled the event already
+	ReactionHeld                         // another delivery holds the event right now
+)

@@ -20,6 +20,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/broker"
 	"github.com/wolfix/orders/internal/adapters/broker/gochannel"
 	"github.com/wolfix/orders/internal/adapters/consumers"
+	"github.com/wolfix/orders/internal/adapters/sqlstore"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/testenv"
@@ -104,10 +105,7 @@ func TestInboxOncePostgresIntegration(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	applyMigration(t, db, migrations.Postgres())
-	inbox, err := consumers.NewInbox(db, "postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
+	inbox := newInbox(t, db, sqlstore.Postgres)
 	var calls atomic.Int32
 	fn := func(context.Context) error { calls.Add(1); return nil }
 	var wg sync.WaitGroup
@@ -146,10 +144,7 @@ func startRouterWith(t *testing.T, cfg consumers.RouterConfig, logger *slog.Logg
 	applyMigration(t, db, migrations.SQLite())
 	b := gochannel.New(logger)
 	t.Cleanup(func() { _ = b.Close() })
-	inbox, err := consumers.NewInbox(db, "sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
+	inbox := newInbox(t, db, sqlstore.SQLite)
 	r, err := consumers.NewRouter(b, b.Publisher(), inbox, logger, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -254,10 +249,7 @@ func TestInboxOnceSQLiteDefersDoneMarks(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	applyMigration(t, db, migrations.SQLite())
-	inbox, err := consumers.NewInbox(db, "sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
+	inbox := newInbox(t, db, sqlstore.SQLite)
 	ctx := context.Background()
 	var calls atomic.Int32
 	fn := func(context.Context) error { calls.Add(1); return nil }
@@ -311,4 +303,14 @@ func TestRouterNeverPoisonsAnEventInterruptedByShutdown(t *testing.T) {
 		t.Fatalf("an interrupted event went to the poison topic: %s", msg.UUID)
 	case <-time.After(200 * time.Millisecond):
 	}
+}
+
+// newInbox is the consumers' inbox over the database's reaction log.
+func newInbox(t *testing.T, db *sql.DB, dialect sqlstore.Dialect) *consumers.Inbox {
+	t.Helper()
+	log, err := sqlstore.NewReactionLog(db, dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return consumers.NewInbox(log)
 }

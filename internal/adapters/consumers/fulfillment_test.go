@@ -12,6 +12,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/broker/amqptest"
 	"github.com/wolfix/orders/internal/adapters/broker/natstest"
 	"github.com/wolfix/orders/internal/adapters/consumers"
+	"github.com/wolfix/orders/internal/adapters/sqlstore"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/testenv"
@@ -58,10 +59,7 @@ func TestFulfillmentOncePerPaidEvent(t *testing.T) {
 			t.Cleanup(func() { _ = db.Close() })
 			applyMigration(t, db, migrations.Postgres())
 			b := openBroker(t)
-			inbox, err := consumers.NewInbox(db, "postgres")
-			if err != nil {
-				t.Fatal(err)
-			}
+			inbox := newInbox(t, db, sqlstore.Postgres)
 			logger := discardLogger()
 			r, err := consumers.NewRouter(b, b.Publisher(), inbox, logger, consumers.RouterConfig{RetryInterval: 10 * time.Millisecond})
 			if err != nil {

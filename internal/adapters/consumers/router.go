@@ -2,9 +2,10 @@
 // (app.Reaction: notify, fulfil): a watermill router that decodes each message with the app's
 // event contract, runs the reaction with retries behind a shared exponential back-off (a failing
 // dependency is waited out and logged once per back-off step) and a poison topic for events that
-// keep failing on their own, and drops redelivered events by their id in the consumers' table
-// (consumed_events). It also holds LogNotifier, the default app.Notifier. Each delivery runs in a
-// span joined to the trace its message metadata carries (the request that wrote the event).
+// keep failing on their own, and runs each event once per consumer (Inbox, over an
+// app.ReactionLog such as sqlstore's table consumed_events). It also holds LogNotifier, the
+// default app.Notifier. Each delivery runs in a span joined to the trace its message metadata
+// carries (the request that wrote the event). It knows no database.
 package consumers
 
 import (
@@ -106,7 +107,7 @@ func NewRouter(subscribers Subscribers, poison message.Publisher, inbox *Inbox, 
 		logger: logger, retries: cfg.Retries, pause: outage.New(outage.Config{First: cfg.RetryInterval,
 			Most: cfg.MaxRetryInterval, Log: logger, Recovered: "consumers: handling events works again",
 			Failing: "consumers: handling events fails; every consumer waits before its next try"}),
-		heldFirst: cfg.RetryInterval, heldMost: claimLease / 4}
+		heldFirst: cfg.RetryInterval, heldMost: heldLongestWait}
 	router.AddMiddleware(traceHandling, poisonQueue, r.retrying, middleware.Recoverer)
 	return r, nil
 }
@@ -227,6 +228,11 @@ type drainer interface {
 
 // drainTimeout bounds how long stopping consumers wait for the in-process broker to drain.
 const drainTimeout = 15 * time.Second
+
+// heldLongestWait is the longest wait between tries of a delivery whose event another one holds
+// (a quarter of the reaction log's one-minute claim lease: after a crash, the dead claim is taken
+// over soon after it runs out).
+const heldLongestWait = 15 * time.Second
 
 // inboxFlushTimeout bounds the last write of the inbox's pending "done" marks.
 const inboxFlushTimeout = 10 * time.Second

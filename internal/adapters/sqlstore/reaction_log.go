@@ -1,0 +1,236 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wolfix/orders/internal/app"
+)
+
+// reactionClaimLease is how long a claim keeps other deliveries of an event away; a claim older
+// than that belonged to a consumer that died, and is taken over.
+const reactionClaimLease = time.Minute
+
+// doneFlushDelay is how long, on SQLite, an event's "done" mark may wait for the next claim's
+// transaction before it is written on its own.
+const doneFlushDelay = 20 * time.Millisecond
+
+// doneFlushTimeout bounds a write of "done" marks on their own; doneFlushRetry is the pause
+// before the next one when it failed.
+const (
+	doneFlushTimeout = 10 * time.Second
+	doneFlushRetry   = time.Second
+)
+
+// ReactionLog is app.ReactionLog in the table consumed_events.
+//
+// On SQLite every write transaction takes the database's only write lock, which the API needs
+// for every order, so the log writes once per event on the happy path: the "done" mark of a
+// handled event is written in the transaction of the next claim (or alone after doneFlushDelay,
+// or on Flush). A mark not written yet is applied before any claim, so a redelivery still finds
+// its event done. A crash loses the marks not written yet: their events stay claimed, and a
+// redelivery of one runs it again once the claim's lease has run out, as after a crash while
+// it ran. On PostgreSQL each mark is written at once.
+type ReactionLog struct {
+	db        *sql.DB
+	rebind    func(string) string
+	now       func() time.Time
+	deferDone bool
+
+	mu      sync.Mutex
+	pending []doneMark
+	timer   *time.Timer
+}
+
+var _ app.ReactionLog = (*ReactionLog)(nil)
+
+type doneMark struct {
+	consumer, eventID string
+	at                int64
+}
+
+// NewReactionLog returns the reaction log in db.
+func NewReactionLog(db *sql.DB, dialect Dialect) (*ReactionLog, error) {
+	switch dialect {
+	case Postgres:
+		return &ReactionLog{db: db, rebind: dollarPlaceholders, now: time.Now}, nil
+	case SQLite:
+		return &ReactionLog{db: db, rebind: func(q string) string { return q }, now: time.Now, deferDone: true}, nil
+	default:
+		return nil, fmt.Errorf("sqlstore: reaction log: unknown dialect %q", dialect)
+	}
+}
+
+// Claim claims the event in one transaction (with the pending "done" marks).
+func (l *ReactionLog) Claim(ctx context.Context, consumer, eventID string) (state app.ReactionClaim, err error) {
+	err = l.inTx(ctx, func(tx *sql.Tx) error {
+		state, err = l.claimIn(ctx, tx, consumer, eventID)
+		return err
+	})
+	return state, err
+}
+
+// Release deletes the claim of an event not yet done.
+func (l *ReactionLog) Release(ctx context.Context, consumer, eventID string) error {
+	return l.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := l.exec(ctx, tx, `DELETE FROM consumed_events WHERE consumer = ? AND event_id = ? AND done_at IS NULL`, consumer, eventID)
+		return err
+	})
+}
+
+// Done marks the event handled: at once on PostgreSQL, with the next write on SQLite.
+func (l *ReactionLog) Done(ctx context.Context, consumer, eventID string) error {
+	mark := doneMark{consumer: consumer, eventID: eventID, at: l.now().UnixMilli()}
+	if l.deferDone {
+		l.deferMark(mark)
+		return nil
+	}
+	return l.inTx(ctx, func(tx *sql.Tx) error { return l.markDone(ctx, tx, mark) })
+}
+
+// Flush writes the "done" marks not written yet.
+func (l *ReactionLog) Flush(ctx context.Context) error {
+	return l.inTx(ctx, nil)
+}
+
+// DeleteHandled deletes at most limit rows of events handled more than olderThan ago, in one
+// short statement, and returns how many went. Keep them longer than the broker may redeliver an
+// event; rows of events still being handled stay.
+func (l *ReactionLog) DeleteHandled(ctx context.Context, olderThan time.Duration, limit int) (int64, error) {
+	res, err := l.db.ExecContext(ctx, l.rebind(`DELETE FROM consumed_events WHERE (consumer, event_id) IN (
+		SELECT consumer, event_id FROM consumed_events WHERE done_at IS NOT NULL AND done_at < ? LIMIT ?)`),
+		l.now().Add(-olderThan).UnixMilli(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: prune handled events: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+func (l *ReactionLog) deferMark(mark doneMark) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pending = append(l.pending, mark)
+	if l.timer == nil {
+		l.timer = time.AfterFunc(doneFlushDelay, l.flushLater)
+	}
+}
+
+func (l *ReactionLog) flushLater() {
+	l.mu.Lock()
+	l.timer = nil
+	l.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), doneFlushTimeout)
+	defer cancel()
+	if err := l.Flush(ctx); err != nil {
+		l.mu.Lock()
+		if l.timer == nil { // the marks are back in pending; the next claim may write them first
+			l.timer = time.AfterFunc(doneFlushRetry, l.flushLater)
+		}
+		l.mu.Unlock()
+	}
+}
+
+// inTx runs fn (if any) in a write transaction that first writes the pending "done" marks; when
+// it fails, they are pending again.
+func (l *ReactionLog) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	l.mu.Lock()
+	marks := l.pending
+	l.pending = nil
+	l.mu.Unlock()
+	defer func() {
+		if err != nil && len(marks) > 0 {
+			l.mu.Lock()
+			l.pending = append(marks, l.pending...)
+			l.mu.Unlock()
+		}
+	}()
+	if len(marks) == 0 && fn == nil {
+		return nil
+	}
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: reaction log: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	for _, m := range marks {
+		if err := l.markDone(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	if fn != nil {
+		if err := fn(tx); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: reaction log: commit: %w", err)
+	}
+	return nil
+}
+
+func (l *ReactionLog) markDone(ctx context.Context, tx *sql.Tx, m doneMark) error {
+	_, err := l.exec(ctx, tx, `UPDATE consumed_events SET done_at = ? WHERE consumer = ? AND event_id = ?`, m.at, m.consumer, m.eventID)
+	return err
+}
+
+func (l *ReactionLog) claimIn(ctx context.Context, tx *sql.Tx, consumer, eventID string) (app.ReactionClaim, error) {
+	now := l.now().UnixMilli()
+	n, err := l.exec(ctx, tx, `INSERT INTO consumed_events (consumer, event_id, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, consumer, eventID, now)
+	if err != nil || n == 1 {
+		return app.ReactionClaimed, err
+	}
+	n, err = l.exec(ctx, tx, `UPDATE consumed_events SET claimed_at = ? WHERE consumer = ? AND event_id = ? AND done_at IS NULL AND claimed_at < ?`,
+		now, consumer, eventID, now-reactionClaimLease.Milliseconds())
+	if err != nil || n == 1 {
+		return app.ReactionClaimed, err
+	}
+	var doneAt sql.NullInt64
+	err = tx.QueryRowContext(ctx, l.rebind(`SELECT done_at FROM consumed_events WHERE consumer = ? AND event_id = ?`), consumer, eventID).Scan(&doneAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return app.ReactionHeld, nil // released between the two statements: come back later
+	case err != nil:
+		return 0, fmt.Errorf("sqlstore: read claim of %s: %w", eventID, err)
+	case doneAt.Valid:
+		return app.ReactionDone, nil
+	default:
+		return app.ReactionHeld, nil
+	}
+}
+
+func (l *ReactionLog) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
+	res, err := tx.ExecContext(ctx, l.rebind(query), args...)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: reaction log: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: reaction log: %w", err)
+	}
+	return n, nil
+}
+
+// dollarPlaceholders turns ? placeholders into PostgreSQL's $1, $2, …
+func dollarPlaceholders(query string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
