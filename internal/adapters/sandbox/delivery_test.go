@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wolfix/orders/internal/adapters/gatewaytest"
 	"github.com/wolfix/orders/internal/adapters/sandbox"
 	"github.com/wolfix/orders/internal/adapters/stripe"
+	"github.com/wolfix/orders/internal/app/porttest"
 	"github.com/wolfix/orders/internal/domain/payment"
 	"github.com/wolfix/orders/internal/testenv"
 )
@@ -106,7 +106,7 @@ func TestDeliveryIsVerifiedByTheStripeVerifier(t *testing.T) {
 	d := newDelivery(t, sandbox.DeliveryConfig{})
 	d.SetTarget(srv.URL)
 	gw := sandbox.New(sandbox.Config{Events: d})
-	in := create(t, gw, gatewaytest.NewRequest(t, 4599))
+	in := create(t, gw, porttest.NewRequest(t, 4599))
 	confirm(t, gw, in, "4242 4242 4242 4242")
 	ev := recv.await(t)
 	if ev.Type != payment.EventIntentSucceeded || ev.IntentID != in.ID || !strings.HasPrefix(ev.ID, "evt_") ||
@@ -119,7 +119,7 @@ func TestDeliveryWaitsForTheTarget(t *testing.T) {
 	recv, srv := newReceiver(t)
 	d := newDelivery(t, sandbox.DeliveryConfig{})
 	gw := sandbox.New(sandbox.Config{Events: d})
-	in := create(t, gw, gatewaytest.NewRequest(t, 1000))
+	in := create(t, gw, porttest.NewRequest(t, 1000))
 	confirm(t, gw, in, "4000000000000002")
 	time.Sleep(20 * time.Millisecond)
 	d.SetTarget(srv.URL)
@@ -133,7 +133,7 @@ func TestDeliveryRetriesFailures(t *testing.T) {
 	d := newDelivery(t, sandbox.DeliveryConfig{})
 	d.SetTarget(srv.URL)
 	gw := sandbox.New(sandbox.Config{Events: d})
-	in := create(t, gw, gatewaytest.NewRequest(t, 1000))
+	in := create(t, gw, porttest.NewRequest(t, 1000))
 	confirm(t, gw, in, "4242424242424242")
 	recv.await(t)
 	if got := recv.triesSoFar(); got != 4 {
@@ -257,7 +257,7 @@ func sandboxEvent(t *testing.T) sandbox.Event {
 	t.Helper()
 	events := &recorder{}
 	gw := sandbox.New(sandbox.Config{Events: events})
-	in := create(t, gw, gatewaytest.NewRequest(t, 1000))
+	in := create(t, gw, porttest.NewRequest(t, 1000))
 	if _, err := gw.CancelIntent(context.Background(), in.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wolfix/orders/internal/adapters/gatewaytest"
 	"github.com/wolfix/orders/internal/adapters/sandbox"
 	"github.com/wolfix/orders/internal/adapters/stripe"
 	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/porttest"
 	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/payment"
 	"github.com/wolfix/orders/internal/testenv"
@@ -113,7 +113,7 @@ func TestDeliveryKeepsTheOrderOfEachIntentAcrossWorkers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			in := create(t, gw, gatewaytest.NewRequest(t, 1000))
+			in := create(t, gw, porttest.NewRequest(t, 1000))
 			if _, err := gw.Confirm(context.Background(), in.ID, in.ClientSecret, "4000000000000002"); err != nil {
 				t.Error(err)
 			}
@@ -164,9 +164,9 @@ func TestDeliveryKeepsTheOrderOfEachIntentAcrossWorkers(t *testing.T) {
 // onWorkers returns two intents whose events go to different workers.
 func onWorkers(t *testing.T, gw *sandbox.Gateway, workers int) (a, b string) {
 	t.Helper()
-	a = create(t, gw, gatewaytest.NewRequest(t, 1000)).ID
+	a = create(t, gw, porttest.NewRequest(t, 1000)).ID
 	for range 100 {
-		b = create(t, gw, gatewaytest.NewRequest(t, 1000)).ID
+		b = create(t, gw, porttest.NewRequest(t, 1000)).ID
 		if sandbox.Shard(a, workers) != sandbox.Shard(b, workers) {
 			return a, b
 		}
@@ -247,7 +247,7 @@ func TestCloseDrainsEveryWorker(t *testing.T) {
 func TestEventCarriesItsIntent(t *testing.T) {
 	events := &recorder{}
 	gw := sandbox.New(sandbox.Config{Events: events})
-	in := create(t, gw, gatewaytest.NewRequest(t, 1000))
+	in := create(t, gw, porttest.NewRequest(t, 1000))
 	confirm(t, gw, in, "4242424242424242")
 	refund(t, gw, in.ID)
 	for _, ev := range events.events {

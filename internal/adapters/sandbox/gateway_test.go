@@ -10,9 +10,9 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/wolfix/orders/internal/adapters/gatewaytest"
 	"github.com/wolfix/orders/internal/adapters/sandbox"
 	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/porttest"
 	"github.com/wolfix/orders/internal/domain/fault"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
@@ -29,10 +29,10 @@ func TestConformanceStored(t *testing.T) {
 
 func runConformance(t *testing.T, newSandbox func(t *testing.T) *sandbox.Gateway) {
 	var gw *sandbox.Gateway
-	gatewaytest.Run(t, func(t *testing.T) app.PaymentGateway {
+	porttest.RunGateway(t, func(t *testing.T) app.PaymentGateway {
 		gw = newSandbox(t)
 		return gw
-	}, gatewaytest.Options{StripeShapedIDs: true, Pay: func(t *testing.T, in payment.Intent) {
+	}, porttest.GatewayFeatures{StripeShapedIDs: true, Pay: func(t *testing.T, in payment.Intent) {
 		t.Helper()
 		if _, err := gw.Confirm(context.Background(), in.ID, in.ClientSecret, "4242 4242 4242 4242"); err != nil {
 			t.Fatalf("Confirm: %v", err)
@@ -58,7 +58,7 @@ func TestConfirmTestCards(t *testing.T) {
 		t.Run(tt.card, func(t *testing.T) {
 			events := &recorder{}
 			gw := sandbox.New(sandbox.Config{Events: events})
-			req := gatewaytest.NewRequest(t, 4599)
+			req := porttest.NewRequest(t, 4599)
 			in := create(t, gw, req)
 			got, err := gw.Confirm(context.Background(), in.ID, in.ClientSecret, tt.card)
 			if err != nil {
@@ -94,7 +94,7 @@ func TestConfirmTestCards(t *testing.T) {
 
 func TestConfirmAfterDeclineWithAnotherCard(t *testing.T) {
 	gw := sandbox.New(sandbox.Config{})
-	in := create(t, gw, gatewaytest.NewRequest(t, 1000))
+	in := create(t, gw, porttest.NewRequest(t, 1000))
 	confirm(t, gw, in, "4000000000000002")
 	got := confirm(t, gw, in, "4242424242424242")
 	if got.Status != payment.IntentSucceeded || got.LastErrorCode != "" || got.LastErrorMessage != "" {
@@ -128,7 +128,7 @@ func TestConfirmRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			events := &recorder{}
 			gw := sandbox.New(sandbox.Config{Events: events})
-			in := create(t, gw, gatewaytest.NewRequest(t, 1000))
+			in := create(t, gw, porttest.NewRequest(t, 1000))
 			if tt.prep != nil {
 				tt.prep(gw, in)
 			}
@@ -153,14 +153,14 @@ func TestConfirmRefusals(t *testing.T) {
 func TestCancelAndRefundEmitEvents(t *testing.T) {
 	events := &recorder{}
 	gw := sandbox.New(sandbox.Config{Events: events})
-	unpaid := create(t, gw, gatewaytest.NewRequest(t, 1000))
+	unpaid := create(t, gw, porttest.NewRequest(t, 1000))
 	if _, err := gw.CancelIntent(context.Background(), unpaid.ID); err != nil {
 		t.Fatalf("CancelIntent: %v", err)
 	}
 	if ev := events.last(t); ev.Type != payment.EventIntentCanceled || decodeIntentEvent(t, ev).ID != unpaid.ID {
 		t.Errorf("cancel emitted %s; want %s of %s", ev.Type, payment.EventIntentCanceled, unpaid.ID)
 	}
-	paid := create(t, gw, gatewaytest.NewRequest(t, 1000))
+	paid := create(t, gw, porttest.NewRequest(t, 1000))
 	confirm(t, gw, paid, "4242424242424242")
 	refund(t, gw, paid.ID)
 	ev := events.last(t)
@@ -186,9 +186,9 @@ func TestCancelAndRefundEmitEvents(t *testing.T) {
 
 func TestCreateRefusesBadRequests(t *testing.T) {
 	gw := sandbox.New(sandbox.Config{})
-	noPayment := gatewaytest.NewRequest(t, 1000)
+	noPayment := porttest.NewRequest(t, 1000)
 	noPayment.PaymentID = ""
-	zero := gatewaytest.NewRequest(t, 0)
+	zero := porttest.NewRequest(t, 0)
 	for name, req := range map[string]app.IntentRequest{"no payment id": noPayment, "zero amount": zero} {
 		if _, err := gw.CreateIntent(context.Background(), req); !errors.Is(err, app.ErrProviderRejected) {
 			t.Errorf("%s: error = %v; want %v", name, err, app.ErrProviderRejected)
@@ -200,7 +200,7 @@ func TestCancelledContextIsUnavailable(t *testing.T) {
 	gw := sandbox.New(sandbox.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := gw.CreateIntent(ctx, gatewaytest.NewRequest(t, 1000)); !errors.Is(err, app.ErrProviderUnavailable) {
+	if _, err := gw.CreateIntent(ctx, porttest.NewRequest(t, 1000)); !errors.Is(err, app.ErrProviderUnavailable) {
 		t.Errorf("error = %v; want %v", err, app.ErrProviderUnavailable)
 	}
 }

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wolfix/orders/internal/adapters/gatewaytest"
 	"github.com/wolfix/orders/internal/adapters/sandbox"
+	"github.com/wolfix/orders/internal/app/porttest"
 	"github.com/wolfix/orders/internal/domain/payment"
 	"github.com/wolfix/orders/internal/testenv"
 )
@@ -23,7 +23,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	d.SetTarget(srv.URL)
 	gw := sandbox.New(sandbox.Config{Events: d, Logger: logger})
 
-	in := create(t, gw, gatewaytest.NewRequest(t, 4599))
+	in := create(t, gw, porttest.NewRequest(t, 4599))
 	confirm(t, gw, in, "4000 0000 0000 0002")
 	if _, err := gw.Confirm(context.Background(), in.ID, in.ClientSecret, "5105 1051 0510 5100"); err == nil {
 		t.Fatal("an unknown card was accepted")

@@ -9,10 +9,10 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/wolfix/orders/internal/adapters/gatewaytest"
 	"github.com/wolfix/orders/internal/adapters/sandbox"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
 	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/porttest"
 	"github.com/wolfix/orders/internal/domain/payment"
 	"github.com/wolfix/orders/internal/testenv"
 )
@@ -58,12 +58,12 @@ func TestStoredIntentsSurviveARestart(t *testing.T) {
 	storedDatabases(t, func(t *testing.T, open func() *bun.DB) {
 		firstDB := open()
 		first := storedSandbox(firstDB, nil)
-		req := gatewaytest.NewRequest(t, 5000)
+		req := porttest.NewRequest(t, 5000)
 		paid := create(t, first, req)
 		confirm(t, first, paid, "4000 0000 0000 9995")
 		confirm(t, first, paid, "4242 4242 4242 4242")
 		refund(t, first, paid.ID)
-		declined := create(t, first, gatewaytest.NewRequest(t, 700))
+		declined := create(t, first, porttest.NewRequest(t, 700))
 		confirm(t, first, declined, "4000000000000069")
 
 		second := storedSandbox(open(), nil)
@@ -100,7 +100,7 @@ func TestReplicasShareIntents(t *testing.T) {
 		eventsA, eventsB := &recorder{}, &recorder{}
 		a, b := storedSandbox(open(), eventsA), storedSandbox(open(), eventsB)
 
-		in := create(t, a, gatewaytest.NewRequest(t, 2500))
+		in := create(t, a, porttest.NewRequest(t, 2500))
 		if got := confirm(t, b, in, "4242424242424242"); got.Status != payment.IntentSucceeded {
 			t.Fatalf("confirmed on the other replica: %s; want succeeded", got.Status)
 		}
@@ -120,7 +120,7 @@ func TestReplicasShareIntents(t *testing.T) {
 			t.Errorf("the other replica reads %d refunded; want 2500", got.AmountRefunded)
 		}
 
-		race := create(t, b, gatewaytest.NewRequest(t, 900))
+		race := create(t, b, porttest.NewRequest(t, 900))
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i, gw := range []*sandbox.Gateway{a, b} {
@@ -152,7 +152,7 @@ func TestUnreachableStoreIsAProviderOutage(t *testing.T) {
 	storedDatabases(t, func(t *testing.T, open func() *bun.DB) {
 		db := open()
 		gw := storedSandbox(db, nil)
-		in := create(t, gw, gatewaytest.NewRequest(t, 1000))
+		in := create(t, gw, porttest.NewRequest(t, 1000))
 		_ = db.Close()
 		if _, err := gw.GetIntent(context.Background(), in.ID); !errors.Is(err, app.ErrProviderUnavailable) {
 			t.Errorf("GetIntent on a closed database: %v; want %v", err, app.ErrProviderUnavailable)

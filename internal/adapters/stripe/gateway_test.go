@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wolfix/orders/internal/adapters/gatewaytest"
 	"github.com/wolfix/orders/internal/adapters/stripe"
 	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/porttest"
 	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/payment"
 	"github.com/wolfix/orders/internal/testenv"
@@ -26,9 +26,9 @@ const testKey = "sk_test_wolfixAdapterTests0123456789"
 
 func TestConformanceAgainstStripeMock(t *testing.T) {
 	mockURL := testenv.StripeMockURL(t)
-	gatewaytest.Run(t, func(t *testing.T) app.PaymentGateway {
+	porttest.RunGateway(t, func(t *testing.T) app.PaymentGateway {
 		return newGateway(t, stripe.Config{APIURL: mockURL})
-	}, gatewaytest.Options{
+	}, porttest.GatewayFeatures{
 		StripeShapedIDs:        true,
 		Fixtures:               true,
 		IgnoresIdempotencyKeys: true,
@@ -40,7 +40,7 @@ func TestConformanceAgainstStripeMock(t *testing.T) {
 func TestCreateIntentSendsWhatStripeNeeds(t *testing.T) {
 	rec := &recorder{}
 	gw := newGateway(t, stripe.Config{APIURL: testenv.StripeMockURL(t), Transport: rec})
-	req := gatewaytest.NewRequest(t, 45998)
+	req := porttest.NewRequest(t, 45998)
 	in, err := gw.CreateIntent(context.Background(), req)
 	if err != nil {
 		t.Fatalf("CreateIntent: %v", err)
@@ -121,7 +121,7 @@ func TestUnreachableStripeIsUnavailableAfterBoundedRetries(t *testing.T) {
 	closed.Close()
 	rec := &recorder{}
 	gw := newGateway(t, stripe.Config{APIURL: closed.URL, Transport: rec, MaxRetries: 1})
-	_, err := gw.CreateIntent(context.Background(), gatewaytest.NewRequest(t, 1000))
+	_, err := gw.CreateIntent(context.Background(), porttest.NewRequest(t, 1000))
 	if !errors.Is(err, app.ErrProviderUnavailable) {
 		t.Errorf("error = %v; want %v", err, app.ErrProviderUnavailable)
 	}
@@ -240,7 +240,7 @@ func TestErrorMapping(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			gw := newGateway(t, stripe.Config{APIURL: srv.URL, MaxRetries: -1})
-			_, err := gw.CreateIntent(context.Background(), gatewaytest.NewRequest(t, 1000))
+			_, err := gw.CreateIntent(context.Background(), porttest.NewRequest(t, 1000))
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("error = %v; want %v", err, tt.want)
 			}

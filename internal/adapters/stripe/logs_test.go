@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wolfix/orders/internal/adapters/gatewaytest"
 	"github.com/wolfix/orders/internal/adapters/stripe"
+	"github.com/wolfix/orders/internal/app/porttest"
 	"github.com/wolfix/orders/internal/testenv"
 )
 
@@ -21,7 +21,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	logs := &testenv.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	gw := newGateway(t, stripe.Config{APIURL: mockURL, Logger: logger})
-	in, err := gw.CreateIntent(context.Background(), gatewaytest.NewRequest(t, 45998))
+	in, err := gw.CreateIntent(context.Background(), porttest.NewRequest(t, 45998))
 	if err != nil {
 		t.Fatalf("CreateIntent: %v", err)
 	}

@@ -1,9 +1,4 @@
-// Package gatewaytest owns the conformance suite every app.PaymentGateway adapter passes before it
-// is wired in: create (with the payment id as idempotency key), retrieve, cancel, refund and the
-// mapping of provider errors onto the port's faults. A stateful provider (the sandbox) runs it in
-// full; a stateless mock (stripe-mock) runs it with the relaxations in Options, each of which says
-// what the mock cannot show and why.
-package gatewaytest
+package porttest
 
 import (
 	"context"
@@ -15,13 +10,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wolfix/orders/internal/app"
-	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
 
-// Options say what the provider under test promises beyond the port and relax the assertions a
-// stateless mock cannot satisfy. The zero value asserts everything the port promises.
-type Options struct {
+// GatewayFeatures say what the payment provider under test promises beyond the port, and relax
+// the assertions a stateless mock cannot satisfy, each saying what the mock cannot show and why.
+// The zero value asserts everything the port promises: a stateful provider (the sandbox, the
+// in-memory gateway) runs the suite in full.
+type GatewayFeatures struct {
 	// StripeShapedIDs: intents have Stripe's shapes, ids pi_… and client secrets <id>_secret_…
 	// (Stripe, and the sandbox that plays it); other providers' ids are only required non-empty.
 	StripeShapedIDs bool
@@ -44,9 +40,11 @@ type Options struct {
 	Pay func(t *testing.T, in payment.Intent)
 }
 
-// Run runs the suite; newGateway returns a fresh gateway for each subtest.
-func Run(t *testing.T, newGateway func(t *testing.T) app.PaymentGateway, opts Options) {
-	s := suite{newGateway: newGateway, opts: opts}
+// RunGateway runs the payment gateway suite: create (with the payment id as idempotency key),
+// retrieve, cancel, refund and the mapping of provider errors onto the port's faults;
+// newGateway returns a fresh gateway for each subtest.
+func RunGateway(t *testing.T, newGateway func(t *testing.T) app.PaymentGateway, opts GatewayFeatures) {
+	s := gatewaySuite{newGateway: newGateway, opts: opts}
 	t.Run("provider has a name", s.providerName)
 	t.Run("create", s.create)
 	t.Run("create is idempotent by payment id", s.idempotentCreate)
@@ -61,18 +59,18 @@ func Run(t *testing.T, newGateway func(t *testing.T) app.PaymentGateway, opts Op
 	t.Run("unknown intent is not found", s.unknownIntent)
 }
 
-type suite struct {
+type gatewaySuite struct {
 	newGateway func(t *testing.T) app.PaymentGateway
-	opts       Options
+	opts       GatewayFeatures
 }
 
-func (s suite) providerName(t *testing.T) {
+func (s gatewaySuite) providerName(t *testing.T) {
 	if got := s.newGateway(t).Provider(); got == "" {
 		t.Fatal("Provider() is empty")
 	}
 }
 
-func (s suite) create(t *testing.T) {
+func (s gatewaySuite) create(t *testing.T) {
 	gw := s.newGateway(t)
 	req := NewRequest(t, 4599)
 	in := mustCreate(t, gw, req)
@@ -94,7 +92,7 @@ func (s suite) create(t *testing.T) {
 }
 
 // stripeShapes checks the shapes of a Stripe intent's id and client secret.
-func (s suite) stripeShapes(t *testing.T, in payment.Intent) {
+func (s gatewaySuite) stripeShapes(t *testing.T, in payment.Intent) {
 	if !strings.HasPrefix(in.ID, "pi_") {
 		t.Errorf("ID = %q; want a pi_… id", in.ID)
 	}
@@ -103,9 +101,9 @@ func (s suite) stripeShapes(t *testing.T, in payment.Intent) {
 	}
 }
 
-func (s suite) idempotentCreate(t *testing.T) {
+func (s gatewaySuite) idempotentCreate(t *testing.T) {
 	if s.opts.IgnoresIdempotencyKeys {
-		t.Skip("relaxed: the provider ignores Idempotency-Key (Options.IgnoresIdempotencyKeys)")
+		t.Skip("relaxed: the provider ignores Idempotency-Key (GatewayFeatures.IgnoresIdempotencyKeys)")
 	}
 	gw := s.newGateway(t)
 	req := NewRequest(t, 1000)
@@ -119,9 +117,9 @@ func (s suite) idempotentCreate(t *testing.T) {
 	}
 }
 
-func (s suite) concurrentCreate(t *testing.T) {
+func (s gatewaySuite) concurrentCreate(t *testing.T) {
 	if s.opts.IgnoresIdempotencyKeys {
-		t.Skip("relaxed: the provider ignores Idempotency-Key (Options.IgnoresIdempotencyKeys)")
+		t.Skip("relaxed: the provider ignores Idempotency-Key (GatewayFeatures.IgnoresIdempotencyKeys)")
 	}
 	gw := s.newGateway(t)
 	req := NewRequest(t, 2500)
@@ -146,9 +144,9 @@ func (s suite) concurrentCreate(t *testing.T) {
 	}
 }
 
-func (s suite) createConflict(t *testing.T) {
+func (s gatewaySuite) createConflict(t *testing.T) {
 	if s.opts.IgnoresIdempotencyKeys {
-		t.Skip("relaxed: the provider ignores Idempotency-Key (Options.IgnoresIdempotencyKeys)")
+		t.Skip("relaxed: the provider ignores Idempotency-Key (GatewayFeatures.IgnoresIdempotencyKeys)")
 	}
 	gw := s.newGateway(t)
 	req := NewRequest(t, 1000)
@@ -158,7 +156,7 @@ func (s suite) createConflict(t *testing.T) {
 	wantError(t, err, app.ErrProviderRejected)
 }
 
-func (s suite) retrieve(t *testing.T) {
+func (s gatewaySuite) retrieve(t *testing.T) {
 	gw := s.newGateway(t)
 	req := NewRequest(t, 3100)
 	created := mustCreate(t, gw, req)
@@ -177,7 +175,7 @@ func (s suite) retrieve(t *testing.T) {
 	}
 }
 
-func (s suite) cancel(t *testing.T) {
+func (s gatewaySuite) cancel(t *testing.T) {
 	gw := s.newGateway(t)
 	created := mustCreate(t, gw, NewRequest(t, 1500))
 	canceled, err := gw.CancelIntent(context.Background(), created.ID)
@@ -206,7 +204,7 @@ func (s suite) cancel(t *testing.T) {
 	wantError(t, err, app.ErrProviderRejected)
 }
 
-func (s suite) refund(t *testing.T) {
+func (s gatewaySuite) refund(t *testing.T) {
 	gw := s.newGateway(t)
 	paid := s.paidIntent(t, gw, 5000)
 	part := mustRefund(t, gw, refundRequest(t, paid.ID, 1200))
@@ -231,9 +229,9 @@ func (s suite) refund(t *testing.T) {
 	}
 }
 
-func (s suite) idempotentRefund(t *testing.T) {
+func (s gatewaySuite) idempotentRefund(t *testing.T) {
 	if s.opts.IgnoresIdempotencyKeys {
-		t.Skip("relaxed: the provider ignores Idempotency-Key (Options.IgnoresIdempotencyKeys)")
+		t.Skip("relaxed: the provider ignores Idempotency-Key (GatewayFeatures.IgnoresIdempotencyKeys)")
 	}
 	gw := s.newGateway(t)
 	paid := s.paidIntent(t, gw, 5000)
@@ -245,9 +243,9 @@ func (s suite) idempotentRefund(t *testing.T) {
 	mustRefund(t, gw, refundRequest(t, paid.ID, 2000))
 }
 
-func (s suite) overRefund(t *testing.T) {
+func (s gatewaySuite) overRefund(t *testing.T) {
 	if s.opts.Fixtures {
-		t.Skip("relaxed: refunds are fixtures, the provider keeps no captured amount (Options.Fixtures)")
+		t.Skip("relaxed: refunds are fixtures, the provider keeps no captured amount (GatewayFeatures.Fixtures)")
 	}
 	gw := s.newGateway(t)
 	paid := s.paidIntent(t, gw, 5000)
@@ -261,9 +259,9 @@ func (s suite) overRefund(t *testing.T) {
 	wantError(t, err, app.ErrProviderRejected)
 }
 
-func (s suite) refundUnpaid(t *testing.T) {
+func (s gatewaySuite) refundUnpaid(t *testing.T) {
 	if s.opts.Fixtures {
-		t.Skip("relaxed: the provider refunds any intent's fixture charge (Options.Fixtures)")
+		t.Skip("relaxed: the provider refunds any intent's fixture charge (GatewayFeatures.Fixtures)")
 	}
 	gw := s.newGateway(t)
 	created := mustCreate(t, gw, NewRequest(t, 5000))
@@ -271,9 +269,9 @@ func (s suite) refundUnpaid(t *testing.T) {
 	wantError(t, err, app.ErrProviderRejected)
 }
 
-func (s suite) unknownIntent(t *testing.T) {
+func (s gatewaySuite) unknownIntent(t *testing.T) {
 	if s.opts.AnyIDExists {
-		t.Skip("relaxed: the provider answers every id with a fixture (Options.AnyIDExists)")
+		t.Skip("relaxed: the provider answers every id with a fixture (GatewayFeatures.AnyIDExists)")
 	}
 	gw := s.newGateway(t)
 	const id = "pi_doesNotExist0000000000"
@@ -285,13 +283,13 @@ func (s suite) unknownIntent(t *testing.T) {
 	wantError(t, err, app.ErrIntentNotFound)
 }
 
-// paidIntent creates an intent of amount cents and has Options.Pay pay it.
-func (s suite) paidIntent(t *testing.T, gw app.PaymentGateway, amount int64) payment.Intent {
+// paidIntent creates an intent of amount cents and has GatewayFeatures.Pay pay it.
+func (s gatewaySuite) paidIntent(t *testing.T, gw app.PaymentGateway, amount int64) payment.Intent {
 	t.Helper()
 	in := mustCreate(t, gw, NewRequest(t, amount))
 	if s.opts.Pay == nil {
 		if !s.opts.Fixtures {
-			t.Skip("no Options.Pay to make an intent succeed")
+			t.Skip("no GatewayFeatures.Pay to make an intent succeed")
 		}
 		return in
 	}
@@ -312,15 +310,6 @@ func NewRequest(t testing.TB, amount int64) app.IntentRequest {
 func refundRequest(t *testing.T, intentID string, amount int64) app.RefundRequest {
 	t.Helper()
 	return app.RefundRequest{RefundID: uuid.NewString(), IntentID: intentID, Amount: usd(t, amount), Reason: "requested_by_customer"}
-}
-
-func usd(t testing.TB, minor int64) money.Money {
-	t.Helper()
-	m, err := money.New(minor, money.USD)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 func mustCreate(t *testing.T, gw app.PaymentGateway, req app.IntentRequest) payment.Intent {

@@ -1,0 +1,334 @@
+package porttest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/domain/order"
+	"github.com/wolfix/orders/internal/domain/payment"
+)
+
+func (s storeSuite) orders(t *testing.T) {
+	ctx := context.Background()
+	store := s.store(t)
+	repo := store.Orders()
+	p1, p2 := addProduct(t, store, "p-1", 10), addProduct(t, store, "p-2", 10)
+
+	t.Run("every field survives a round trip", func(t *testing.T) {
+		for _, method := range []payment.Method{payment.MethodCard, payment.MethodCash} {
+			want := addOrder(t, store, orderSpec{id: "o-round-" + string(method), method: method}, p1, p2)
+			got, err := repo.Get(ctx, want.ID())
+			if err != nil {
+				t.Fatalf("Get: %v", err)
+			}
+			if !reflect.DeepEqual(got.Snapshot(), want.Snapshot()) {
+				t.Errorf("%s order:\n got %+v\nwant %+v", method, got.Snapshot(), want.Snapshot())
+			}
+			if fresh := got.NewChanges(); len(fresh) != 0 {
+				t.Errorf("a loaded order has new changes %v", fresh)
+			}
+		}
+	})
+
+	t.Run("missing orders are not found", func(t *testing.T) {
+		if _, err := repo.Get(ctx, "nope"); !errors.Is(err, order.ErrNotFound) {
+			t.Errorf("Get: got %v; want ErrNotFound", err)
+		}
+		if _, err := repo.Update(ctx, "nope", func(*order.Order) error { return nil }); !errors.Is(err, order.ErrNotFound) {
+			t.Errorf("Update: got %v; want ErrNotFound", err)
+		}
+		for _, intent := range []string{"pi_nope", ""} {
+			if _, err := repo.FindIDByIntent(ctx, intent); !errors.Is(err, order.ErrNotFound) {
+				t.Errorf("FindIDByIntent(%q): got %v; want ErrNotFound", intent, err)
+			}
+		}
+	})
+
+	t.Run("an order is added once", func(t *testing.T) {
+		o := addOrder(t, store, orderSpec{id: "o-once"}, p1)
+		if err := repo.Add(ctx, placeOrder(t, orderSpec{id: o.ID(), method: payment.MethodCash}, p2)); err == nil {
+			t.Error("a second order with the same id was stored")
+		}
+	})
+
+	t.Run("FindIDByIntent finds the one order its payment belongs to", func(t *testing.T) {
+		o := addOrder(t, store, orderSpec{id: "o-intent"}, p1)
+		if got, err := repo.FindIDByIntent(ctx, "pi_o-intent"); err != nil || got != o.ID() {
+			t.Errorf("FindIDByIntent = %q, %v; want %q", got, err, o.ID())
+		}
+		twin := placeOrder(t, orderSpec{id: "o-intent-twin"}, p1).Snapshot()
+		twin.Payment.IntentID = "pi_o-intent"
+		if err := repo.Add(ctx, order.Restore(twin)); err == nil {
+			t.Error("a second order with the same intent was stored")
+		}
+	})
+
+	t.Run("Update stores the change, its timeline entries and a new version", func(t *testing.T) {
+		o := addOrder(t, store, orderSpec{id: "o-pay"}, p1)
+		updated, err := repo.Update(ctx, o.ID(), func(o *order.Order) error {
+			_, err := o.ApplyIntent(succeeded(o), order.CauseWebhook("evt_1"), t0.Add(time.Minute))
+			return err
+		})
+		if err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+		if got := changeTypes(updated.NewChanges()); !slices.Equal(got, []order.ChangeType{order.ChangePaymentSucceeded, order.ChangeConfirmed}) {
+			t.Errorf("new changes %v; want payment.succeeded, order.confirmed", got)
+		}
+		assertStoredOrder(t, repo, updated, o.Version()+1)
+	})
+
+	t.Run("refunds, a dispute and returned stock survive updates", func(t *testing.T) {
+		o := addOrder(t, store, orderSpec{id: "o-refund"}, p1)
+		steps := lifeOfARefundedOrder(t)
+		var updated *order.Order
+		for i, step := range steps {
+			var err error
+			if updated, err = repo.Update(ctx, o.ID(), step); err != nil {
+				t.Fatalf("step %d: %v", i+1, err)
+			}
+		}
+		assertStoredOrder(t, repo, updated, int64(len(steps)))
+		if want := updated.Snapshot(); !want.StockReturned || want.Dispute == nil || len(want.Refunds) != 2 {
+			t.Errorf("the fixture did not exercise refunds, dispute and restock: %+v", want)
+		}
+	})
+
+	t.Run("Update stores nothing when fn fails", func(t *testing.T) {
+		o := addOrder(t, store, orderSpec{id: "o-fail"}, p1)
+		_, err := repo.Update(ctx, o.ID(), func(o *order.Order) error {
+			_, _ = o.ApplyIntent(succeeded(o), order.CauseWebhook("evt_2"), t0)
+			return errBoom
+		})
+		if !errors.Is(err, errBoom) {
+			t.Fatalf("Update: got %v; want fn's error", err)
+		}
+		if stored, _ := repo.Get(ctx, o.ID()); !reflect.DeepEqual(stored.Snapshot(), o.Snapshot()) {
+			t.Errorf("a failed update changed the order to %+v", stored.Snapshot())
+		}
+	})
+
+	t.Run("the reconciler's lists find stale unpaid orders and pending refunds", func(t *testing.T) {
+		older := addOrder(t, store, orderSpec{id: "o-stale-1", customer: "recon", at: t0.Add(-3 * time.Hour)}, p1)
+		stale := addOrder(t, store, orderSpec{id: "o-stale-0", customer: "recon", at: t0.Add(-2 * time.Hour)}, p1)
+		addOrder(t, store, orderSpec{id: "o-fresh", customer: "recon", at: t0}, p1)
+		addOrder(t, store, orderSpec{id: "o-stale-cash", customer: "recon", method: payment.MethodCash, at: t0.Add(-2 * time.Hour)}, p1)
+		cutoff := t0.Add(-time.Hour)
+		if got, err := repo.ListAwaitingPayment(ctx, cutoff, 10); err != nil || !slices.Equal(got, []string{older.ID(), stale.ID()}) {
+			t.Errorf("ListAwaitingPayment = %v, %v; want [%s %s]: stale card orders, oldest first", got, err, older.ID(), stale.ID())
+		}
+		if got, err := repo.ListAwaitingPayment(ctx, cutoff, 1); err != nil || !slices.Equal(got, []string{older.ID()}) {
+			t.Errorf("ListAwaitingPayment(limit 1) = %v, %v; want the oldest, [%s]", got, err, older.ID())
+		}
+		_, err := repo.Update(ctx, stale.ID(), func(o *order.Order) error {
+			if _, err := o.ApplyIntent(succeeded(o), order.CauseWebhook("evt_s"), cutoff); err != nil {
+				return err
+			}
+			_, err := o.RequestRefund(order.RefundRequest{ID: "rf-stale"}, order.CauseAdmin("a1"), t0.Add(-90*time.Minute))
+			return err
+		})
+		if err != nil {
+			t.Fatalf("refund: %v", err)
+		}
+		if got, err := repo.ListWithPendingRefunds(ctx, cutoff, 10); err != nil || !slices.Equal(got, []string{stale.ID()}) {
+			t.Errorf("ListWithPendingRefunds = %v, %v; want [%s]", got, err, stale.ID())
+		}
+		if got, err := repo.ListWithPendingRefunds(ctx, t0.Add(-2*time.Hour), 10); err != nil || len(got) != 0 {
+			t.Errorf("ListWithPendingRefunds before the request = %v, %v; want none", got, err)
+		}
+		if got, err := repo.ListAwaitingPayment(ctx, cutoff, 10); err != nil || slices.Contains(got, stale.ID()) {
+			t.Errorf("ListAwaitingPayment = %v, %v; a paid order is not awaiting payment", got, err)
+		}
+	})
+
+	t.Run("UnpaidCardHolding counts only the customer's pending card orders", func(t *testing.T) {
+		addOrder(t, store, orderSpec{id: "card-1", customer: "holder"}, p1, p2) // 1 + 2 units
+		addOrder(t, store, orderSpec{id: "card-2", customer: "holder"}, p1)     // 1 unit
+		cancelled := addOrder(t, store, orderSpec{id: "card-cancelled", customer: "holder"}, p1, p2)
+		if _, err := repo.Update(ctx, cancelled.ID(), func(o *order.Order) error {
+			_, err := o.Cancel(false, order.CauseCustomer("holder"), t0)
+			return err
+		}); err != nil {
+			t.Fatalf("cancel: %v", err)
+		}
+		addOrder(t, store, orderSpec{id: "cash-1", customer: "holder", method: payment.MethodCash}, p1, p2)
+		addOrder(t, store, orderSpec{id: "card-other", customer: "other-holder"}, p1, p2)
+		if held, err := repo.UnpaidCardHolding(ctx, "holder"); err != nil || held != (app.UnpaidHolding{Orders: 2, Units: 4}) {
+			t.Errorf("UnpaidCardHolding = %+v, %v; want 2 orders holding 4 units", held, err)
+		}
+		if held, err := repo.UnpaidCardHolding(ctx, "nobody"); err != nil || held != (app.UnpaidHolding{}) {
+			t.Errorf("a customer without orders: got %+v, %v; want nothing held", held, err)
+		}
+	})
+}
+
+// lifeOfARefundedOrder are the updates of a card order that is paid, refunded in two parts (the
+// second restocks), and disputed.
+func lifeOfARefundedOrder(t *testing.T) []func(o *order.Order) error {
+	partial, later := usd(t, 1000), t0.Add(time.Hour)
+	return []func(o *order.Order) error{
+		func(o *order.Order) error {
+			_, err := o.ApplyIntent(succeeded(o), order.CauseWebhook("evt_paid"), t0)
+			return err
+		},
+		func(o *order.Order) error {
+			if _, err := o.RequestRefund(order.RefundRequest{ID: "rf-1", Amount: &partial, Reason: "damaged"}, order.CauseAdmin("a1"), t0); err != nil {
+				return err
+			}
+			_, err := o.RequestRefund(order.RefundRequest{ID: "rf-2", Restock: true}, order.CauseAdmin("a1"), t0)
+			return err
+		},
+		func(o *order.Order) error {
+			o.RecordDispute(order.Dispute{Status: "needs_response", Reason: "fraudulent", Amount: partial, OpenedAt: later}, false, order.CauseWebhook("evt_dp"), later)
+			if _, err := o.SettleRefund("rf-1", "re_1", true, order.CauseWebhook("evt_r1"), later); err != nil {
+				return err
+			}
+			_, err := o.SettleRefund("rf-2", "re_2", true, order.CauseWebhook("evt_r2"), later)
+			return err
+		},
+	}
+}
+
+// assertStoredOrder checks that the stored order is updated, at version.
+func assertStoredOrder(t *testing.T, repo app.OrderRepository, updated *order.Order, version int64) {
+	t.Helper()
+	stored, err := repo.Get(context.Background(), updated.ID())
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	want := updated.Snapshot()
+	want.Version = version
+	if !reflect.DeepEqual(stored.Snapshot(), want) {
+		t.Errorf("stored:\n got %+v\nwant %+v", stored.Snapshot(), want)
+	}
+}
+
+func (s storeSuite) orderList(t *testing.T) {
+	ctx := context.Background()
+	store := s.store(t)
+	repo := store.Orders()
+	p := addProduct(t, store, "p-list", 100)
+	// Fractions of a second of different lengths, and a tie broken by id: a store that compares
+	// times as text must order them like times.
+	second := t0.Truncate(time.Second)
+	times := []time.Time{second, second, second.Add(100 * time.Millisecond), second.Add(120 * time.Millisecond),
+		second.Add(123456 * time.Microsecond), second.Add(999999 * time.Microsecond), second.Add(time.Second)}
+	for i, id := range ids(len(times), "o-list") {
+		spec := orderSpec{id: id, customer: "lister", at: times[i]}
+		if i == 6 {
+			spec.method = payment.MethodCash // Confirmed at once
+		}
+		addOrder(t, store, spec, p)
+	}
+	addOrder(t, store, orderSpec{id: "o-list-other", customer: "someone-else", at: second.Add(time.Hour)}, p)
+
+	want := []string{"o-list-06", "o-list-05", "o-list-04", "o-list-03", "o-list-02", "o-list-01", "o-list-00"}
+	if got := listAll(t, repo, app.OrderQuery{CustomerID: "lister", Limit: 2}); !slices.Equal(got, want) {
+		t.Errorf("the customer's orders %v; want %v", got, want)
+	}
+	confirmed := listAll(t, repo, app.OrderQuery{CustomerID: "lister", Status: order.StatusConfirmed, Limit: 2})
+	if !slices.Equal(confirmed, []string{"o-list-06"}) {
+		t.Errorf("confirmed orders %v; want [o-list-06]", confirmed)
+	}
+	if pending := listAll(t, repo, app.OrderQuery{Status: order.StatusPending, Limit: 3}); !slices.Equal(pending, append([]string{"o-list-other"}, want[1:]...)) {
+		t.Errorf("pending orders of everyone %v; want o-list-other, then %v", pending, want[1:])
+	}
+	if all := listAll(t, repo, app.OrderQuery{Limit: 3}); !slices.Equal(all, append([]string{"o-list-other"}, want...)) {
+		t.Errorf("all orders %v; want o-list-other, then %v", all, want)
+	}
+	if s.features.BadCursor == nil {
+		return
+	}
+	if _, _, err := repo.List(ctx, app.OrderQuery{After: "%%%", Limit: 2}); !errors.Is(err, s.features.BadCursor) {
+		t.Errorf("a cursor the store did not make: got %v; want %v", err, s.features.BadCursor)
+	}
+}
+
+func (s storeSuite) orderRaces(t *testing.T) {
+	ctx := context.Background()
+	store := s.store(t)
+	p := addProduct(t, store, "p-race", 100)
+
+	t.Run("concurrent updates of one order are serialized and apply once", func(t *testing.T) {
+		o := addOrder(t, store, orderSpec{id: "o-cash", method: payment.MethodCash}, p)
+		errs := parallel(racers, func(int) error {
+			_, err := store.Orders().Update(ctx, o.ID(), func(o *order.Order) error {
+				_, err := o.CollectCash(order.CauseAdmin("a1"), t0)
+				return err
+			})
+			return err
+		})
+		assertNoErrors(t, errs)
+		stored, err := store.Orders().Get(ctx, o.ID())
+		if err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		paid := 0
+		for _, c := range stored.Timeline() {
+			if c.Type == order.ChangePaymentSucceeded {
+				paid++
+			}
+		}
+		if paid != 1 || stored.Payment().Status() != payment.StatusPaid || stored.Version() != racers {
+			t.Errorf("payment %s with %d payment.succeeded entries at version %d; want Paid once, version %d",
+				stored.Payment().Status(), paid, stored.Version(), racers)
+		}
+	})
+
+	t.Run("UnpaidCardHolding in a transaction serializes the customer's checkouts", func(t *testing.T) {
+		errCapped := errors.New("the customer holds an unpaid order already")
+		checkouts := make([]*order.Order, racers)
+		for i, id := range ids(racers, "o-hoard") {
+			checkouts[i] = placeOrder(t, orderSpec{id: id, customer: "hoarder"}, p)
+		}
+		errs := parallel(racers, func(i int) error {
+			return store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
+				held, err := tx.Orders().UnpaidCardHolding(ctx, "hoarder")
+				if err != nil || held.Orders > 0 {
+					return errors.Join(err, errCapped)
+				}
+				return tx.Orders().Add(ctx, checkouts[i])
+			})
+		})
+		if won := winners(t, errs, errCapped); won != 1 {
+			t.Errorf("%d checkouts passed a cap of one unpaid order; want 1", won)
+		}
+		if held, err := store.Orders().UnpaidCardHolding(ctx, "hoarder"); err != nil || held.Orders != 1 {
+			t.Errorf("UnpaidCardHolding = %+v, %v; want 1 order", held, err)
+		}
+	})
+}
+
+func changeTypes(changes []order.Change) []order.ChangeType {
+	out := make([]order.ChangeType, 0, len(changes))
+	for _, c := range changes {
+		out = append(out, c.Type)
+	}
+	return out
+}
+
+// listAll follows the cursors through every page of q and returns the order ids.
+func listAll(t *testing.T, repo app.OrderRepository, q app.OrderQuery) []string {
+	t.Helper()
+	var got []string
+	for range 100 {
+		page, next, err := repo.List(context.Background(), q)
+		if err != nil || len(page) > q.Limit {
+			t.Fatalf("List(%+v): %d orders, %v", q, len(page), err)
+		}
+		for _, o := range page {
+			got = append(got, o.ID())
+		}
+		if next == "" {
+			return got
+		}
+		q.After = next
+	}
+	t.Fatal("List never ended")
+	return nil
+}

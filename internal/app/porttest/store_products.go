@@ -1,0 +1,186 @@
+package porttest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/domain/catalog"
+)
+
+func (s storeSuite) products(t *testing.T) {
+	ctx := context.Background()
+	store := s.store(t)
+	repo := store.Products()
+
+	t.Run("every field survives a round trip", func(t *testing.T) {
+		want := addProduct(t, store, "p-round", 42)
+		got, err := repo.Get(ctx, "p-round")
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Get = %+v, %v; want %+v", got, err, want)
+		}
+	})
+
+	t.Run("missing products are not found", func(t *testing.T) {
+		if _, err := repo.Get(ctx, "nope"); !errors.Is(err, catalog.ErrNotFound) {
+			t.Errorf("Get: got %v; want ErrNotFound", err)
+		}
+		if _, err := repo.Update(ctx, "nope", func(*catalog.Product) error { return nil }); !errors.Is(err, catalog.ErrNotFound) {
+			t.Errorf("Update: got %v; want ErrNotFound", err)
+		}
+		if err := repo.Reserve(ctx, "nope", 1); !errors.Is(err, catalog.ErrNotFound) {
+			t.Errorf("Reserve: got %v; want ErrNotFound", err)
+		}
+		if err := repo.Release(ctx, "nope", 1); !errors.Is(err, catalog.ErrNotFound) {
+			t.Errorf("Release: got %v; want ErrNotFound", err)
+		}
+	})
+
+	t.Run("GetMany returns only the products that exist", func(t *testing.T) {
+		addProduct(t, store, "p-many-1", 1)
+		addProduct(t, store, "p-many-2", 2)
+		got, err := repo.GetMany(ctx, []string{"p-many-1", "p-many-2", "nope"})
+		if err != nil || len(got) != 2 || got["p-many-1"].Stock() != 1 || got["p-many-2"].Stock() != 2 {
+			t.Errorf("GetMany = %v, %v; want p-many-1 and p-many-2", got, err)
+		}
+		if none, err := repo.GetMany(ctx, nil); err != nil || len(none) != 0 {
+			t.Errorf("GetMany(nil) = %v, %v; want empty", none, err)
+		}
+	})
+
+	t.Run("Update saves what fn changed and nothing when fn fails", func(t *testing.T) {
+		addProduct(t, store, "p-upd", 5)
+		title, stock, later := "Renamed", int64(9), t0.Add(time.Hour)
+		updated, err := repo.Update(ctx, "p-upd", func(p *catalog.Product) error {
+			return p.Apply(catalog.Patch{Title: &title, Stock: &stock}, later)
+		})
+		if err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+		stored, err := repo.Get(ctx, "p-upd")
+		if err != nil || !reflect.DeepEqual(stored, updated) || stored.Title() != title || stored.Stock() != stock {
+			t.Fatalf("stored %+v, %v; want %+v", stored, err, updated)
+		}
+		lost := "Lost"
+		_, err = repo.Update(ctx, "p-upd", func(p *catalog.Product) error {
+			_ = p.Apply(catalog.Patch{Title: &lost}, later)
+			return errBoom
+		})
+		if !errors.Is(err, errBoom) {
+			t.Fatalf("Update with a failing fn: got %v; want fn's error", err)
+		}
+		if again, _ := repo.Get(ctx, "p-upd"); again.Title() != title {
+			t.Errorf("title = %q after a failed update; want %q", again.Title(), title)
+		}
+	})
+
+	t.Run("Reserve and Release move stock but never below zero", func(t *testing.T) {
+		addProduct(t, store, "p-stock", 3)
+		steps := []struct {
+			name    string
+			do      func() error
+			wantErr error
+			stock   int64
+		}{
+			{"reserve 2", func() error { return repo.Reserve(ctx, "p-stock", 2) }, nil, 1},
+			{"reserve 2 of 1", func() error { return repo.Reserve(ctx, "p-stock", 2) }, catalog.ErrOutOfStock, 1},
+			{"reserve the last", func() error { return repo.Reserve(ctx, "p-stock", 1) }, nil, 0},
+			{"release 4", func() error { return repo.Release(ctx, "p-stock", 4) }, nil, 4},
+		}
+		for _, step := range steps {
+			if err := step.do(); !errors.Is(err, step.wantErr) {
+				t.Fatalf("%s: got %v; want %v", step.name, err, step.wantErr)
+			}
+			if p, _ := repo.Get(ctx, "p-stock"); p.Stock() != step.stock {
+				t.Fatalf("%s: stock = %d; want %d", step.name, p.Stock(), step.stock)
+			}
+		}
+		for _, qty := range []int64{0, -1} {
+			if err := repo.Reserve(ctx, "p-stock", qty); err == nil {
+				t.Errorf("Reserve(%d) succeeded; want an error", qty)
+			}
+		}
+	})
+
+	t.Run("List pages by id", func(t *testing.T) {
+		all, next, err := repo.List(ctx, app.ProductQuery{Limit: 100})
+		if err != nil || next != "" {
+			t.Fatalf("List = next %q, %v; want one page", next, err)
+		}
+		want := productIDs(all)
+		if !slices.IsSorted(want) || len(want) < 5 {
+			t.Fatalf("ids %v; want at least 5, sorted", want)
+		}
+		var got []string
+		for cursor, pages := "", 0; ; pages++ {
+			page, next, err := repo.List(ctx, app.ProductQuery{After: cursor, Limit: 2})
+			if err != nil || len(page) > 2 || pages > len(want) {
+				t.Fatalf("page %d: %d products, %v", pages, len(page), err)
+			}
+			got = append(got, productIDs(page)...)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("paged ids %v; want %v", got, want)
+		}
+		if n, err := repo.Count(ctx); err != nil || n != len(want) {
+			t.Errorf("Count = %d, %v; want %d", n, err, len(want))
+		}
+		if s.features.BadCursor == nil {
+			return
+		}
+		if _, _, err := repo.List(ctx, app.ProductQuery{After: "%%%", Limit: 2}); !errors.Is(err, s.features.BadCursor) {
+			t.Errorf("a cursor the store did not make: got %v; want %v", err, s.features.BadCursor)
+		}
+	})
+}
+
+func (s storeSuite) productRaces(t *testing.T) {
+	ctx := context.Background()
+	store := s.store(t)
+
+	t.Run("20 reservations of the last 5 units: exactly 5 succeed", func(t *testing.T) {
+		addProduct(t, store, "p-last", 5)
+		errs := parallel(racers, func(int) error {
+			return store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
+				return tx.Products().Reserve(ctx, "p-last", 1)
+			})
+		})
+		if won := winners(t, errs, catalog.ErrOutOfStock); won != 5 {
+			t.Errorf("%d reservations succeeded; want 5", won)
+		}
+		if p, err := store.Products().Get(ctx, "p-last"); err != nil || p.Stock() != 0 {
+			t.Errorf("stock %v, %v; want 0", p.Stock(), err)
+		}
+	})
+
+	t.Run("concurrent updates are serialized", func(t *testing.T) {
+		addProduct(t, store, "p-counter", 0)
+		errs := parallel(racers, func(int) error {
+			_, err := store.Products().Update(ctx, "p-counter", func(p *catalog.Product) error {
+				next := p.Stock() + 1
+				return p.Apply(catalog.Patch{Stock: &next}, t0)
+			})
+			return err
+		})
+		assertNoErrors(t, errs)
+		if p, _ := store.Products().Get(ctx, "p-counter"); p.Stock() != racers {
+			t.Errorf("stock = %d after %d increments; want %d (lost updates)", p.Stock(), racers, racers)
+		}
+	})
+}
+
+func productIDs(ps []*catalog.Product) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.ID())
+	}
+	return out
+}
