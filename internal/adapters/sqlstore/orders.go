@@ -224,28 +224,29 @@ func withChildren(sel *bun.SelectQuery) *bun.SelectQuery {
 		Relation("Timeline", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("tl.seq") })
 }
 
-// save stores a loaded order: the row with its version bumped, then the payment, the refunds and
-// the new timeline entries as one text (one round trip on Postgres). Items never change after the
-// order is placed.
+// save stores a loaded order in one text (one round trip on Postgres): the payment, the refunds,
+// the new timeline entries, and last the row with its version bumped, whose count of changed rows
+// (execAll's result) proves nobody stored the order since it was read; otherwise the caller's
+// rollback undoes the writes before it. A timeline entry already there can only be a stale
+// order's (every save bumps the version), so it is skipped and the version check reports it.
+// Items never change after the order is placed.
 func save(ctx context.Context, db bun.IDB, o *order.Order) error {
 	row, changes := orderToRows(o)
 	row.Version = o.Version() + 1
-	res, err := db.NewUpdate().Model(row).WherePK().Where("version = ?", o.Version()).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store order: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return errVersionConflict.Wrap(err)
-	}
 	writes := []bun.Query{db.NewUpdate().Model(row.Payment).WherePK()}
 	if len(row.Refunds) > 0 {
 		writes = append(writes, refundsUpsert(db, row.Refunds))
 	}
 	if len(changes) > 0 {
-		writes = append(writes, db.NewInsert().Model(&changes))
+		writes = append(writes, db.NewInsert().Model(&changes).On("CONFLICT (order_id, seq) DO NOTHING"))
 	}
-	if _, err := execAll(ctx, db, writes...); err != nil {
-		return fmt.Errorf("store payment, refunds and timeline: %w", err)
+	writes = append(writes, db.NewUpdate().Model(row).WherePK().Where("version = ?", o.Version()))
+	res, err := execAll(ctx, db, writes...)
+	if err != nil {
+		return fmt.Errorf("store order, payment, refunds and timeline: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errVersionConflict.Wrap(err)
 	}
 	return nil
 }
