@@ -39,25 +39,49 @@ type Finalization struct {
 // Finalize reads the order's intent from the provider and applies it under the order's lock,
 // writing the resulting events to the outbox in the same transaction. A repeat is a no-op.
 func (f *PaymentFinalizer) Finalize(ctx context.Context, orderID string, cause order.Cause) (Finalization, error) {
-	return f.FinalizeWith(ctx, orderID, cause, nil)
+	return f.finalizeWith(ctx, orderID, paymentRef{}, cause, nil)
 }
 
-// FinalizeWith is Finalize with extra work (e.g. recording a webhook in the inbox) done inside
-// the same transaction before the order is touched. If before reports false, nothing else runs.
-func (f *PaymentFinalizer) FinalizeWith(ctx context.Context, orderID string, cause order.Cause,
+// paymentRef names the intent that settles a card payment and the provider that opened it.
+type paymentRef struct{ provider, intentID string }
+
+// errIntentMoved reports an order whose payment, once locked, was not on the intent the
+// finalizer had read from the provider; nothing was applied.
+var errIntentMoved = fault.Conflict("payment_intent_moved", "the order's payment moved to another intent; try again")
+
+// finalizeWith is Finalize with extra work (e.g. claiming a webhook in the inbox) done inside the
+// same transaction before the order is touched; if before reports false, nothing else runs.
+// expected names the intent a caller already knows (a webhook's, whose order was found by it): the
+// order is then read once, under its lock, where the payment must still be on that intent, else
+// it is finalized as Finalize does. A zero expected reads the order first to learn its intent.
+func (f *PaymentFinalizer) finalizeWith(ctx context.Context, orderID string, expected paymentRef, cause order.Cause,
 	before func(ctx context.Context, tx Tx) (bool, error)) (Finalization, error) {
-	current, err := f.store.Orders().Get(ctx, orderID)
+	ref := expected
+	if ref.intentID == "" {
+		current, err := f.store.Orders().Get(ctx, orderID)
+		if err != nil {
+			return Finalization{}, err
+		}
+		if current.Payment().Method() != payment.MethodCard {
+			return Finalization{}, payment.ErrNotCard
+		}
+		ref = paymentRef{provider: current.Payment().Provider(), intentID: current.Payment().IntentID()}
+	}
+	result, err := f.settle(ctx, orderID, ref, cause, before)
+	if errors.Is(err, errIntentMoved) && expected.intentID != "" {
+		return f.finalizeWith(ctx, orderID, paymentRef{}, cause, before)
+	}
+	return result, err
+}
+
+// settle reads ref's intent from its provider, outside any transaction, and applies it in one.
+func (f *PaymentFinalizer) settle(ctx context.Context, orderID string, ref paymentRef, cause order.Cause,
+	before func(ctx context.Context, tx Tx) (bool, error)) (Finalization, error) {
+	gateway, err := f.providers.Gateway(ref.provider)
 	if err != nil {
 		return Finalization{}, err
 	}
-	if current.Payment().Method() != payment.MethodCard {
-		return Finalization{}, payment.ErrNotCard
-	}
-	gateway, err := f.providers.Gateway(current.Payment().Provider())
-	if err != nil {
-		return Finalization{}, err
-	}
-	intent, err := gateway.GetIntent(ctx, current.Payment().IntentID())
+	intent, err := gateway.GetIntent(ctx, ref.intentID)
 	if err != nil {
 		return Finalization{}, err
 	}
@@ -68,7 +92,7 @@ func (f *PaymentFinalizer) FinalizeWith(ctx context.Context, orderID string, cau
 				return err
 			}
 		}
-		result, err = f.apply(ctx, tx, orderID, intent, cause)
+		result, err = f.apply(ctx, tx, orderID, ref, intent, cause)
 		return err
 	})
 	if outcome := paymentOutcome(result); err == nil && outcome != "" {
@@ -88,10 +112,14 @@ func (f *PaymentFinalizer) refundLatePayment(ctx context.Context, orderID string
 	return err
 }
 
-func (f *PaymentFinalizer) apply(ctx context.Context, tx Tx, orderID string, intent payment.Intent, cause order.Cause) (Finalization, error) {
+func (f *PaymentFinalizer) apply(ctx context.Context, tx Tx, orderID string, ref paymentRef, intent payment.Intent,
+	cause order.Cause) (Finalization, error) {
 	var result Finalization
 	var release bool
 	o, err := tx.Orders().Update(ctx, orderID, func(o *order.Order) error {
+		if err := requireIntent(o, ref); err != nil {
+			return err
+		}
 		outcome, err := o.ApplyIntent(intent, cause, f.clock.Now())
 		if isAnomaly(err) {
 			result.Anomaly = err
@@ -118,6 +146,18 @@ func (f *PaymentFinalizer) apply(ctx context.Context, tx Tx, orderID string, int
 		raise(ctx, anomalyEvent(orderID, intent.ID, result.Anomaly, cause, f.clock.Now()))
 	}
 	return result, nil
+}
+
+// requireIntent checks, under the order's lock, that its payment is the card payment ref names.
+func requireIntent(o *order.Order, ref paymentRef) error {
+	p := o.Payment()
+	if p.Method() != payment.MethodCard {
+		return payment.ErrNotCard
+	}
+	if p.Provider() != ref.provider || p.IntentID() != ref.intentID {
+		return errIntentMoved
+	}
+	return nil
 }
 
 func isAnomaly(err error) bool {

@@ -157,12 +157,22 @@ func (h *WebhookHandler) dispatch(ctx context.Context, ev payment.Event, log *sl
 	case payment.EventDisputeCreated, payment.EventDisputeClosed:
 		err = h.recordDispute(ctx, orderID, ev, claim)
 	default:
-		_, err = h.finalizer.FinalizeWith(ctx, orderID, cause, claim)
+		_, err = h.finalizer.finalizeWith(ctx, orderID, h.paymentRefOf(ev), cause, claim)
 	}
 	if err == nil {
 		log.InfoContext(ctx, "webhook event processed", "order_id", orderID)
 	}
 	return err
+}
+
+// paymentRefOf names the intent ev reports on, at the provider that delivered it (events recorded
+// before providers were named came from the default).
+func (h *WebhookHandler) paymentRefOf(ev payment.Event) paymentRef {
+	provider := ev.Provider
+	if provider == "" {
+		provider = h.providers.Default().Name()
+	}
+	return paymentRef{provider: provider, intentID: ev.IntentID}
 }
 
 // claim returns the step that claims ev inside the transaction of its effect; an admin's replay
