@@ -61,13 +61,33 @@ func (h *WebhookHandler) Wake() {
 }
 
 // Run drains the inbox until ctx ends: at once (events a crashed or stopped process left), then
-// whenever a delivery wakes it, and every SweepEvery. Trouble is logged and tried again on the
-// next round; Run returns only ctx's error.
+// whenever a delivery wakes it, and every SweepEvery. Its Workers run throughout, each taking the
+// next leased event as soon as it is done with one, so an event recorded while others are being
+// processed waits for a free worker, not for the whole batch leased before it. Trouble is logged
+// and tried again on the next round; Run returns only ctx's error, once its workers have ended.
 func (h *WebhookHandler) Run(ctx context.Context) error {
+	jobs := make(chan InboxEntry)
+	var workers sync.WaitGroup
+	for range h.inbox.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for e := range jobs {
+				_ = h.process(ctx, e) // a failure is noted in the inbox and retried there
+			}
+		}()
+	}
+	defer workers.Wait()
+	defer close(jobs)
 	tick := time.NewTicker(h.inbox.SweepEvery)
 	defer tick.Stop()
 	for {
-		if _, err := h.Sweep(ctx); err != nil && ctx.Err() == nil {
+		_, err := h.leaseDue(ctx, func(entries []InboxEntry) {
+			for _, e := range entries {
+				jobs <- e // the workers take every job, after ctx ends too (processing then fails fast)
+			}
+		})
+		if err != nil && ctx.Err() == nil {
 			h.log.WarnContext(ctx, "webhook inbox sweep failed; trying again later", "error", err)
 		}
 		select {
@@ -84,6 +104,12 @@ func (h *WebhookHandler) Run(ctx context.Context) error {
 // (of one process or of replicas) never hold one event at the same time, and the claim inside the
 // effect's transaction makes each event act once even if a lease ran out mid-way.
 func (h *WebhookHandler) Sweep(ctx context.Context) (int, error) {
+	return h.leaseDue(ctx, func(entries []InboxEntry) { h.processAll(ctx, entries) })
+}
+
+// leaseDue leases the due events a batch at a time and hands each batch to handle, until a batch
+// comes back short; it reports how many events it leased.
+func (h *WebhookHandler) leaseDue(ctx context.Context, handle func(entries []InboxEntry)) (int, error) {
 	total := 0
 	for ctx.Err() == nil {
 		now := h.clock.Now()
@@ -92,7 +118,7 @@ func (h *WebhookHandler) Sweep(ctx context.Context) (int, error) {
 			return total, err
 		}
 		total += len(entries)
-		h.processAll(ctx, entries)
+		handle(entries)
 		if len(entries) < h.inbox.Batch {
 			break
 		}
