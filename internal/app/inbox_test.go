@@ -1,10 +1,11 @@
-package app
+package app_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
 
@@ -23,12 +24,12 @@ func (f *fixture) webhook(t *testing.T, payload string) {
 func TestWebhookIsOnlyRecordedUntilAWorkerProcessesIt(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 	f.succeed(o)
 	if err := f.app.Webhooks.Handle(ctx, "fake", []byte("evt_1 payment_intent.succeeded "+o.Payment().IntentID()), signature("ok")); err != nil {
 		t.Fatal(err)
 	}
-	pending, _, err := f.app.Webhooks.List(ctx, admin, InboxQuery{Status: InboxPending})
+	pending, _, err := f.app.Webhooks.List(ctx, admin, app.InboxQuery{Status: app.InboxPending})
 	if err != nil || len(pending) != 1 || f.get(t, o.ID()).Payment().IsPaid() {
 		t.Fatalf("after receipt: pending %+v, %v, paid %v; want the event pending, the order unpaid", pending, err,
 			f.get(t, o.ID()).Payment().IsPaid())
@@ -48,7 +49,7 @@ func TestWebhookIsOnlyRecordedUntilAWorkerProcessesIt(t *testing.T) {
 	if err := <-done; err != context.Canceled {
 		t.Errorf("Run returned %v; want context.Canceled", err)
 	}
-	processed, _, _ := f.app.Webhooks.List(ctx, admin, InboxQuery{Status: InboxProcessed})
+	processed, _, _ := f.app.Webhooks.List(ctx, admin, app.InboxQuery{Status: app.InboxProcessed})
 	if len(processed) != 1 || processed[0].Event.ID != "evt_1" {
 		t.Errorf("processed = %+v; want evt_1", processed)
 	}
@@ -57,7 +58,7 @@ func TestWebhookIsOnlyRecordedUntilAWorkerProcessesIt(t *testing.T) {
 func TestInboxLeaseKeepsOthersOffUntilItRunsOut(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 	f.succeed(o)
 	if err := f.app.Webhooks.Handle(ctx, "fake", []byte("evt_1 payment_intent.succeeded "+o.Payment().IntentID()), signature("ok")); err != nil {
 		t.Fatal(err)
@@ -79,15 +80,15 @@ func TestInboxLeaseKeepsOthersOffUntilItRunsOut(t *testing.T) {
 func TestFailedWebhookIsRetriedAfterItsBackoff(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 	f.succeed(o)
-	f.gateway.getErr = ErrProviderUnavailable
+	f.gateway.FailGet(app.ErrProviderUnavailable)
 	f.webhook(t, "evt_1 payment_intent.succeeded "+o.Payment().IntentID())
-	failed, _, _ := f.app.Webhooks.List(ctx, admin, InboxQuery{Status: InboxFailed})
+	failed, _, _ := f.app.Webhooks.List(ctx, admin, app.InboxQuery{Status: app.InboxFailed})
 	if len(failed) != 1 || failed[0].Attempts != 1 || !failed[0].LockedUntil.Equal(f.clock.Now().Add(time.Second)) {
 		t.Fatalf("failed = %+v; want 1 attempt, retry in 1 s", failed)
 	}
-	f.gateway.getErr = nil
+	f.gateway.FailGet(nil)
 	if n, _ := f.app.Webhooks.Sweep(ctx); n != 0 {
 		t.Fatalf("a sweep before the retry time took %d events; want 0", n)
 	}
@@ -98,9 +99,9 @@ func TestFailedWebhookIsRetriedAfterItsBackoff(t *testing.T) {
 }
 
 func TestInboxRetryDelayDoublesUpToItsCap(t *testing.T) {
-	cfg := InboxConfig{RetryBase: time.Second, RetryMax: 10 * time.Second}.withDefaults()
+	cfg := app.InboxConfig{RetryBase: time.Second, RetryMax: 10 * time.Second}
 	for attempts, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second} {
-		if got := cfg.retryDelay(attempts); got != want {
+		if got := app.InboxRetryDelay(cfg, attempts); got != want {
 			t.Errorf("retryDelay(%d) = %v; want %v", attempts, got, want)
 		}
 	}

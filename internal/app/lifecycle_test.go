@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/app/events"
 	"github.com/wolfix/orders/internal/domain/order"
 	"github.com/wolfix/orders/internal/domain/payment"
@@ -16,7 +17,7 @@ import (
 // paidOrder places a card order for qty units of p1 and has the provider report it paid.
 func (f *fixture) paidOrder(t *testing.T, qty int64) *order.Order {
 	t.Helper()
-	o := f.place(t, payment.MethodCard, LineRequest{"p1", qty}).Order
+	o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: qty}).Order
 	f.succeed(o)
 	res, err := f.app.Finalizer.Finalize(context.Background(), o.ID(), order.CauseReconciler)
 	if err != nil || !res.Order.Payment().IsPaid() {
@@ -45,7 +46,7 @@ func TestFullRefundRequestedTwiceConcurrentlyRestocksOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := f.app.Refunds.Handle(context.Background(), RefundOrder{Actor: admin, OrderID: o.ID(), Restock: true})
+			_, err := f.app.Refunds.Handle(context.Background(), app.RefundOrder{Actor: admin, OrderID: o.ID(), Restock: true})
 			errs <- err
 		}()
 	}
@@ -61,17 +62,17 @@ func TestFullRefundRequestedTwiceConcurrentlyRestocksOnce(t *testing.T) {
 			t.Fatalf("unexpected error %v", err)
 		}
 	}
-	if ok != 1 || refused != 1 || f.gateway.refundCount() != 1 {
-		t.Fatalf("got %d refunds, %d refused, %d at the provider", ok, refused, f.gateway.refundCount())
+	if ok != 1 || refused != 1 || f.gateway.Refunds() != 1 {
+		t.Fatalf("got %d refunds, %d refused, %d at the provider", ok, refused, f.gateway.Refunds())
 	}
 	// The provider echoes the refund back as charge.refunded: nothing more may change.
 	f.webhook(t, "evt_r1 charge.refunded "+o.Payment().IntentID())
 	got := f.get(t, o.ID())
 	refunded, _ := got.RefundedAmount()
-	if f.store.stock("p1") != 10 || got.Status() != order.StatusRefunded || got.Payment().Status() != payment.StatusRefunded || refunded != got.Total() {
-		t.Fatalf("got stock %d, %s/%s, refunded %s", f.store.stock("p1"), got.Status(), got.Payment().Status(), refunded)
+	if f.stock("p1") != 10 || got.Status() != order.StatusRefunded || got.Payment().Status() != payment.StatusRefunded || refunded != got.Total() {
+		t.Fatalf("got stock %d, %s/%s, refunded %s", f.stock("p1"), got.Status(), got.Payment().Status(), refunded)
 	}
-	if n := countType(f.store.publishedTypes(), events.TopicOrderRefunded); n != 1 {
+	if n := countType(f.publishedTypes(), events.TopicOrderRefunded); n != 1 {
 		t.Fatalf("got %d orders.refunded events; want 1", n)
 	}
 }
@@ -81,38 +82,38 @@ func TestPartialRefundsAddUpAndCannotExceedThePaidTotal(t *testing.T) {
 	o := f.paidOrder(t, 1) // 226.49 + 7.00 = 233.49
 	ctx := context.Background()
 	for _, a := range []string{"100", "100"} {
-		if _, err := f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount(a)}); err != nil {
+		if _, err := f.app.Refunds.Handle(ctx, app.RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount(a)}); err != nil {
 			t.Fatalf("refund %s: %v", a, err)
 		}
 	}
-	_, err := f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("33.50")})
+	_, err := f.app.Refunds.Handle(ctx, app.RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("33.50")})
 	wantCode(t, err, "refund_exceeds_paid")
-	_, err = f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("10"), Restock: true})
+	_, err = f.app.Refunds.Handle(ctx, app.RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("10"), Restock: true})
 	wantCode(t, err, "restock_requires_full_refund")
 	got := f.get(t, o.ID())
 	if refunded, _ := got.RefundedAmount(); refunded.Minor() != 20000 || got.Payment().Status() != payment.StatusPaid {
 		t.Fatalf("got refunded %s, payment %s", refunded, got.Payment().Status())
 	}
-	if _, err := f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("33.49")}); err != nil {
+	if _, err := f.app.Refunds.Handle(ctx, app.RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("33.49")}); err != nil {
 		t.Fatalf("last refund: %v", err)
 	}
-	if got := f.get(t, o.ID()); got.Payment().Status() != payment.StatusRefunded || f.store.stock("p1") != 9 {
-		t.Fatalf("got payment %s, stock %d (no restock asked)", got.Payment().Status(), f.store.stock("p1"))
+	if got := f.get(t, o.ID()); got.Payment().Status() != payment.StatusRefunded || f.stock("p1") != 9 {
+		t.Fatalf("got payment %s, stock %d (no restock asked)", got.Payment().Status(), f.stock("p1"))
 	}
 }
 
 func TestRefundRulesAreFaultsThatChangeNothing(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	unpaid := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
-	_, err := f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: unpaid.ID()})
+	unpaid := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
+	_, err := f.app.Refunds.Handle(ctx, app.RefundOrder{Actor: admin, OrderID: unpaid.ID()})
 	wantCode(t, err, "refund_not_paid")
 	paid := f.paidOrder(t, 1)
-	_, err = f.app.Refunds.Handle(ctx, RefundOrder{Actor: customer, OrderID: paid.ID()})
+	_, err = f.app.Refunds.Handle(ctx, app.RefundOrder{Actor: customer, OrderID: paid.ID()})
 	wantCode(t, err, "forbidden")
-	_, err = f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: paid.ID(), Amount: amount("-1")})
+	_, err = f.app.Refunds.Handle(ctx, app.RefundOrder{Actor: admin, OrderID: paid.ID(), Amount: amount("-1")})
 	wantCode(t, err, "refund_amount_invalid")
-	if len(f.get(t, paid.ID()).Refunds()) != 0 || f.gateway.refundCount() != 0 {
+	if len(f.get(t, paid.ID()).Refunds()) != 0 || f.gateway.Refunds() != 0 {
 		t.Fatal("a refused refund was booked or sent")
 	}
 }
@@ -120,18 +121,18 @@ func TestRefundRulesAreFaultsThatChangeNothing(t *testing.T) {
 func TestRefundWithTheProviderDownStaysPendingAndTheReconcilerFinishesIt(t *testing.T) {
 	f := newFixture(t)
 	o := f.paidOrder(t, 1)
-	f.gateway.refundErr = ErrProviderUnavailable
-	_, err := f.app.Refunds.Handle(context.Background(), RefundOrder{Actor: admin, OrderID: o.ID()})
+	f.gateway.FailRefund(app.ErrProviderUnavailable)
+	_, err := f.app.Refunds.Handle(context.Background(), app.RefundOrder{Actor: admin, OrderID: o.ID()})
 	wantCode(t, err, "refund_pending")
-	_, err = f.app.Refunds.Handle(context.Background(), RefundOrder{Actor: admin, OrderID: o.ID()})
+	_, err = f.app.Refunds.Handle(context.Background(), app.RefundOrder{Actor: admin, OrderID: o.ID()})
 	wantCode(t, err, "already_refunded") // the pending refund holds the whole amount
-	f.gateway.refundErr = nil
+	f.gateway.FailRefund(nil)
 	f.clock.advance(2 * time.Minute)
 	if _, err := f.app.Reconciler.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.get(t, o.ID()); got.Payment().Status() != payment.StatusRefunded || f.gateway.refundCount() != 1 {
-		t.Fatalf("got %s with %d provider refunds", got.Payment().Status(), f.gateway.refundCount())
+	if got := f.get(t, o.ID()); got.Payment().Status() != payment.StatusRefunded || f.gateway.Refunds() != 1 {
+		t.Fatalf("got %s with %d provider refunds", got.Payment().Status(), f.gateway.Refunds())
 	}
 }
 
@@ -139,20 +140,20 @@ func TestCancel(t *testing.T) {
 	ctx := context.Background()
 	t.Run("customer cancels an unpaid order: intent cancelled, stock back once", func(t *testing.T) {
 		f := newFixture(t)
-		o := f.place(t, payment.MethodCard, LineRequest{"p1", 4}).Order
+		o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 4}).Order
 		for range 2 {
-			if _, err := f.app.Cancel.Handle(ctx, CancelOrder{Actor: customer, OrderID: o.ID()}); err != nil {
+			if _, err := f.app.Cancel.Handle(ctx, app.CancelOrder{Actor: customer, OrderID: o.ID()}); err != nil {
 				t.Fatalf("cancel: %v", err)
 			}
 		}
-		if got := f.get(t, o.ID()); got.Status() != order.StatusCancelled || f.store.stock("p1") != 10 || len(f.gateway.cancelled) != 1 {
-			t.Fatalf("got %s, stock %d, cancelled intents %v", got.Status(), f.store.stock("p1"), f.gateway.cancelled)
+		if got := f.get(t, o.ID()); got.Status() != order.StatusCancelled || f.stock("p1") != 10 || len(f.gateway.Cancelled()) != 1 {
+			t.Fatalf("got %s, stock %d, cancelled intents %v", got.Status(), f.stock("p1"), f.gateway.Cancelled())
 		}
 	})
 	t.Run("customer cannot cancel a paid order", func(t *testing.T) {
 		f := newFixture(t)
 		o := f.paidOrder(t, 1)
-		_, err := f.app.Cancel.Handle(ctx, CancelOrder{Actor: customer, OrderID: o.ID()})
+		_, err := f.app.Cancel.Handle(ctx, app.CancelOrder{Actor: customer, OrderID: o.ID()})
 		wantCode(t, err, "order_already_paid")
 		if f.get(t, o.ID()).Status() != order.StatusConfirmed {
 			t.Fatal("a refused cancel changed the order")
@@ -160,9 +161,9 @@ func TestCancel(t *testing.T) {
 	})
 	t.Run("customer paid just before cancelling: the payment wins", func(t *testing.T) {
 		f := newFixture(t)
-		o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+		o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 		f.succeed(o) // paid at the provider, webhook not here yet
-		_, err := f.app.Cancel.Handle(ctx, CancelOrder{Actor: customer, OrderID: o.ID()})
+		_, err := f.app.Cancel.Handle(ctx, app.CancelOrder{Actor: customer, OrderID: o.ID()})
 		wantCode(t, err, "order_already_paid")
 		if got := f.get(t, o.ID()); got.Status() != order.StatusConfirmed || !got.Payment().IsPaid() {
 			t.Fatalf("got %s/%s; want the paid order kept", got.Status(), got.Payment().Status())
@@ -171,12 +172,12 @@ func TestCancel(t *testing.T) {
 	t.Run("admin cancels a paid order and it is refunded in full", func(t *testing.T) {
 		f := newFixture(t)
 		o := f.paidOrder(t, 2)
-		got, err := f.app.Cancel.Handle(ctx, CancelOrder{Actor: admin, OrderID: o.ID()})
+		got, err := f.app.Cancel.Handle(ctx, app.CancelOrder{Actor: admin, OrderID: o.ID()})
 		if err != nil {
 			t.Fatalf("cancel: %v", err)
 		}
-		if got.Payment().Status() != payment.StatusRefunded || f.store.stock("p1") != 10 {
-			t.Fatalf("got payment %s, stock %d", got.Payment().Status(), f.store.stock("p1"))
+		if got.Payment().Status() != payment.StatusRefunded || f.stock("p1") != 10 {
+			t.Fatalf("got payment %s, stock %d", got.Payment().Status(), f.stock("p1"))
 		}
 	})
 	t.Run("shipped orders cannot be cancelled", func(t *testing.T) {
@@ -185,7 +186,7 @@ func TestCancel(t *testing.T) {
 		if _, err := f.app.Fulfillment.Ship(ctx, admin, o.ID()); err != nil {
 			t.Fatal(err)
 		}
-		_, err := f.app.Cancel.Handle(ctx, CancelOrder{Actor: admin, OrderID: o.ID()})
+		_, err := f.app.Cancel.Handle(ctx, app.CancelOrder{Actor: admin, OrderID: o.ID()})
 		wantCode(t, err, "order_not_cancellable")
 	})
 }
@@ -193,10 +194,10 @@ func TestCancel(t *testing.T) {
 func TestReconcilerPaysLostWebhooksAndExpiresUnpaidOrders(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	paid := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	paid := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 	f.succeed(paid) // its webhook is never delivered
-	unpaid := f.place(t, payment.MethodCard, LineRequest{"p1", 2}).Order
-	fresh := f.place(t, payment.MethodCard, LineRequest{"p2", 1}).Order
+	unpaid := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 2}).Order
+	fresh := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p2", Quantity: 1}).Order
 
 	f.clock.advance(6 * time.Minute)
 	rep, err := f.app.Reconciler.RunOnce(ctx)
@@ -215,38 +216,38 @@ func TestReconcilerPaysLostWebhooksAndExpiresUnpaidOrders(t *testing.T) {
 			t.Fatalf("expired order %s: got %s", id, got.Status())
 		}
 	}
-	if f.store.stock("p1") != 9 || f.store.stock("p2") != 1 {
-		t.Fatalf("stock: got p1 %d p2 %d; want 9 and 1", f.store.stock("p1"), f.store.stock("p2"))
+	if f.stock("p1") != 9 || f.stock("p2") != 1 {
+		t.Fatalf("stock: got p1 %d p2 %d; want 9 and 1", f.stock("p1"), f.stock("p2"))
 	}
 }
 
 func TestPaymentAfterExpiryIsRefunded(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 	if _, err := f.app.Cancel.Expire(ctx, o.ID()); err != nil {
 		t.Fatal(err)
 	}
 	f.succeed(o) // the customer's bank confirmed just after the intent was cancelled
 	f.webhook(t, "evt_late payment_intent.succeeded "+o.Payment().IntentID())
 	got := f.get(t, o.ID())
-	if got.Status() != order.StatusRefunded || got.Payment().Status() != payment.StatusRefunded || f.gateway.refundCount() != 1 {
-		t.Fatalf("got %s/%s with %d refunds", got.Status(), got.Payment().Status(), f.gateway.refundCount())
+	if got.Status() != order.StatusRefunded || got.Payment().Status() != payment.StatusRefunded || f.gateway.Refunds() != 1 {
+		t.Fatalf("got %s/%s with %d refunds", got.Status(), got.Payment().Status(), f.gateway.Refunds())
 	}
 }
 
 func TestShipAndDeliver(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	unpaid := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	unpaid := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 	_, err := f.app.Fulfillment.Ship(ctx, admin, unpaid.ID())
 	wantCode(t, err, "order_not_shippable")
-	_, err = f.app.Fulfillment.Ship(ctx, Actor{UserID: "seller-9", Roles: []Role{RoleSeller}}, unpaid.ID())
+	_, err = f.app.Fulfillment.Ship(ctx, app.Actor{UserID: "seller-9", Roles: []app.Role{app.RoleSeller}}, unpaid.ID())
 	wantCode(t, err, "not_order_seller")
 	_, err = f.app.Fulfillment.Deliver(ctx, admin, f.paidOrder(t, 1).ID())
 	wantCode(t, err, "order_not_deliverable")
 
-	cash := f.place(t, payment.MethodCash, LineRequest{"p1", 1}).Order
+	cash := f.place(t, payment.MethodCash, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 	if _, err := f.app.Fulfillment.Ship(ctx, seller, cash.ID()); err != nil {
 		t.Fatalf("seller ships: %v", err)
 	}
@@ -254,7 +255,7 @@ func TestShipAndDeliver(t *testing.T) {
 	if err != nil || got.Status() != order.StatusDelivered || got.Payment().Status() != payment.StatusPaid {
 		t.Fatalf("deliver cash order: got %v, %v", got, err)
 	}
-	types := f.store.publishedTypes()
+	types := f.publishedTypes()
 	for _, want := range []string{events.TopicOrderShipped, events.TopicOrderDelivered, events.TopicOrderPaid} {
 		if !slices.Contains(types, want) {
 			t.Fatalf("events %v lack %s", types, want)
@@ -273,7 +274,7 @@ func TestDisputesShowOnTheOrderAndCloseForward(t *testing.T) {
 		if _, err := f.store.Webhooks().Record(ctx, ev, testNow); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.app.Webhooks.dispatch(ctx, ev, f.app.Webhooks.log); err != nil {
+		if err := f.app.Webhooks.Dispatch(ctx, ev); err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
 	}
@@ -284,7 +285,7 @@ func TestDisputesShowOnTheOrderAndCloseForward(t *testing.T) {
 	if d == nil || d.Status != "lost" || d.Reason != "fraudulent" {
 		t.Fatalf("got dispute %+v", d)
 	}
-	if n := countType(f.store.publishedTypes(), events.TopicOrderDisputed); n != 2 {
+	if n := countType(f.publishedTypes(), events.TopicOrderDisputed); n != 2 {
 		t.Fatalf("got %d orders.disputed events; want 2", n)
 	}
 }
@@ -292,25 +293,25 @@ func TestDisputesShowOnTheOrderAndCloseForward(t *testing.T) {
 func TestFailedWebhooksAreListedAndReplayed(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 	f.succeed(o)
-	f.gateway.getErr = ErrProviderUnavailable // the provider is down while the event is processed
+	f.gateway.FailGet(app.ErrProviderUnavailable) // the provider is down while the event is processed
 	payload := []byte("evt_x payment_intent.succeeded " + o.Payment().IntentID())
 	f.webhook(t, string(payload)) // acknowledged: the provider is not kept waiting
-	failed, _, err := f.app.Webhooks.List(ctx, admin, InboxQuery{Status: InboxFailed})
+	failed, _, err := f.app.Webhooks.List(ctx, admin, app.InboxQuery{Status: app.InboxFailed})
 	if err != nil || len(failed) != 1 || failed[0].Event.ID != "evt_x" || failed[0].Attempts != 1 {
 		t.Fatalf("got %+v, %v", failed, err)
 	}
 	_, err = f.app.Webhooks.Replay(ctx, customer, "evt_x")
 	wantCode(t, err, "forbidden")
-	f.gateway.getErr = nil
+	f.gateway.FailGet(nil)
 	if _, err := f.app.Webhooks.Replay(ctx, admin, "evt_x"); err != nil {
 		t.Fatalf("replay: %v", err)
 	}
 	if got := f.get(t, o.ID()); !got.Payment().IsPaid() {
 		t.Fatal("the replayed event did not pay the order")
 	}
-	if failed, _, _ := f.app.Webhooks.List(ctx, admin, InboxQuery{Status: InboxFailed}); len(failed) != 0 {
+	if failed, _, _ := f.app.Webhooks.List(ctx, admin, app.InboxQuery{Status: app.InboxFailed}); len(failed) != 0 {
 		t.Fatalf("a processed event is still listed as failed: %+v", failed)
 	}
 }
@@ -329,7 +330,7 @@ func TestRequestFulfillmentIsRecordedOnceForConfirmedOrders(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	paid := f.paidOrder(t, 1)
-	unpaid := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	unpaid := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 	for range 2 {
 		for _, id := range []string{paid.ID(), unpaid.ID()} {
 			if err := f.app.Fulfillment.RequestFulfillment(ctx, id); err != nil {
@@ -359,7 +360,7 @@ func TestTwoReconcilersAtOnceExpireEachOrderOnce(t *testing.T) {
 	ctx := context.Background()
 	var ids []string
 	for range 5 {
-		ids = append(ids, f.place(t, payment.MethodCard, LineRequest{"p1", 2}).Order.ID())
+		ids = append(ids, f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 2}).Order.ID())
 	}
 	f.clock.advance(time.Hour)
 	var wg sync.WaitGroup
@@ -376,10 +377,10 @@ func TestTwoReconcilersAtOnceExpireEachOrderOnce(t *testing.T) {
 			t.Fatalf("order %s: got %s; want Cancelled", id, got.Status())
 		}
 	}
-	if got := f.store.stock("p1"); got != 10 {
+	if got := f.stock("p1"); got != 10 {
 		t.Fatalf("stock: got %d; want 10 (each order's 2 units back exactly once)", got)
 	}
-	if n := countType(f.store.publishedTypes(), events.TopicOrderCancelled); n != 5 {
+	if n := countType(f.publishedTypes(), events.TopicOrderCancelled); n != 5 {
 		t.Fatalf("got %d orders.cancelled events; want 5", n)
 	}
 }

@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/order"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
@@ -59,8 +60,8 @@ func TestObserverHearsWhatChangedOnce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 
-	o := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
-	f.gateway.set(o.Payment().IntentID(), func(in *payment.Intent) { in.LastErrorCode = "card_declined" })
+	o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
+	f.gateway.Set(o.Payment().IntentID(), func(in *payment.Intent) { in.LastErrorCode = "card_declined" })
 	f.webhook(t, "evt_1 payment_intent.payment_failed "+o.Payment().IntentID())
 	expectCalls(t, f.observed, "declined", "payment fake failed", "webhook payment_intent.payment_failed processed")
 
@@ -72,17 +73,17 @@ func TestObserverHearsWhatChangedOnce(t *testing.T) {
 		"webhook payment_intent.succeeded processed", "webhook payment_intent.succeeded processed",
 		"webhook customer.created ignored")
 
-	if _, err := f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("100.00")}); err != nil {
+	if _, err := f.app.Refunds.Handle(ctx, app.RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("100.00")}); err != nil {
 		t.Fatal(err)
 	}
-	f.gateway.refundErr = ErrProviderRejected
-	if _, err := f.app.Refunds.Handle(ctx, RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("1.00")}); err == nil {
+	f.gateway.FailRefund(app.ErrProviderRejected)
+	if _, err := f.app.Refunds.Handle(ctx, app.RefundOrder{Actor: admin, OrderID: o.ID(), Amount: amount("1.00")}); err == nil {
 		t.Fatal("a refund the provider rejected succeeded")
 	}
 	expectCalls(t, f.observed, "refunds", "refund USD 10000 succeeded", "refund USD 100 failed")
 
-	odd := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
-	f.gateway.set(odd.Payment().IntentID(), func(in *payment.Intent) { in.Status = payment.IntentSucceeded; in.Amount-- })
+	odd := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
+	f.gateway.Set(odd.Payment().IntentID(), func(in *payment.Intent) { in.Status = payment.IntentSucceeded; in.Amount-- })
 	if _, err := f.app.Finalizer.Finalize(ctx, odd.ID(), order.CauseReconciler); err != nil {
 		t.Fatal(err)
 	}
@@ -91,9 +92,9 @@ func TestObserverHearsWhatChangedOnce(t *testing.T) {
 
 func TestObserverHearsTheReconcilersRepairs(t *testing.T) {
 	f := newFixture(t)
-	lost := f.place(t, payment.MethodCard, LineRequest{"p1", 1}).Order
+	lost := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 	f.succeed(lost) // its webhook never arrives
-	f.place(t, payment.MethodCard, LineRequest{"p2", 1})
+	f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p2", Quantity: 1})
 
 	f.clock.advance(6 * time.Minute)
 	if _, err := f.app.Reconciler.RunOnce(context.Background()); err != nil {

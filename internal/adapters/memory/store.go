@@ -21,7 +21,7 @@ import (
 type Store struct {
 	mu         sync.Mutex
 	state      state
-	failCommit error // returned by the next commit instead of committing
+	failCommit error // returned by the next InTx instead of committing
 }
 
 // state is everything the store holds; a transaction works on it in place.
@@ -44,13 +44,20 @@ func (s state) clone() state {
 		keys: maps.Clone(s.keys), events: append([]app.Event(nil), s.events...)}
 }
 
-// InTx runs fn in one transaction.
+// InTx runs fn in one transaction; the commit fails with the failure FailNextCommit injected.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx app.StoreTx) error) error {
-	return s.atomically(ctx, func(st *state) error { return fn(ctx, tx{repos{inPlace(st)}, st}) })
+	return s.atomically(ctx, func(st *state) error {
+		if err := fn(ctx, tx{repos{inPlace(st)}, st}); err != nil {
+			return err
+		}
+		err := s.failCommit
+		s.failCommit = nil
+		return err
+	})
 }
 
 // atomically runs fn on the state under the lock and keeps its changes only if it succeeds and
-// the commit does: a canceled context or an injected failure fails the commit.
+// ctx is still live at the commit.
 func (s *Store) atomically(ctx context.Context, fn func(st *state) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -63,19 +70,11 @@ func (s *Store) atomically(ctx context.Context, fn func(st *state) error) error 
 	if err := fn(&s.state); err != nil {
 		return err
 	}
-	if err := s.commitError(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	committed = true
 	return nil
-}
-
-func (s *Store) commitError(ctx context.Context) error {
-	if err := s.failCommit; err != nil {
-		s.failCommit = nil
-		return err
-	}
-	return ctx.Err()
 }
 
 // Ping always answers.
@@ -87,8 +86,8 @@ func (s *Store) Orders() app.OrderRepository       { return repos{s.atomically}.
 func (s *Store) Webhooks() app.WebhookInbox        { return repos{s.atomically}.Webhooks() }
 func (s *Store) Idempotency() app.IdempotencyStore { return repos{s.atomically}.Idempotency() }
 
-// FailNextCommit makes the next transaction fail with err when it commits (a test hook for a
-// write that loses a race the store decides, or a database that goes away).
+// FailNextCommit makes the next InTx fail with err when it commits (a test hook for a write
+// that loses a race the store decides, or a database that goes away).
 func (s *Store) FailNextCommit(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,0 +1,19 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/wolfix/orders/internal/domain/payment"
+)
+
+// InboxRetryDelay is how long the inbox configured by cfg waits before the retry that follows
+// attempts failed attempts.
+func InboxRetryDelay(cfg InboxConfig, attempts int) time.Duration {
+	return cfg.withDefaults().retryDelay(attempts)
+}
+
+// Dispatch processes ev, a recorded provider event, as a worker does.
+func (h *WebhookHandler) Dispatch(ctx context.Context, ev payment.Event) error {
+	return h.dispatch(ctx, ev, h.log)
+}
