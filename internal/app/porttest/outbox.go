@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/app/events"
@@ -161,6 +162,30 @@ func (o outboxSuite) unitOfWork(t *testing.T) {
 		}
 		o.assertEvents(t, placed.ID())
 		o.assertStatus(t, placed.ID(), order.StatusPending)
+	})
+
+	t.Run("a request whose key a retry took over commits nothing", func(t *testing.T) {
+		const scope, key = "customer-1 POST /api/orders", "k-uow"
+		claim := func(at time.Time) app.IdempotencyRecord {
+			rec, err := o.store.Idempotency().Claim(ctx, app.IdempotencyRequest{Scope: scope, Key: key, RequestHash: "h",
+				Now: at, Lease: time.Second, ExpiresAt: at.Add(time.Hour)})
+			if err != nil || !rec.Claimed {
+				t.Fatalf("Claim at %v = %+v, %v; want it claimed", at, rec, err)
+			}
+			return rec
+		}
+		overtaken := claim(t0)
+		claim(t0.Add(2 * time.Second)) // the retry takes the key over once the lease ran out
+		placed := placeOrder(t, orderSpec{id: "o-uow-overtaken"}, p)
+		ctx := app.WithIdempotencyClaim(ctx, &app.IdempotencyClaim{Scope: scope, Key: key, Token: overtaken.Token, ClaimedAt: t0})
+		err := uow.InTx(ctx, func(ctx context.Context, tx app.Tx) error { return tx.Orders().Add(ctx, placed) })
+		if !errors.Is(err, app.ErrIdempotencyClaimLost) {
+			t.Fatalf("InTx: %v; want ErrIdempotencyClaimLost", err)
+		}
+		o.assertEvents(t, placed.ID())
+		if _, err := o.store.Orders().Get(ctx, placed.ID()); !errors.Is(err, order.ErrNotFound) {
+			t.Errorf("the overtaken request's order: Get = %v; want ErrNotFound", err)
+		}
 	})
 }
 

@@ -11,6 +11,9 @@ import (
 	"github.com/wolfix/orders/internal/app"
 )
 
+// holdWindow is how long a transaction holding a claim lets a concurrent takeover try its luck.
+const holdWindow = 200 * time.Millisecond
+
 func (s storeSuite) idempotency(t *testing.T) {
 	ctx := context.Background()
 	store := s.store(t)
@@ -66,6 +69,31 @@ func (s storeSuite) idempotency(t *testing.T) {
 		replayed := claim(t, "k1", "h1", t0.Add(time.Hour))
 		if replayed.Claimed || !replayed.Done || !reflect.DeepEqual(replayed.Answer, answer) {
 			t.Errorf("a retry after the answer = %+v; want the kept answer", replayed)
+		}
+	})
+
+	t.Run("a takeover waits for the transaction that holds the claim", func(t *testing.T) {
+		held := claim(t, "k-held", "h1", t0)
+		var retry app.IdempotencyRecord
+		retried := make(chan error, 1)
+		err := store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
+			if err := tx.Idempotency().Hold(ctx, scope, "k-held", held.Token); err != nil {
+				return err
+			}
+			go func() { // a retry after the lease ran out, while the request's transaction runs
+				var err error
+				retry, err = keys.Claim(context.Background(), app.IdempotencyRequest{Scope: scope, Key: "k-held",
+					RequestHash: "h1", Now: t0.Add(lease + time.Second), Lease: lease, ExpiresAt: t0.Add(24 * time.Hour)})
+				retried <- err
+			}()
+			time.Sleep(holdWindow)
+			return tx.Idempotency().Keep(ctx, scope, "k-held", held.Token, answer)
+		})
+		if err != nil {
+			t.Fatalf("the holding transaction: %v; want its answer kept", err)
+		}
+		if err := <-retried; err != nil || retry.Claimed || !retry.Done || !reflect.DeepEqual(retry.Answer, answer) {
+			t.Errorf("the retry = %+v, %v; want the answer the holder kept, no takeover", retry, err)
 		}
 	})
 
