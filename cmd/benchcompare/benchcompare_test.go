@@ -1,8 +1,14 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"os"
+	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/wolfix/orders/internal/adapters/sqlstore"
 )
 
 func TestParseTPS(t *testing.T) {
@@ -46,5 +52,47 @@ func TestOnlyALoopbackPostgresIsLoaded(t *testing.T) {
 		if err := requireLoopback(url); (err == nil) != ok {
 			t.Errorf("requireLoopback(%q) = %v; want ok=%v", url, err, ok)
 		}
+	}
+}
+
+// The SQLite floor runs its transaction on a file migrated by the service's migrations: every
+// committed transaction leaves one order with two items, a payment and an outbox row, and takes
+// two units of stock.
+func TestSQLiteFloorCommitsWholeOrders(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	bdb, dialect, err := sqlstore.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlstore.Migrate(ctx, bdb, dialect); err != nil {
+		t.Fatal(err)
+	}
+	_ = bdb.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, sqlstore.SQLiteFile)+"?"+sqliteDSNParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, floorFillSQLite); err != nil {
+		t.Fatalf("fill-sqlite.sql: %v", err)
+	}
+	tps, err := runSQLiteFloor(ctx, db, settings{customers: 4, duration: 500 * time.Millisecond})
+	if err != nil || tps <= 0 {
+		t.Fatalf("runSQLiteFloor = %v, %v; want a positive rate", tps, err)
+	}
+	var orders, items, payments, events, taken int64
+	row := db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM orders WHERE status = 'Pending'),
+		(SELECT count(*) FROM order_items WHERE order_id NOT LIKE 'hist-%'),
+		(SELECT count(*) FROM payments WHERE order_id NOT LIKE 'hist-%'),
+		(SELECT count(*) FROM outbox_messages WHERE uuid NOT LIKE 'hist-event-%'),
+		(SELECT sum(1000000000 - stock) FROM products)`)
+	if err := row.Scan(&orders, &items, &payments, &events, &taken); err != nil {
+		t.Fatal(err)
+	}
+	if orders == 0 || items != 2*orders || payments != orders || events != orders || taken != 2*orders {
+		t.Fatalf("after the floor: %d orders, %d items, %d payments, %d outbox rows, %d units taken; want n, 2n, n, n, 2n",
+			orders, items, payments, events, taken)
 	}
 }

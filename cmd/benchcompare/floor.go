@@ -69,10 +69,25 @@ func (a *admin) create(ctx context.Context, prefix string) (string, func(), erro
 	return u.String(), drop, nil
 }
 
-// measureFloor runs the floor transaction with pgbench on a fresh database migrated by the
-// service's own migrations, and returns its transactions per second.
-func measureFloor(ctx context.Context, pg *admin, bins binaries, s settings) (float64, error) {
-	dbURL, drop, err := pg.create(ctx, "wolfix_floor")
+// postgresBackend measures on a Postgres server: the floor with pgbench, each on a throwaway
+// database.
+type postgresBackend struct{ pg *admin }
+
+func (postgresBackend) floorLabel() string { return "floor (pgbench, prepared)" }
+
+// serviceDatabase creates the service's throwaway database.
+func (b postgresBackend) serviceDatabase(ctx context.Context, bins binaries) ([]string, func(), error) {
+	dbURL, drop, err := b.pg.create(ctx, "wolfix_bench")
+	if err != nil {
+		return nil, nil, err
+	}
+	return []string{"WOLFIX_DATABASE_URL=" + dbURL, "WOLFIX_DATA_DIR=" + bins.dir}, drop, nil
+}
+
+// floor runs the floor transaction with pgbench on a fresh database migrated by the service's own
+// migrations, and returns its transactions per second.
+func (b postgresBackend) floor(ctx context.Context, bins binaries, s settings) (float64, error) {
+	dbURL, drop, err := b.pg.create(ctx, "wolfix_floor")
 	if err != nil {
 		return 0, err
 	}

@@ -7,7 +7,10 @@
 // Each measurement repeats -runs times and the report gives medians.
 //
 // It needs psql and pgbench (Debian's postgresql-client) and a Postgres it may create and drop
-// databases on; every database it creates has a random name and is dropped at the end.
+// databases on; every database it creates has a random name and is dropped at the end. With
+// -sqlite it measures the embedded default instead: the service on a fresh SQLite file of its own,
+// and as the floor the same transaction run from Go through database/sql on a migrated SQLite file
+// (SQLite has no pgbench), labelled as such in the report.
 package main
 
 import (
@@ -30,8 +33,19 @@ type settings struct {
 	customers   int
 	products    int
 	lines       int
+	sqlite      bool
 	modes       []string
 	serveEnv    []string
+}
+
+// backend is the database a run measures: the floor on it, and a fresh database of it for the
+// service each run.
+type backend interface {
+	floorLabel() string
+	floor(ctx context.Context, bins binaries, s settings) (float64, error)
+	// serviceDatabase makes the service's database and returns the environment naming it and a
+	// function that removes it.
+	serviceDatabase(ctx context.Context, bins binaries) ([]string, func(), error)
 }
 
 func main() {
@@ -61,6 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	fs.DurationVar(&s.duration, "duration", 15*time.Second, "length of each measurement")
 	fs.IntVar(&s.customers, "customers", 32, "concurrent clients, for pgbench and for loadgen alike")
 	fs.IntVar(&s.products, "products", 200, "products the service's orders spread over (the floor uses 1,000)")
+	fs.BoolVar(&s.sqlite, "sqlite", false, "measure the embedded default (SQLite) instead of Postgres; the floor is then run from Go")
 	fs.IntVar(&s.lines, "lines", 2, "lines per order, like the floor's two stock updates")
 	fs.Func("serve-env", "KEY=VALUE for `wolfix serve` (repeatable), e.g. WOLFIX_BROKER_KIND=nats", func(kv string) error {
 		if !strings.Contains(kv, "=") {
@@ -91,24 +106,36 @@ func run(ctx context.Context, s settings, out io.Writer) error {
 		return err
 	}
 	defer bins.remove()
-	pg, err := openAdmin(ctx, s.postgresURL)
+	db, closeDB, err := openBackend(ctx, s)
 	if err != nil {
 		return err
 	}
-	defer pg.close()
+	defer closeDB()
 	var rounds []round
 	for i := range s.runs {
-		fmt.Fprintf(out, "run %d of %d: floor (pgbench, %d clients, %s)\n", i+1, s.runs, s.customers, s.duration)
+		fmt.Fprintf(out, "run %d of %d: %s, %d clients, %s\n", i+1, s.runs, db.floorLabel(), s.customers, s.duration)
 		r := round{}
-		if r.floorTPS, err = measureFloor(ctx, pg, bins, s); err != nil {
+		if r.floorTPS, err = db.floor(ctx, bins, s); err != nil {
 			return fmt.Errorf("floor: %w", err)
 		}
 		fmt.Fprintf(out, "  floor: %.0f tps\n", r.floorTPS)
-		if r.service, err = measureService(ctx, pg, bins, s, out); err != nil {
+		if r.service, err = measureService(ctx, db, bins, s, out); err != nil {
 			return fmt.Errorf("service: %w", err)
 		}
 		rounds = append(rounds, r)
 	}
-	report(out, s, rounds)
+	report(out, s, db.floorLabel(), rounds)
 	return nil
+}
+
+// openBackend returns the backend -sqlite chose and a function that closes it.
+func openBackend(ctx context.Context, s settings) (backend, func(), error) {
+	if s.sqlite {
+		return sqliteBackend{}, func() {}, nil
+	}
+	pg, err := openAdmin(ctx, s.postgresURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	return postgresBackend{pg: pg}, pg.close, nil
 }

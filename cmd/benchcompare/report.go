@@ -15,7 +15,7 @@ type round struct {
 
 // report prints each run, then the medians; ratios are taken per run (floor and service of the
 // same run) before the median, so a run on a busier machine does not skew the other's ratio.
-func report(out io.Writer, s settings, rounds []round) {
+func report(out io.Writer, s settings, floorLabel string, rounds []round) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(out, "\nper run (%d clients, %s each; latencies in ms)\n", s.customers, s.duration)
 	fmt.Fprintln(tw, "run\tfloor tps\tworkload\torders/s\tratio\tfailures\tp50\tp90\tp99\tconfirm→Paid p50\tp99\tCPU-ms/order\t")
@@ -31,7 +31,7 @@ func report(out io.Writer, s settings, rounds []round) {
 
 	fmt.Fprintf(out, "\nmedians of %d runs\n", len(rounds))
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "floor (pgbench, prepared)\t%.0f tps\n", median(rounds, func(r round) float64 { return r.floorTPS }))
+	fmt.Fprintf(tw, "%s\t%.0f tps\n", floorLabel, median(rounds, func(r round) float64 { return r.floorTPS }))
 	for _, mode := range s.modes {
 		pick := func(f func(modeFigures) float64) float64 {
 			return median(rounds, func(r round) float64 { return f(r.service.modes[mode]) })

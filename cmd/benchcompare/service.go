@@ -60,16 +60,15 @@ type modeFigures struct {
 }
 
 // measureService runs `wolfix serve` (in-process relay and consumers, the sandbox) on a fresh
-// database of the same Postgres, drives each workload with loadgen, then times a restart.
-func measureService(ctx context.Context, pg *admin, bins binaries, s settings, out io.Writer) (serviceFigures, error) {
-	dbURL, drop, err := pg.create(ctx, "wolfix_bench")
+// database of the backend the floor ran on, drives each workload with loadgen, then times a restart.
+func measureService(ctx context.Context, db backend, bins binaries, s settings, out io.Writer) (serviceFigures, error) {
+	dbEnv, drop, err := db.serviceDatabase(ctx, bins)
 	if err != nil {
 		return serviceFigures{}, err
 	}
 	defer drop()
 	secret := randomHex(24)
-	env := append(os.Environ(), "WOLFIX_DATABASE_URL="+dbURL, "WOLFIX_DATA_DIR="+bins.dir,
-		"WOLFIX_JWT_SECRET="+secret, "WOLFIX_SEED_DEMO=false",
+	env := append(append(os.Environ(), dbEnv...), "WOLFIX_JWT_SECRET="+secret, "WOLFIX_SEED_DEMO=false",
 		// The load is deliberate: per-customer rate limits and unpaid caps would measure themselves.
 		"WOLFIX_RATE_ORDERS=off", "WOLFIX_RATE_SANDBOX_CONFIRM=off", "WOLFIX_UNPAID_ORDERS_MAX=1000",
 		"WOLFIX_UNPAID_UNITS_MAX=1000000")
