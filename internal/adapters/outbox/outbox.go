@@ -37,7 +37,7 @@ func NewOpener(dialect string, logger *slog.Logger) (Opener, error) {
 		if err != nil {
 			return nil, fmt.Errorf("outbox: sql publisher: %w", err)
 		}
-		return txOutbox{publisher: forwarder.NewPublisher(pub, forwarder.PublisherConfig{ForwarderTopic: forwarderTopic})}, nil
+		return txOutbox{rows: pub}, nil
 	}, nil
 }
 
@@ -47,22 +47,48 @@ const forwarderTopic = "outbox"
 
 // txOutbox is the outbox of one transaction.
 type txOutbox struct {
-	publisher message.Publisher
+	// rows is watermill-sql's publisher, which writes the messages of one call in one INSERT.
+	rows message.Publisher
 }
 
-// Publish writes events, in order, into the transaction's outbox.
+// Publish writes events, in order, into the transaction's outbox: each in the forwarder's envelope
+// naming its topic, all of them in one INSERT (one round trip however many the transaction has).
 func (o txOutbox) Publish(ctx context.Context, events ...app.Event) error {
-	for _, ev := range events {
-		msg, err := newMessage(ctx, ev)
-		if err != nil {
-			return err
-		}
-		end := traceWrite(ctx, ev.Type, msg)
-		err = o.publisher.Publish(ev.Type, msg)
-		end(err)
-		if err != nil {
-			return fmt.Errorf("outbox: write %s event %s: %w", ev.Type, ev.ID, err)
-		}
+	if len(events) == 0 {
+		return nil
 	}
+	var batch envelopes
+	wrap := forwarder.NewPublisher(&batch, forwarder.PublisherConfig{ForwarderTopic: forwarderTopic})
+	ends := make([]func(error), 0, len(events))
+	err := func() error {
+		for _, ev := range events {
+			msg, err := newMessage(ctx, ev)
+			if err != nil {
+				return err
+			}
+			ends = append(ends, traceWrite(ctx, ev.Type, msg))
+			if err := wrap.Publish(ev.Type, msg); err != nil {
+				return fmt.Errorf("outbox: envelope %s event %s: %w", ev.Type, ev.ID, err)
+			}
+		}
+		if err := o.rows.Publish(forwarderTopic, batch...); err != nil {
+			return fmt.Errorf("outbox: write %d events, the first %s %s: %w", len(events), events[0].Type, events[0].ID, err)
+		}
+		return nil
+	}()
+	for _, end := range ends {
+		end(err)
+	}
+	return err
+}
+
+// envelopes is the message.Publisher under the forwarder's: it keeps the enveloped messages
+// handed to it, for txOutbox to write in one INSERT.
+type envelopes []*message.Message
+
+func (e *envelopes) Publish(_ string, msgs ...*message.Message) error {
+	*e = append(*e, msgs...)
 	return nil
 }
+
+func (e *envelopes) Close() error { return nil }

@@ -21,6 +21,9 @@ func TestRelayPostgresToRabbitMQIntegration(t *testing.T) {
 // relays on one database, which only PostgreSQL is meant to serve.
 func relaySuite(t *testing.T, be backend, concurrentRelays bool) {
 	t.Run("every committed event arrives once per id in per-order order", func(t *testing.T) { testDeliversAll(t, be) })
+	t.Run("a transaction's events of several topics are rows of their own, relayed in order", func(t *testing.T) {
+		testOneTransactionManyTopics(t, be)
+	})
 	t.Run("a rolled-back transaction publishes nothing", func(t *testing.T) { testRollback(t, be) })
 	t.Run("a relay stopped mid-stream and started again loses nothing", func(t *testing.T) { testRestart(t, be) })
 	t.Run("events wait out a broker outage", func(t *testing.T) { testBrokerOutage(t, be) })
@@ -46,6 +49,29 @@ func testDeliversAll(t *testing.T, be backend) {
 	if dups := pub.republished(); len(dups) > 0 {
 		t.Errorf("published more than once without a restart: %v", dups)
 	}
+}
+
+// testOneTransactionManyTopics writes each order's events (created, paid, failed) in one
+// transaction, which the outbox inserts in one statement: each is still a row and a message of its
+// own topic, in the order written.
+func testOneTransactionManyTopics(t *testing.T, be backend) {
+	db := be.openDB(t)
+	b, topics := be.openBroker(t)
+	watch := observe(t, b, topics)
+	open := opener(t, be.dialect)
+	runRelay(t, db, be.dialect, b.Publisher(), outbox.RelayConfig{PollInterval: 20 * time.Millisecond})
+
+	orders := orderEvents("together", 20, 3)
+	for _, events := range orders {
+		if err := inTx(context.Background(), db, open, true, events...); err != nil {
+			t.Fatalf("commit %d events in one transaction: %v", len(events), err)
+		}
+	}
+	var rows int
+	if err := db.QueryRow(`SELECT count(*) FROM outbox_messages`).Scan(&rows); err != nil || rows != 60 {
+		t.Fatalf("outbox rows: %d, %v; want 60 (one per event)", rows, err)
+	}
+	watch.waitAll(t, ids(orders), arrivalTimeout)
 }
 
 func testRollback(t *testing.T, be backend) {
