@@ -55,10 +55,7 @@ func (r orderRepo) Get(ctx context.Context, id string) (*order.Order, error) {
 func (r orderRepo) Update(ctx context.Context, id string, fn func(o *order.Order) error) (*order.Order, error) {
 	var updated *order.Order
 	err := r.transact(ctx, func(ctx context.Context, db bun.IDB) error {
-		if err := r.lockRoot(ctx, db, (*orderRow)(nil), "o", id); err != nil {
-			return notFound(err, order.ErrNotFound)
-		}
-		o, err := r.load(ctx, db, id)
+		o, err := r.loadLocked(ctx, db, id)
 		if err != nil {
 			return err
 		}
@@ -156,60 +153,95 @@ func (r orderRepo) load(ctx context.Context, db bun.IDB, id string) (*order.Orde
 	if err := db.NewSelect().Model(row).Relation("Payment").Where("o.id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, order.ErrNotFound)
 	}
-	if err := loadChildren(ctx, db, row); err != nil {
+	if err := loadChildren(ctx, db, childrenQuery, row); err != nil {
 		return nil, fmt.Errorf("items, refunds and timeline: %w", err)
 	}
 	return row.toDomain()
 }
 
-// childrenQuery reads an order's timeline, items and refunds, in that order and each by its
-// sequence, as rows of one shape: kind, seq, a time, four texts, two numbers, two flags. Its text
-// never changes, so Postgres prepares it once per connection.
-const childrenQuery = `
-SELECT 0 AS kind, seq, at, type, from_status, to_status, cause, 0 AS n1, 0 AS n2, FALSE AS b1, FALSE AS b2
+// loadLocked reads one order for an update, two statements in all: the row alone, taking its lock
+// on Postgres (SELECT … FOR UPDATE returns the newest version of the row it waited for, which a
+// row joined to it would not be, see lockRoot), then, with the lock held, its payment and children
+// in one query. SQLite's IMMEDIATE transaction already holds the only write lock.
+func (r orderRepo) loadLocked(ctx context.Context, db bun.IDB, id string) (*order.Order, error) {
+	row := new(orderRow)
+	sel := db.NewSelect().Model(row).Where("o.id = ?", id)
+	if r.dialect == Postgres {
+		sel = sel.For("UPDATE")
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, notFound(err, order.ErrNotFound)
+	}
+	if err := loadChildren(ctx, db, childrenAndPaymentQuery, row); err != nil {
+		return nil, fmt.Errorf("payment, items, refunds and timeline: %w", err)
+	}
+	return row.toDomain()
+}
+
+// childrenSelect reads an order's timeline, items and refunds as rows of one shape: kind, seq, a
+// time, eight texts, two numbers, two flags. childrenQuery orders them by kind and sequence;
+// childrenAndPaymentQuery adds the payment. Their texts never change, so Postgres prepares each
+// once per connection.
+const childrenSelect = `
+SELECT 0 AS kind, seq, at, type, from_status, to_status, cause, '' AS s5, '' AS s6, '' AS s7, '' AS s8,
+       0 AS n1, 0 AS n2, FALSE AS b1, FALSE AS b2
   FROM order_timeline WHERE order_id = $1
 UNION ALL
-SELECT 1, line_no, NULL, product_id, title, seller_id, '', unit_price_minor, quantity, FALSE, FALSE
+SELECT 1, line_no, NULL, product_id, title, seller_id, '', '', '', '', '', unit_price_minor, quantity, FALSE, FALSE
   FROM order_items WHERE order_id = $1
 UNION ALL
-SELECT 2, seq, created_at, id, status, reason, provider_refund_id, amount_minor, 0, restock, external
-  FROM refunds WHERE order_id = $1
-ORDER BY 1, 2`
+SELECT 2, seq, created_at, id, status, reason, provider_refund_id, '', '', '', '', amount_minor, 0, restock, external
+  FROM refunds WHERE order_id = $1`
 
-// The kinds of childrenQuery's rows.
+const (
+	childrenQuery           = childrenSelect + "\nORDER BY 1, 2"
+	childrenAndPaymentQuery = childrenSelect + `
+UNION ALL
+SELECT 3, 0, paid_at, id, method, provider, COALESCE(intent_id, ''), currency, status, failure_code, failure_message,
+       amount_minor, 0, FALSE, FALSE
+  FROM payments WHERE order_id = $1
+ORDER BY 1, 2`
+)
+
+// The kinds of the children queries' rows.
 const (
 	childTimeline = iota
 	childItem
 	childRefund
+	childPayment
 )
 
-func loadChildren(ctx context.Context, db bun.IDB, row *orderRow) error {
-	rows, err := rawConn(db).QueryContext(ctx, childrenQuery, row.ID)
+func loadChildren(ctx context.Context, db bun.IDB, query string, row *orderRow) error {
+	rows, err := rawConn(db).QueryContext(ctx, query, row.ID)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			kind, seq      int
-			at             sql.NullTime
-			s1, s2, s3, s4 string
-			n1, n2         int64
-			b1, b2         bool
+			kind, seq int
+			at        sql.NullTime
+			s         [8]string
+			n1, n2    int64
+			b1, b2    bool
 		)
-		if err := rows.Scan(&kind, &seq, &at, &s1, &s2, &s3, &s4, &n1, &n2, &b1, &b2); err != nil {
+		if err := rows.Scan(&kind, &seq, &at, &s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &s[6], &s[7],
+			&n1, &n2, &b1, &b2); err != nil {
 			return err
 		}
 		switch kind {
 		case childTimeline:
 			row.Timeline = append(row.Timeline, &timelineRow{OrderID: row.ID, Seq: seq, At: at.Time,
-				Type: s1, From: s2, To: s3, Cause: s4})
+				Type: s[0], From: s[1], To: s[2], Cause: s[3]})
 		case childItem:
-			row.Items = append(row.Items, &orderItemRow{OrderID: row.ID, LineNo: seq, ProductID: s1,
-				Title: s2, SellerID: s3, UnitPriceMinor: n1, Quantity: n2})
+			row.Items = append(row.Items, &orderItemRow{OrderID: row.ID, LineNo: seq, ProductID: s[0],
+				Title: s[1], SellerID: s[2], UnitPriceMinor: n1, Quantity: n2})
 		case childRefund:
-			row.Refunds = append(row.Refunds, &refundRow{ID: s1, OrderID: row.ID, Seq: seq, AmountMinor: n1,
-				Status: s2, Reason: s3, ProviderRefundID: s4, Restock: b1, External: b2, CreatedAt: at.Time})
+			row.Refunds = append(row.Refunds, &refundRow{ID: s[0], OrderID: row.ID, Seq: seq, AmountMinor: n1,
+				Status: s[1], Reason: s[2], ProviderRefundID: s[3], Restock: b1, External: b2, CreatedAt: at.Time})
+		case childPayment:
+			row.Payment = &paymentRow{ID: s[0], OrderID: row.ID, Method: s[1], Provider: s[2], IntentID: s[3],
+				Currency: s[4], Status: s[5], FailureCode: s[6], FailureMessage: s[7], AmountMinor: n1, PaidAt: at.Time}
 		}
 	}
 	return rows.Err()
