@@ -97,6 +97,7 @@ func checkDeployedProcess(t *testing.T, command []string, env map[string]string)
 		t.Errorf("command %q is not a wolfix command (found %q, left %q, %v)", command, cmd.CommandPath(), rest, err)
 	}
 	brokersRegistered.Do(registerBrokers)
+	providersRegistered.Do(registerPaymentProviders)
 	keys := configKeys()
 	for k := range env {
 		if strings.HasPrefix(k, "WOLFIX_") && !slices.Contains(keys, k) {

@@ -41,6 +41,7 @@ var version string
 
 func main() {
 	registerBrokers()
+	registerPaymentProviders()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

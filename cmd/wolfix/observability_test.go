@@ -32,8 +32,9 @@ import (
 
 const inProcessJWTSecret = "observability-tests-only-not-a-real-secret"
 
-// brokersRegistered registers the broker kinds once per test binary, as main does per process.
-var brokersRegistered sync.Once
+// brokersRegistered and providersRegistered register the broker kinds and the payment providers
+// once per test binary, as main does per process.
+var brokersRegistered, providersRegistered sync.Once
 
 // startInProcess serves on a free loopback port until the test ends; tune adjusts the defaults.
 func startInProcess(t *testing.T, tune func(cfg *config.Config)) *service {
@@ -46,6 +47,7 @@ func startInProcess(t *testing.T, tune func(cfg *config.Config)) *service {
 func inProcessConfig(t *testing.T, tune func(cfg *config.Config)) config.Config {
 	t.Helper()
 	brokersRegistered.Do(registerBrokers)
+	providersRegistered.Do(registerPaymentProviders)
 	cfg := config.Defaults()
 	cfg.HTTPAddr, cfg.DataDir, cfg.JWTSecret = freeAddr(t), t.TempDir(), inProcessJWTSecret
 	tune(&cfg)

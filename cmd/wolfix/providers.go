@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
@@ -18,10 +16,8 @@ import (
 	"github.com/wolfix/orders/internal/adapters/httpapi"
 	"github.com/wolfix/orders/internal/adapters/metrics"
 	"github.com/wolfix/orders/internal/adapters/outbox"
-	"github.com/wolfix/orders/internal/adapters/sandbox"
 	"github.com/wolfix/orders/internal/adapters/smtpnotify"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
-	"github.com/wolfix/orders/internal/adapters/stripe"
 	"github.com/wolfix/orders/internal/adapters/telemetry"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/money"
@@ -118,94 +114,6 @@ func provideConsumers(cfg config.Config, d *database, b broker.Broker, store *sq
 	}
 	return router, nil
 }
-
-// payments are the enabled providers (WOLFIX_PAYMENT_PROVIDER, the default, and the others
-// WOLFIX_PAYMENT_PROVIDERS lists): Stripe with its secret key; the sandbox, whose intents live in
-// the service's database (any replica can confirm any intent) and whose signed events each replica
-// delivers to its own webhook endpoint.
-type payments struct {
-	Providers *app.Providers
-	Sandbox   *sandbox.Gateway  // nil unless the sandbox is enabled
-	Delivery  *sandbox.Delivery // nil unless the sandbox is enabled and delivers webhooks
-}
-
-func providePayments(cfg config.Config, d *database, log *slog.Logger) (*payments, func(), error) {
-	p := &payments{}
-	cleanup := func() {
-		if p.Delivery != nil {
-			_ = p.Delivery.Close()
-		}
-	}
-	var enabled []app.PaymentProvider
-	for _, name := range cfg.Providers() {
-		open := p.openSandbox
-		if name == config.ProviderStripe {
-			open = openStripe
-		}
-		provider, err := open(cfg, d, log)
-		if err != nil {
-			cleanup()
-			return nil, nil, err
-		}
-		enabled = append(enabled, provider)
-	}
-	providers, err := app.NewProviders(enabled...)
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
-	p.Providers = providers
-	return p, cleanup, nil
-}
-
-func openStripe(cfg config.Config, _ *database, log *slog.Logger) (app.PaymentProvider, error) {
-	gw, err := stripe.New(stripe.Config{SecretKey: cfg.StripeSecretKey, APIURL: cfg.StripeAPIURL, Logger: log})
-	if err != nil {
-		return app.PaymentProvider{}, err
-	}
-	v, err := stripe.NewVerifier(cfg.StripeWebhookSecret)
-	if err != nil {
-		return app.PaymentProvider{}, err
-	}
-	return app.PaymentProvider{Gateway: gw, Verifier: v}, nil
-}
-
-// deliveryDrainOnStop bounds how long a stopping replica keeps delivering queued sandbox events,
-// within the 5 s a process has to stop after SIGTERM.
-const deliveryDrainOnStop = 2 * time.Second
-
-// openSandbox opens the sandbox, which plays Stripe: while Stripe is not enabled, /webhooks/stripe
-// reaches it too, and it signs with WOLFIX_STRIPE_WEBHOOK_SECRET when that is set. Beside Stripe
-// it signs with a secret of its own, so Stripe's events are refused at its route and its events at
-// Stripe's.
-func (p *payments) openSandbox(cfg config.Config, d *database, log *slog.Logger) (app.PaymentProvider, error) {
-	secret := cfg.StripeWebhookSecret
-	if secret == "" || cfg.Enables(config.ProviderStripe) { // it only signs for this process: a fresh secret per start is enough
-		buf := make([]byte, 24)
-		if _, err := rand.Read(buf); err != nil {
-			return app.PaymentProvider{}, err
-		}
-		secret = "whsec_sandbox_" + hex.EncodeToString(buf)
-	}
-	v, err := stripe.NewVerifier(secret)
-	if err != nil {
-		return app.PaymentProvider{}, err
-	}
-	sandboxCfg := sandbox.Config{Store: sqlstore.NewSandboxIntents(d.DB, d.Dialect), Logger: log}
-	if cfg.SandboxWebhooks {
-		if p.Delivery, err = sandbox.NewDelivery(sandbox.DeliveryConfig{Secret: secret, Logger: log,
-			DrainTimeout: deliveryDrainOnStop}); err != nil {
-			return app.PaymentProvider{}, err
-		}
-		sandboxCfg.Events = p.Delivery
-	} else {
-		log.Warn("sandbox webhooks are off (WOLFIX_SANDBOX_WEBHOOKS=false): payments settle through PATCH /paid or the reconciler")
-	}
-	p.Sandbox = sandbox.New(sandboxCfg)
-	return app.PaymentProvider{Gateway: p.Sandbox, Verifier: v, StandsInFor: config.ProviderStripe}, nil
-}
-
-func provideProviders(p *payments) *app.Providers { return p.Providers }
 
 func provideClock() app.Clock { return app.SystemClock{} }
 

@@ -33,7 +33,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		return nil, nil, err
 	}
 	store := provideStore(mainDatabase, opener)
-	mainPayments, cleanup3, err := providePayments(cfg, mainDatabase, log)
+	mainPayments, cleanup3, err := providePayments(ctx, cfg, mainDatabase, log)
 	if err != nil {
 		cleanup2()
 		cleanup()

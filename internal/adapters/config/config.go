@@ -47,8 +47,9 @@ type Config struct {
 	JWTIssuer   string `yaml:"jwtIssuer" env:"WOLFIX_JWT_ISSUER"`
 	JWTAudience string `yaml:"jwtAudience" env:"WOLFIX_JWT_AUDIENCE"`
 
-	// PaymentProvider chooses the payment provider: auto (Stripe when a secret key is set, the
-	// sandbox otherwise), sandbox or stripe. Provider() resolves it.
+	// PaymentProvider chooses the default payment provider: auto (the registered providers pick:
+	// Stripe when a secret key is set, the sandbox otherwise) or a registered provider's name
+	// (stripe, sandbox). Provider() resolves it.
 	PaymentProvider string `yaml:"paymentProvider" env:"WOLFIX_PAYMENT_PROVIDER"`
 	// PaymentProviders enables more providers beside the default (e.g. sandbox,stripe): orders
 	// opened on one finish there after the default changes. Providers() lists them all.

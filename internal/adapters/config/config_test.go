@@ -12,12 +12,18 @@ import (
 	"github.com/wolfix/orders/internal/adapters/broker"
 	"github.com/wolfix/orders/internal/adapters/broker/gochannel"
 	"github.com/wolfix/orders/internal/adapters/broker/nats"
+	"github.com/wolfix/orders/internal/adapters/paymentprovider"
+	"github.com/wolfix/orders/internal/adapters/sandbox"
+	"github.com/wolfix/orders/internal/adapters/stripe"
 )
 
-// TestMain registers the broker kinds these tests name, as the wiring registers every kind.
+// TestMain registers the broker kinds and the payment providers these tests name, as the wiring
+// registers every kind and every provider.
 func TestMain(m *testing.M) {
 	broker.Register(gochannel.Registration())
 	broker.Register(nats.Registration())
+	paymentprovider.Register(stripe.Registration())
+	paymentprovider.Register(sandbox.Registration())
 	os.Exit(m.Run())
 }
 
@@ -190,17 +196,17 @@ func TestPaymentProviderChoice(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"default: no key is the sandbox", nil, ProviderSandbox},
+		{"default: no key is the sandbox", nil, sandbox.ProviderName},
 		{"default: a key is stripe", map[string]string{"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey,
-			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook}, ProviderStripe},
+			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook}, stripe.ProviderName},
 		{"auto with a live key at Stripe", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "auto", "WOLFIX_STRIPE_SECRET_KEY": fakeLiveKey,
 			"WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook, "WOLFIX_STRIPE_API_URL": "https://api.stripe.com",
-			"WOLFIX_TRUSTED_PROXIES": "10.0.0.1"}, ProviderStripe},
+			"WOLFIX_TRUSTED_PROXIES": "10.0.0.1"}, stripe.ProviderName},
 		{"sandbox chosen beside a test key", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "sandbox",
-			"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey}, ProviderSandbox},
+			"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey}, sandbox.ProviderName},
 		{"stripe chosen with a test key at stripe-mock", map[string]string{"WOLFIX_PAYMENT_PROVIDER": "stripe",
 			"WOLFIX_STRIPE_SECRET_KEY": fakeTestKey, "WOLFIX_STRIPE_WEBHOOK_SECRET": fakeWebhook,
-			"WOLFIX_STRIPE_API_URL": "http://127.0.0.1:12111"}, ProviderStripe},
+			"WOLFIX_STRIPE_API_URL": "http://127.0.0.1:12111"}, stripe.ProviderName},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -214,9 +220,6 @@ func TestPaymentProviderChoice(t *testing.T) {
 			}
 			if got := cfg.Provider(); got != c.want {
 				t.Fatalf("Provider() = %q; want %q", got, c.want)
-			}
-			if cfg.UsesSandbox() != (c.want == ProviderSandbox) {
-				t.Fatalf("UsesSandbox() = %v for provider %q", cfg.UsesSandbox(), c.want)
 			}
 		})
 	}
@@ -264,11 +267,11 @@ func TestPaymentProvidersEnabledTogether(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if got := cfg.Providers(); !slices.Equal(got, []string{ProviderStripe, ProviderSandbox}) {
+	if got := cfg.Providers(); !slices.Equal(got, []string{stripe.ProviderName, sandbox.ProviderName}) {
 		t.Fatalf("Providers() = %v; want the default stripe first, then sandbox", got)
 	}
-	if cfg.UsesSandbox() || !cfg.Enables(ProviderSandbox) {
-		t.Fatalf("UsesSandbox() = %v, Enables(sandbox) = %v; want false, true", cfg.UsesSandbox(), cfg.Enables(ProviderSandbox))
+	if !cfg.Enables(sandbox.ProviderName) || cfg.Enables("paypal") {
+		t.Fatalf("Enables(sandbox) = %v, Enables(paypal) = %v; want true, false", cfg.Enables(sandbox.ProviderName), cfg.Enables("paypal"))
 	}
 }
 
@@ -278,8 +281,8 @@ func TestBlankPaymentProviderMeansAuto(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if cfg.Provider() != ProviderStripe {
-		t.Fatalf("Provider() = %q; want %q (auto with a key)", cfg.Provider(), ProviderStripe)
+	if cfg.Provider() != stripe.ProviderName {
+		t.Fatalf("Provider() = %q; want %q (auto with a key)", cfg.Provider(), stripe.ProviderName)
 	}
 }
 

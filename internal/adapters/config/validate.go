@@ -12,6 +12,7 @@ import (
 	"github.com/ulule/limiter/v3"
 
 	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/paymentprovider"
 	"github.com/wolfix/orders/internal/domain/money"
 )
 
@@ -40,7 +41,7 @@ func (c Config) Validate() error {
 		}
 	}
 	c.validateAuth(bad)
-	c.validateStripe(bad)
+	c.validatePayments(bad)
 	c.validateBroker(bad)
 	if c.PaymentTTL <= 0 {
 		bad("WOLFIX_PAYMENT_TTL", "must be a positive duration such as 30m")
@@ -134,8 +135,8 @@ func (c Config) validateRecovery(bad func(key, format string, args ...any)) {
 	}
 }
 
-// validateTransport checks HTTPS and the trusted proxies, and refuses a live Stripe key on plain
-// HTTP: card payments need TLS, served here or ended by a trusted proxy in front.
+// validateTransport checks HTTPS and the trusted proxies, and refuses a provider's live key on
+// plain HTTP: card payments need TLS, served here or ended by a trusted proxy in front.
 func (c Config) validateTransport(bad func(key, format string, args ...any)) {
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		bad("WOLFIX_TLS_CERT_FILE", "and WOLFIX_TLS_KEY_FILE must be set together (or neither, for plain HTTP)")
@@ -145,8 +146,11 @@ func (c Config) validateTransport(bad func(key, format string, args ...any)) {
 			bad("WOLFIX_TRUSTED_PROXIES", "%q is not an IP address or CIDR (e.g. 10.0.0.0/8,192.0.2.7)", p)
 		}
 	}
-	if isLiveKey(c.StripeSecretKey) && !c.ServesTLS() && len(c.TrustedProxies) == 0 {
-		bad("WOLFIX_STRIPE_SECRET_KEY", "is a live key but the service would serve plain HTTP: set WOLFIX_TLS_CERT_FILE "+
+	if c.ServesTLS() || len(c.TrustedProxies) > 0 {
+		return
+	}
+	for _, key := range c.liveKeys() {
+		bad(key, "is a live key but the service would serve plain HTTP: set WOLFIX_TLS_CERT_FILE "+
 			"and WOLFIX_TLS_KEY_FILE, or WOLFIX_TRUSTED_PROXIES for the TLS-ending proxy in front")
 	}
 }
@@ -198,62 +202,57 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Payment providers, the values of WOLFIX_PAYMENT_PROVIDER.
-const (
-	ProviderAuto    = "auto"    // Stripe when a secret key is set, the sandbox otherwise
-	ProviderSandbox = "sandbox" // the in-process sandbox, whatever keys are set (never a live key)
-	ProviderStripe  = "stripe"  // Stripe; a secret key and a webhook secret are required
-)
+// ProviderAuto is the value of WOLFIX_PAYMENT_PROVIDER that lets the registered providers choose:
+// the first, in the order of registration, whose settings call for it (Stripe when a secret key is
+// set, the sandbox otherwise).
+const ProviderAuto = "auto"
 
-// stripeAPIHost is the only host a live key may be sent to.
-const stripeAPIHost = "api.stripe.com"
+const providersChoice = "(WOLFIX_PAYMENT_PROVIDER or WOLFIX_PAYMENT_PROVIDERS)"
 
-func (c Config) validateStripe(bad func(key, format string, args ...any)) {
-	key := c.StripeSecretKey
-	live := isLiveKey(key)
-	switch c.PaymentProvider {
-	case ProviderAuto, "", ProviderSandbox, ProviderStripe: // empty (an explicitly blank setting) means auto
-	default:
-		bad("WOLFIX_PAYMENT_PROVIDER", "must be auto, sandbox or stripe")
+// validatePayments asks the provider registry which names exist, what each enabled provider
+// requires and what each provider thinks of its settings; a test-only provider never runs beside a
+// live key.
+func (c Config) validatePayments(bad func(key, format string, args ...any)) {
+	names := strings.Join(paymentprovider.Names(), ", ")
+	switch _, known := paymentprovider.Lookup(c.PaymentProvider); {
+	case c.PaymentProvider != ProviderAuto && c.PaymentProvider != "" && !known: // empty (an explicitly blank setting) means auto
+		bad("WOLFIX_PAYMENT_PROVIDER", "must be auto or one of %s", names)
+	case c.Provider() == "":
+		bad("WOLFIX_PAYMENT_PROVIDER", "is auto but the settings call for none of %s: name one", names)
 	}
 	for _, name := range c.PaymentProviders {
-		if name != ProviderSandbox && name != ProviderStripe {
-			bad("WOLFIX_PAYMENT_PROVIDERS", "must list sandbox or stripe, got %q", name)
+		if _, known := paymentprovider.Lookup(name); !known {
+			bad("WOLFIX_PAYMENT_PROVIDERS", "must list some of %s, got %q", names, name)
 		}
 	}
-	if c.Enables(ProviderSandbox) && live {
-		bad("WOLFIX_PAYMENT_PROVIDER", "enables the sandbox (here or in WOLFIX_PAYMENT_PROVIDERS) but WOLFIX_STRIPE_SECRET_KEY "+
-			"is a live key; the sandbox never runs beside a live key (unset the key, or use a test key sk_test_…)")
-	}
-	if c.Enables(ProviderStripe) && key == "" {
-		bad("WOLFIX_STRIPE_SECRET_KEY", "is required when stripe is enabled (WOLFIX_PAYMENT_PROVIDER or WOLFIX_PAYMENT_PROVIDERS)")
-	}
-	switch {
-	case key == "":
-		if c.StripeAPIURL != "" {
-			bad("WOLFIX_STRIPE_API_URL", "is set but WOLFIX_STRIPE_SECRET_KEY is not")
+	live := c.liveKeys()
+	for _, r := range paymentprovider.Registrations() {
+		if c.Enables(r.Name) {
+			for _, key := range r.Missing(c) {
+				bad(key, "is required when %s is enabled %s", r.Name, providersChoice)
+			}
+			if r.TestOnly && len(live) > 0 {
+				bad("WOLFIX_PAYMENT_PROVIDER", "enables %s %s but %s is a live key; %s never runs beside a live key "+
+					"(unset the key, or use a test key)", r.Name, providersChoice, live[0], r.Name)
+			}
 		}
-	case !strings.HasPrefix(key, "sk_test_") && !strings.HasPrefix(key, "sk_live_") && !strings.HasPrefix(key, "rk_"):
-		// The message never repeats the value: it may be a real secret pasted into the wrong key.
-		bad("WOLFIX_STRIPE_SECRET_KEY", "must be a Stripe secret key (sk_test_…, sk_live_… or rk_…)")
-	case c.StripeWebhookSecret == "" && c.Enables(ProviderStripe):
-		bad("WOLFIX_STRIPE_WEBHOOK_SECRET", "is required when WOLFIX_STRIPE_SECRET_KEY is set (webhooks must be verified)")
-	}
-	if c.StripeAPIURL != "" {
-		u, err := url.Parse(c.StripeAPIURL)
-		switch {
-		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
-			bad("WOLFIX_STRIPE_API_URL", "must be an absolute http(s) URL")
-		case live && (u.Scheme != "https" || u.Hostname() != stripeAPIHost):
-			bad("WOLFIX_STRIPE_API_URL", "must be empty or https://%s with a live WOLFIX_STRIPE_SECRET_KEY: "+
-				"a live key is never sent anywhere but Stripe", stripeAPIHost)
+		if r.Validate != nil {
+			for _, p := range r.Validate(c) {
+				bad(p.Key, "%s", p.Reason)
+			}
 		}
 	}
 }
 
-// isLiveKey reports whether key is a live-mode secret or restricted key.
-func isLiveKey(key string) bool {
-	return strings.HasPrefix(key, "sk_live_") || strings.HasPrefix(key, "rk_live_")
+// liveKeys are the keys of the settings that hold live credentials, one per provider.
+func (c Config) liveKeys() []string {
+	var keys []string
+	for _, r := range paymentprovider.Registrations() {
+		if key := r.Live(c); key != "" {
+			keys = append(keys, key)
+		}
+	}
+	return keys
 }
 
 // validateBroker asks the broker registry whether the kind exists and which settings it requires.
@@ -268,25 +267,23 @@ func (c Config) validateBroker(bad func(key, format string, args ...any)) {
 	}
 }
 
-// Provider resolves WOLFIX_PAYMENT_PROVIDER: ProviderStripe or ProviderSandbox. With auto it is
-// Stripe when a secret key is set, the sandbox otherwise.
+// Provider resolves WOLFIX_PAYMENT_PROVIDER: the provider it names, or with auto the one the
+// registered providers pick (Stripe when a secret key is set, the sandbox otherwise); "" when auto
+// picks none.
 func (c Config) Provider() string {
-	switch c.PaymentProvider {
-	case ProviderSandbox, ProviderStripe:
+	if c.PaymentProvider != ProviderAuto && c.PaymentProvider != "" {
 		return c.PaymentProvider
 	}
-	if c.StripeSecretKey != "" {
-		return ProviderStripe
-	}
-	return ProviderSandbox
+	name, _ := paymentprovider.Auto(c)
+	return name
 }
 
 // Providers are the enabled payment providers, the default (Provider()) first, then the others
 // WOLFIX_PAYMENT_PROVIDERS lists, each once.
 func (c Config) Providers() []string {
-	enabled := []string{c.Provider()}
-	for _, name := range c.PaymentProviders {
-		if !slices.Contains(enabled, name) {
+	var enabled []string
+	for _, name := range append([]string{c.Provider()}, c.PaymentProviders...) {
+		if name != "" && !slices.Contains(enabled, name) {
 			enabled = append(enabled, name)
 		}
 	}
@@ -295,6 +292,3 @@ func (c Config) Providers() []string {
 
 // Enables reports whether the payment provider named name is enabled.
 func (c Config) Enables(name string) bool { return slices.Contains(c.Providers(), name) }
-
-// UsesSandbox reports whether payments go to the in-process sandbox (Provider() is sandbox).
-func (c Config) UsesSandbox() bool { return c.Provider() == ProviderSandbox }
