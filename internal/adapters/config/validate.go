@@ -213,18 +213,7 @@ const providersChoice = "(WOLFIX_PAYMENT_PROVIDER or WOLFIX_PAYMENT_PROVIDERS)"
 // requires and what each provider thinks of its settings; a test-only provider never runs beside a
 // live key.
 func (c Config) validatePayments(bad func(key, format string, args ...any)) {
-	names := strings.Join(paymentprovider.Names(), ", ")
-	switch _, known := paymentprovider.Lookup(c.PaymentProvider); {
-	case c.PaymentProvider != ProviderAuto && c.PaymentProvider != "" && !known: // empty (an explicitly blank setting) means auto
-		bad("WOLFIX_PAYMENT_PROVIDER", "must be auto or one of %s", names)
-	case c.Provider() == "":
-		bad("WOLFIX_PAYMENT_PROVIDER", "is auto but the settings call for none of %s: name one", names)
-	}
-	for _, name := range c.PaymentProviders {
-		if _, known := paymentprovider.Lookup(name); !known {
-			bad("WOLFIX_PAYMENT_PROVIDERS", "must list some of %s, got %q", names, name)
-		}
-	}
+	c.validateProviderNames(bad)
 	live := c.liveKeys()
 	for _, r := range paymentprovider.Registrations() {
 		if c.Enables(r.Name) {
@@ -240,6 +229,23 @@ func (c Config) validatePayments(bad func(key, format string, args ...any)) {
 			for _, p := range r.Validate(c) {
 				bad(p.Key, "%s", p.Reason)
 			}
+		}
+	}
+}
+
+// validateProviderNames checks that the default and the providers listed beside it are registered.
+func (c Config) validateProviderNames(bad func(key, format string, args ...any)) {
+	names := strings.Join(paymentprovider.Names(), ", ")
+	if _, known := paymentprovider.Lookup(c.Provider()); !known {
+		if c.choosesAuto() {
+			bad("WOLFIX_PAYMENT_PROVIDER", "is auto but the settings call for none of %s: name one", names)
+		} else {
+			bad("WOLFIX_PAYMENT_PROVIDER", "must be auto or one of %s", names)
+		}
+	}
+	for _, name := range c.PaymentProviders {
+		if _, known := paymentprovider.Lookup(name); !known {
+			bad("WOLFIX_PAYMENT_PROVIDERS", "must list some of %s, got %q", names, name)
 		}
 	}
 }
@@ -271,11 +277,17 @@ func (c Config) validateBroker(bad func(key, format string, args ...any)) {
 // registered providers pick (Stripe when a secret key is set, the sandbox otherwise); "" when auto
 // picks none.
 func (c Config) Provider() string {
-	if c.PaymentProvider != ProviderAuto && c.PaymentProvider != "" {
+	if !c.choosesAuto() {
 		return c.PaymentProvider
 	}
 	name, _ := paymentprovider.Auto(c)
 	return name
+}
+
+// choosesAuto reports whether WOLFIX_PAYMENT_PROVIDER is auto; empty (an explicitly blank setting)
+// means auto.
+func (c Config) choosesAuto() bool {
+	return c.PaymentProvider == ProviderAuto || c.PaymentProvider == ""
 }
 
 // Providers are the enabled payment providers, the default (Provider()) first, then the others
