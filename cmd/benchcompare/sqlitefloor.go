@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite" // the SQLite driver the service uses
 
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
+	"github.com/wolfix/orders/internal/app/events"
 )
 
 //go:embed floor/fill-sqlite.sql
@@ -44,7 +45,7 @@ const (
 		VALUES (?, 0, ?, ?, 'floor-seller', ?, 1), (?, 1, ?, ?, 'floor-seller', ?, 1)`
 	floorAddPayment = `INSERT INTO payments (id, order_id, method, provider, intent_id, amount_minor, currency, status)
 		VALUES (?, ?, 'card', 'sandbox', ?, ?, 'USD', 'Pending')`
-	floorAddEvent = `INSERT INTO outbox_messages (uuid, payload, metadata) VALUES (?, ?, '{"name":"orders.created"}')`
+	floorAddEvent = `INSERT INTO outbox_messages (uuid, payload, metadata) VALUES (?, ?, ?)`
 )
 
 // sqliteBackend measures the embedded default: the floor in Go on a migrated SQLite file, the
@@ -137,9 +138,10 @@ func floorOrderSQLite(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	total := price1 + price2 + 700
-	payload := fmt.Sprintf(`{"id":"%s","type":"orders.created","orderId":"%s","customerId":"%s","data":{"status":"Pending",`+
+	payload := fmt.Sprintf(`{"id":"%s","type":"%s","orderId":"%s","customerId":"%s","data":{"status":"Pending",`+
 		`"paymentStatus":"Pending","total":%d,"currency":"USD","items":[{"productId":"%s","quantity":1},`+
-		`{"productId":"%s","quantity":1}]},"occurredAt":"2026-11-30T12:00:00Z"}`, randomHex(16), id, cust, total, p1, p2)
+		`{"productId":"%s","quantity":1}]},"occurredAt":"2026-11-30T12:00:00Z"}`,
+		randomHex(16), events.TopicOrderCreated, id, cust, total, p1, p2)
 	for _, st := range []struct {
 		query string
 		args  []any
@@ -147,7 +149,7 @@ func floorOrderSQLite(ctx context.Context, db *sql.DB) error {
 		{floorAddOrder, []any{id, "WX-" + id, cust, total, now, now}},
 		{floorAddItems, []any{id, p1, "Floor " + p1, price1, id, p2, "Floor " + p2, price2}},
 		{floorAddPayment, []any{"pay-" + id, id, "pi_" + id, total}},
-		{floorAddEvent, []any{randomHex(16), []byte(payload)}},
+		{floorAddEvent, []any{randomHex(16), []byte(payload), `{"name":"` + events.TopicOrderCreated + `"}`}},
 	} {
 		if _, err := tx.ExecContext(ctx, st.query, st.args...); err != nil {
 			return err
