@@ -22,8 +22,9 @@ import (
 // Use cases never see it directly; they run in the UnitOfWork built over it.
 type Store interface {
 	Repositories
-	// InTx runs fn in one database transaction and commits when fn returns nil; any error (or a
-	// failed commit) rolls everything back and is returned. The StoreTx is valid only inside fn.
+	// InTx runs fn in one database transaction and commits when fn returns nil; any error, panic
+	// or failed commit rolls everything back (a ctx that ended before the commit fails it) and is
+	// returned. The StoreTx is valid only inside fn. Every Store passes porttest.RunStore.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx StoreTx) error) error
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
@@ -65,7 +66,8 @@ type ProductRepository interface {
 	Add(ctx context.Context, p *catalog.Product) error
 	// Update locks the product, lets fn change it, and saves it unless fn fails.
 	Update(ctx context.Context, id string, fn func(p *catalog.Product) error) (*catalog.Product, error)
-	// Reserve takes qty units; it returns catalog.ErrOutOfStock if fewer are left.
+	// Reserve takes qty units (qty > 0, else it fails); it returns catalog.ErrOutOfStock if fewer
+	// are left.
 	Reserve(ctx context.Context, id string, qty int64) error
 	// Release gives qty units back.
 	Release(ctx context.Context, id string, qty int64) error
@@ -81,7 +83,8 @@ type ProductQuery struct {
 
 // OrderRepository stores orders with their items, payment and timeline.
 type OrderRepository interface {
-	// Add stores a new order and the changes it recorded.
+	// Add stores a new order and the changes it recorded. It fails for an id already stored, and
+	// for an intent that already pays another order (one intent pays one order).
 	Add(ctx context.Context, o *order.Order) error
 	// Get returns order.ErrNotFound when there is no such order.
 	Get(ctx context.Context, id string) (*order.Order, error)
@@ -143,7 +146,7 @@ type WebhookInbox interface {
 	// return the same event.
 	Lease(ctx context.Context, now, until time.Time, limit int) ([]InboxEntry, error)
 	// Fail notes why processing failed and counts the attempt; the event stays unprocessed and is
-	// due again at retryAt.
+	// due again at retryAt. An event never recorded is ErrInboxEventNotFound.
 	Fail(ctx context.Context, eventID string, problem string, retryAt time.Time) error
 	// List returns up to q.Limit events in state q.Status (all when empty), oldest first, after the
 	// cursor q.After, and the cursor of the next page ("" when there is none).
@@ -240,8 +243,8 @@ type IdempotencyRecord struct {
 	LockedUntil time.Time
 }
 
-// PaymentGateway is the payment provider (Stripe, the sandbox, …). Every adapter passes the
-// gatewaytest conformance suite. Errors are *fault.Error: ErrProviderUnavailable (and wrapped
+// PaymentGateway is the payment provider (Stripe, the sandbox, …). Every adapter passes
+// porttest.RunGateway. Errors are *fault.Error: ErrProviderUnavailable (and wrapped
 // variants) when retrying may help, ErrProviderRejected otherwise, ErrIntentNotFound.
 type PaymentGateway interface {
 	// Provider names the provider, e.g. "stripe" or "sandbox".

@@ -104,7 +104,8 @@ func (h *FulfillmentHandler) Reactions() []Reaction {
 }
 
 // ReactionLog remembers, per consumer, the events its reactions handled, so that each event acts
-// once although the broker delivers it at least once.
+// once although the broker delivers it at least once. Every implementation passes
+// porttest.RunReactionLog.
 type ReactionLog interface {
 	// Claim holds eventID for consumer while its reaction runs. It reports ReactionDone when the
 	// consumer handled the event already, and ReactionHeld while another delivery holds it; a

@@ -3,7 +3,7 @@
 // and the suite asserts the rest identically for every implementation — the real adapters and the
 // in-memory fakes the app tests run on alike. A new adapter passes its suite before it is wired in:
 // RunStore (the store and its unit of work), RunOutbox (the outbox, through a store's
-// transactions), RunNotifier and RunGateway.
+// transactions), RunNotifier, RunGateway and RunReactionLog.
 package porttest
 
 import (
