@@ -32,8 +32,8 @@ func usd(t testing.TB, minor int64) money.Money {
 	return m
 }
 
-// newProduct is product id with stock units, not yet stored.
-func newProduct(t *testing.T, id string, stock int64) *catalog.Product {
+// NewProduct is product id with stock units, not yet stored.
+func NewProduct(t *testing.T, id string, stock int64) *catalog.Product {
 	t.Helper()
 	p, err := catalog.NewProduct(id, "seller-1", "Product "+id, usd(t, 22649), stock, "https://img.example/"+id+".jpg", t0)
 	if err != nil {
@@ -42,65 +42,68 @@ func newProduct(t *testing.T, id string, stock int64) *catalog.Product {
 	return p
 }
 
-func addProduct(t *testing.T, store app.Repositories, id string, stock int64) *catalog.Product {
+// AddProduct stores NewProduct(id, stock) in store.
+func AddProduct(t *testing.T, store app.Repositories, id string, stock int64) *catalog.Product {
 	t.Helper()
-	p := newProduct(t, id, stock)
+	p := NewProduct(t, id, stock)
 	if err := store.Products().Add(context.Background(), p); err != nil {
 		t.Fatalf("add product %s: %v", id, err)
 	}
 	return p
 }
 
-// orderSpec varies what placeOrder builds; its zero fields mean a card order of customer-1 at t0.
-type orderSpec struct {
-	id, customer string
-	method       payment.Method
-	at           time.Time
+// OrderSpec varies what PlaceOrder builds; its zero fields mean a card order of customer-1 at
+// 2026-11-24 10:30:15.123456 UTC.
+type OrderSpec struct {
+	ID, Customer string
+	Method       payment.Method
+	At           time.Time
 }
 
-// placeOrder places (without storing) an order of products, one more unit of each next one; a
+// PlaceOrder places (without storing) an order of products, one more unit of each next one; a
 // card order pays through intent pi_<id>.
-func placeOrder(t *testing.T, spec orderSpec, products ...*catalog.Product) *order.Order {
+func PlaceOrder(t *testing.T, spec OrderSpec, products ...*catalog.Product) *order.Order {
 	t.Helper()
 	spec = spec.withDefaults()
 	lines := make([]order.Line, 0, len(products))
 	for i, p := range products {
 		lines = append(lines, order.Line{Product: p, Quantity: int64(i + 1)})
 	}
-	o, err := order.Place(order.PlaceParams{ID: spec.id, Number: "WX-" + spec.id, CustomerID: spec.customer,
-		PaymentID: "pay-" + spec.id, Lines: lines,
+	o, err := order.Place(order.PlaceParams{ID: spec.ID, Number: "WX-" + spec.ID, CustomerID: spec.Customer,
+		PaymentID: "pay-" + spec.ID, Lines: lines,
 		Recipient: order.Recipient{FirstName: "Olena", LastName: "Koval", MiddleName: "Ivanivna",
 			PhoneNumber: "+380501234567", Email: "olena@example.com"},
 		Delivery: order.Delivery{Method: order.DeliveryCourier, City: "Kyiv", Street: "Khreshchatyk",
 			HouseNumber: "22"},
-		DeliveryFee: usd(t, 700), Method: spec.method, Now: spec.at})
+		DeliveryFee: usd(t, 700), Method: spec.Method, Now: spec.At})
 	if err != nil {
 		t.Fatalf("place order: %v", err)
 	}
-	if spec.method == payment.MethodCard {
-		if err := o.AttachIntent("sandbox", "pi_"+spec.id); err != nil {
+	if spec.Method == payment.MethodCard {
+		if err := o.AttachIntent("sandbox", "pi_"+spec.ID); err != nil {
 			t.Fatalf("attach intent: %v", err)
 		}
 	}
 	return o
 }
 
-func (s orderSpec) withDefaults() orderSpec {
-	if s.method == "" {
-		s.method = payment.MethodCard
+func (s OrderSpec) withDefaults() OrderSpec {
+	if s.Method == "" {
+		s.Method = payment.MethodCard
 	}
-	if s.at.IsZero() {
-		s.at = t0
+	if s.At.IsZero() {
+		s.At = t0
 	}
-	if s.customer == "" {
-		s.customer = "customer-1"
+	if s.Customer == "" {
+		s.Customer = "customer-1"
 	}
 	return s
 }
 
-func addOrder(t *testing.T, store app.Repositories, spec orderSpec, products ...*catalog.Product) *order.Order {
+// AddOrder stores PlaceOrder(spec, products...) in store.
+func AddOrder(t *testing.T, store app.Repositories, spec OrderSpec, products ...*catalog.Product) *order.Order {
 	t.Helper()
-	o := placeOrder(t, spec, products...)
+	o := PlaceOrder(t, spec, products...)
 	if err := store.Orders().Add(context.Background(), o); err != nil {
 		t.Fatalf("add order %s: %v", o.ID(), err)
 	}
@@ -113,8 +116,8 @@ func succeeded(o *order.Order) payment.Intent {
 		Currency: o.Total().Currency().Code(), Status: payment.IntentSucceeded, OrderID: o.ID()}
 }
 
-// parallel runs fn n times at once and returns the errors.
-func parallel(n int, fn func(i int) error) []error {
+// Parallel runs fn n times at once and returns the errors.
+func Parallel(n int, fn func(i int) error) []error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -129,8 +132,8 @@ func parallel(n int, fn func(i int) error) []error {
 	return errs
 }
 
-// winners counts the racers that succeeded; every other one must have failed with loser.
-func winners(t *testing.T, errs []error, loser error) int {
+// Winners counts the racers that succeeded; every other one must have failed with loser.
+func Winners(t *testing.T, errs []error, loser error) int {
 	t.Helper()
 	won := 0
 	for _, err := range errs {
@@ -151,14 +154,34 @@ func assertNoErrors(t *testing.T, errs []error) {
 	}
 }
 
-func countTrue(bs []bool) int {
+// howManyTrue runs fn racers times at once and returns how many reported true; none may fail.
+func howManyTrue(t *testing.T, fn func() (bool, error)) int {
+	t.Helper()
+	results := make([]bool, racers)
+	assertNoErrors(t, Parallel(racers, func(i int) error {
+		var err error
+		results[i], err = fn()
+		return err
+	}))
 	n := 0
-	for _, b := range bs {
-		if b {
+	for _, ok := range results {
+		if ok {
 			n++
 		}
 	}
 	return n
+}
+
+// inTx is fn run in a transaction of its own.
+func inTx(store app.Store, fn func(ctx context.Context, tx app.StoreTx) (bool, error)) func() (bool, error) {
+	return func() (ok bool, err error) {
+		err = store.InTx(context.Background(), func(ctx context.Context, tx app.StoreTx) error {
+			var err error
+			ok, err = fn(ctx, tx)
+			return err
+		})
+		return ok, err
+	}
 }
 
 func ids(n int, prefix string) []string {

@@ -72,7 +72,7 @@ func RunNotifier(t *testing.T, open OpenNotifier, f NotifierFeatures) {
 			orders[id] = notifiedOrder(t, id)
 		}
 		n, delivered := open(t, orders)
-		errs := parallel(many, func(i int) error {
+		errs := Parallel(many, func(i int) error {
 			o := orders[ids(many, "o-many")[i]]
 			return n.Notify(context.Background(), app.Notification{Kind: app.NotifyOrderConfirmed,
 				EventID: "evt-" + o.ID(), OrderID: o.ID(), CustomerID: o.CustomerID()})
@@ -114,7 +114,7 @@ func awaitDeliveries(t *testing.T, delivered Delivered, want int) []string {
 // notifiedOrder is a paid card order of customer-1, ready to be notified about.
 func notifiedOrder(t *testing.T, id string) *order.Order {
 	t.Helper()
-	o := placeOrder(t, orderSpec{id: id, method: payment.MethodCard}, newProduct(t, "p-"+id, 5))
+	o := PlaceOrder(t, OrderSpec{ID: id, Method: payment.MethodCard}, NewProduct(t, "p-"+id, 5))
 	if _, err := o.ApplyIntent(succeeded(o), order.CauseWebhook("evt-paid-"+id), t0); err != nil {
 		t.Fatalf("pay: %v", err)
 	}

@@ -49,8 +49,8 @@ func place(ctx context.Context, tx app.StoreTx, o *order.Order) error {
 
 func (o outboxSuite) commit(t *testing.T) {
 	ctx := context.Background()
-	p := addProduct(t, o.store, "p-commit", 5)
-	placed := placeOrder(t, orderSpec{id: "o-commit"}, p)
+	p := AddProduct(t, o.store, "p-commit", 5)
+	placed := PlaceOrder(t, OrderSpec{ID: "o-commit"}, p)
 	err := o.store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
 		if err := place(ctx, tx, placed); err != nil {
 			return err
@@ -65,29 +65,31 @@ func (o outboxSuite) commit(t *testing.T) {
 	o.assertEvents(t, placed.ID(), events.TopicOrderCreated, events.TopicOrderPaid)
 }
 
+// rollbackEndings are the ways a transaction whose work is done ends without a commit.
+var rollbackEndings = []struct {
+	name string
+	end  func(cancel context.CancelFunc) error
+}{
+	{"fn's error", func(context.CancelFunc) error { return errBoom }},
+	{"the caller going away before the commit", func(cancel context.CancelFunc) error {
+		cancel()
+		return nil
+	}},
+}
+
 func (o outboxSuite) rollback(t *testing.T) {
-	endings := []struct {
-		name string
-		end  func(ctx context.Context, cancel context.CancelFunc) error
-	}{
-		{"fn's error", func(context.Context, context.CancelFunc) error { return errBoom }},
-		{"the caller went away before the commit", func(_ context.Context, cancel context.CancelFunc) error {
-			cancel()
-			return nil
-		}},
-	}
-	for i, end := range endings {
+	for i, end := range rollbackEndings {
 		t.Run(end.name, func(t *testing.T) {
-			id := ids(len(endings), "rollback")[i]
-			p := addProduct(t, o.store, "p-"+id, 5)
-			placed := placeOrder(t, orderSpec{id: "o-" + id}, p)
+			id := ids(len(rollbackEndings), "rollback")[i]
+			p := AddProduct(t, o.store, "p-"+id, 5)
+			placed := PlaceOrder(t, OrderSpec{ID: "o-" + id}, p)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			err := o.store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
 				if err := place(ctx, tx, placed); err != nil {
 					return err
 				}
-				return end.end(ctx, cancel)
+				return end.end(cancel)
 			})
 			if err == nil {
 				t.Fatal("InTx succeeded; want the transaction's end as an error")
@@ -99,8 +101,8 @@ func (o outboxSuite) rollback(t *testing.T) {
 }
 
 func (o outboxSuite) panicking(t *testing.T) {
-	p := addProduct(t, o.store, "p-panic", 5)
-	placed := placeOrder(t, orderSpec{id: "o-panic"}, p)
+	p := AddProduct(t, o.store, "p-panic", 5)
+	placed := PlaceOrder(t, OrderSpec{ID: "o-panic"}, p)
 	func() {
 		defer func() {
 			if recover() == nil {
@@ -124,7 +126,7 @@ func (o outboxSuite) panicking(t *testing.T) {
 func (o outboxSuite) unitOfWork(t *testing.T) {
 	ctx := context.Background()
 	uow := app.NewUnitOfWork(o.store)
-	p := addProduct(t, o.store, "p-uow", 10)
+	p := AddProduct(t, o.store, "p-uow", 10)
 	cancel := func(id string) func(ctx context.Context, tx app.Tx) error {
 		return func(ctx context.Context, tx app.Tx) error {
 			_, err := tx.Orders().Update(ctx, id, func(o *order.Order) error {
@@ -136,7 +138,7 @@ func (o outboxSuite) unitOfWork(t *testing.T) {
 	}
 
 	t.Run("an added order leaves its event", func(t *testing.T) {
-		placed := placeOrder(t, orderSpec{id: "o-uow-add"}, p)
+		placed := PlaceOrder(t, OrderSpec{ID: "o-uow-add"}, p)
 		if err := uow.InTx(ctx, func(ctx context.Context, tx app.Tx) error { return tx.Orders().Add(ctx, placed) }); err != nil {
 			t.Fatalf("InTx: %v", err)
 		}
@@ -144,7 +146,7 @@ func (o outboxSuite) unitOfWork(t *testing.T) {
 	})
 
 	t.Run("a committed change leaves its event", func(t *testing.T) {
-		placed := addOrder(t, o.store, orderSpec{id: "o-uow-commit"}, p)
+		placed := AddOrder(t, o.store, OrderSpec{ID: "o-uow-commit"}, p)
 		if err := uow.InTx(ctx, cancel(placed.ID())); err != nil {
 			t.Fatalf("InTx: %v", err)
 		}
@@ -152,17 +154,24 @@ func (o outboxSuite) unitOfWork(t *testing.T) {
 		o.assertStatus(t, placed.ID(), order.StatusCancelled)
 	})
 
-	t.Run("a change rolled back by the work's error leaves no event", func(t *testing.T) {
-		placed := addOrder(t, o.store, orderSpec{id: "o-uow-fail"}, p)
-		err := uow.InTx(ctx, func(ctx context.Context, tx app.Tx) error {
-			return errors.Join(cancel(placed.ID())(ctx, tx), errBoom)
+	for i, end := range rollbackEndings {
+		t.Run("a change rolled back by "+end.name+" leaves no event", func(t *testing.T) {
+			placed := AddOrder(t, o.store, OrderSpec{ID: ids(len(rollbackEndings), "o-uow-rollback")[i]}, p)
+			ctx, stop := context.WithCancel(ctx)
+			defer stop()
+			err := uow.InTx(ctx, func(ctx context.Context, tx app.Tx) error {
+				if err := cancel(placed.ID())(ctx, tx); err != nil {
+					return err
+				}
+				return end.end(stop)
+			})
+			if err == nil {
+				t.Fatal("InTx succeeded; want the transaction's end as an error")
+			}
+			o.assertEvents(t, placed.ID())
+			o.assertStatus(t, placed.ID(), order.StatusPending)
 		})
-		if !errors.Is(err, errBoom) {
-			t.Fatalf("InTx: %v; want errBoom", err)
-		}
-		o.assertEvents(t, placed.ID())
-		o.assertStatus(t, placed.ID(), order.StatusPending)
-	})
+	}
 
 	t.Run("a request whose key a retry took over commits nothing", func(t *testing.T) {
 		const scope, key = "customer-1 POST /api/orders", "k-uow"
@@ -176,7 +185,7 @@ func (o outboxSuite) unitOfWork(t *testing.T) {
 		}
 		overtaken := claim(t0)
 		claim(t0.Add(2 * time.Second)) // the retry takes the key over once the lease ran out
-		placed := placeOrder(t, orderSpec{id: "o-uow-overtaken"}, p)
+		placed := PlaceOrder(t, OrderSpec{ID: "o-uow-overtaken"}, p)
 		ctx := app.WithIdempotencyClaim(ctx, &app.IdempotencyClaim{Scope: scope, Key: key, Token: overtaken.Token, ClaimedAt: t0})
 		err := uow.InTx(ctx, func(ctx context.Context, tx app.Tx) error { return tx.Orders().Add(ctx, placed) })
 		if !errors.Is(err, app.ErrIdempotencyClaimLost) {

@@ -64,7 +64,7 @@ func (s storeSuite) transactions(t *testing.T) {
 	if err := store.Ping(ctx); err != nil {
 		t.Errorf("Ping: %v", err)
 	}
-	p := newProduct(t, "p-tx", 5)
+	p := NewProduct(t, "p-tx", 5)
 	err := store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
 		if err := tx.Products().Add(ctx, p); err != nil {
 			return err
@@ -72,7 +72,7 @@ func (s storeSuite) transactions(t *testing.T) {
 		if err := tx.Products().Reserve(ctx, p.ID(), 2); err != nil {
 			return err
 		}
-		o := placeOrder(t, orderSpec{id: "o-tx"}, p)
+		o := PlaceOrder(t, OrderSpec{ID: "o-tx"}, p)
 		if err := tx.Orders().Add(ctx, o); err != nil {
 			return err
 		}

@@ -100,7 +100,7 @@ func (s storeSuite) inboxRaces(t *testing.T) {
 		}
 		now, until := t0.Add(time.Second), t0.Add(time.Minute)
 		leased := make([][]string, 4)
-		errs := parallel(len(leased), func(i int) error {
+		errs := Parallel(len(leased), func(i int) error {
 			for {
 				got, err := inbox.Lease(ctx, now, until, 3)
 				if err != nil || len(got) == 0 {
@@ -130,17 +130,11 @@ func (s storeSuite) inboxRaces(t *testing.T) {
 
 	t.Run("concurrent deliveries of one event: exactly one is new", func(t *testing.T) {
 		ev := payment.Event{ID: "evt_dup", Type: payment.EventIntentSucceeded, IntentID: "pi_1", Payload: []byte(`{}`)}
-		fresh := make([]bool, racers)
-		errs := parallel(racers, func(i int) error {
-			return store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
-				var err error
-				fresh[i], err = tx.Webhooks().Record(ctx, ev, t0)
-				return err
-			})
-		})
-		assertNoErrors(t, errs)
-		if n := countTrue(fresh); n != 1 {
-			t.Errorf("%d deliveries were new; want 1", n)
+		fresh := howManyTrue(t, inTx(store, func(ctx context.Context, tx app.StoreTx) (bool, error) {
+			return tx.Webhooks().Record(ctx, ev, t0)
+		}))
+		if fresh != 1 {
+			t.Errorf("%d deliveries were new; want 1", fresh)
 		}
 	})
 
@@ -149,17 +143,11 @@ func (s storeSuite) inboxRaces(t *testing.T) {
 		if _, err := inbox.Record(ctx, ev, t0); err != nil {
 			t.Fatalf("Record: %v", err)
 		}
-		won := make([]bool, racers)
-		errs := parallel(racers, func(i int) error {
-			return store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
-				var err error
-				won[i], err = tx.Webhooks().Claim(ctx, ev.ID, t0)
-				return err
-			})
-		})
-		assertNoErrors(t, errs)
-		if n := countTrue(won); n != 1 {
-			t.Errorf("%d claims won; want 1", n)
+		won := howManyTrue(t, inTx(store, func(ctx context.Context, tx app.StoreTx) (bool, error) {
+			return tx.Webhooks().Claim(ctx, ev.ID, t0)
+		}))
+		if won != 1 {
+			t.Errorf("%d claims won; want 1", won)
 		}
 	})
 

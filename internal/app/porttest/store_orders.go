@@ -17,11 +17,11 @@ func (s storeSuite) orders(t *testing.T) {
 	ctx := context.Background()
 	store := s.store(t)
 	repo := store.Orders()
-	p1, p2 := addProduct(t, store, "p-1", 10), addProduct(t, store, "p-2", 10)
+	p1, p2 := AddProduct(t, store, "p-1", 10), AddProduct(t, store, "p-2", 10)
 
 	t.Run("every field survives a round trip", func(t *testing.T) {
 		for _, method := range []payment.Method{payment.MethodCard, payment.MethodCash} {
-			want := addOrder(t, store, orderSpec{id: "o-round-" + string(method), method: method}, p1, p2)
+			want := AddOrder(t, store, OrderSpec{ID: "o-round-" + string(method), Method: method}, p1, p2)
 			got, err := repo.Get(ctx, want.ID())
 			if err != nil {
 				t.Fatalf("Get: %v", err)
@@ -50,18 +50,18 @@ func (s storeSuite) orders(t *testing.T) {
 	})
 
 	t.Run("an order is added once", func(t *testing.T) {
-		o := addOrder(t, store, orderSpec{id: "o-once"}, p1)
-		if err := repo.Add(ctx, placeOrder(t, orderSpec{id: o.ID(), method: payment.MethodCash}, p2)); err == nil {
+		o := AddOrder(t, store, OrderSpec{ID: "o-once"}, p1)
+		if err := repo.Add(ctx, PlaceOrder(t, OrderSpec{ID: o.ID(), Method: payment.MethodCash}, p2)); err == nil {
 			t.Error("a second order with the same id was stored")
 		}
 	})
 
 	t.Run("FindIDByIntent finds the one order its payment belongs to", func(t *testing.T) {
-		o := addOrder(t, store, orderSpec{id: "o-intent"}, p1)
+		o := AddOrder(t, store, OrderSpec{ID: "o-intent"}, p1)
 		if got, err := repo.FindIDByIntent(ctx, "pi_o-intent"); err != nil || got != o.ID() {
 			t.Errorf("FindIDByIntent = %q, %v; want %q", got, err, o.ID())
 		}
-		twin := placeOrder(t, orderSpec{id: "o-intent-twin"}, p1).Snapshot()
+		twin := PlaceOrder(t, OrderSpec{ID: "o-intent-twin"}, p1).Snapshot()
 		twin.Payment.IntentID = "pi_o-intent"
 		if err := repo.Add(ctx, order.Restore(twin)); err == nil {
 			t.Error("a second order with the same intent was stored")
@@ -69,7 +69,7 @@ func (s storeSuite) orders(t *testing.T) {
 	})
 
 	t.Run("Update stores the change, its timeline entries and a new version", func(t *testing.T) {
-		o := addOrder(t, store, orderSpec{id: "o-pay"}, p1)
+		o := AddOrder(t, store, OrderSpec{ID: "o-pay"}, p1)
 		updated, err := repo.Update(ctx, o.ID(), func(o *order.Order) error {
 			_, err := o.ApplyIntent(succeeded(o), order.CauseWebhook("evt_1"), t0.Add(time.Minute))
 			return err
@@ -84,7 +84,7 @@ func (s storeSuite) orders(t *testing.T) {
 	})
 
 	t.Run("refunds, a dispute and returned stock survive updates", func(t *testing.T) {
-		o := addOrder(t, store, orderSpec{id: "o-refund"}, p1)
+		o := AddOrder(t, store, OrderSpec{ID: "o-refund"}, p1)
 		steps := lifeOfARefundedOrder(t)
 		var updated *order.Order
 		for i, step := range steps {
@@ -100,7 +100,7 @@ func (s storeSuite) orders(t *testing.T) {
 	})
 
 	t.Run("Update stores nothing when fn fails", func(t *testing.T) {
-		o := addOrder(t, store, orderSpec{id: "o-fail"}, p1)
+		o := AddOrder(t, store, OrderSpec{ID: "o-fail"}, p1)
 		_, err := repo.Update(ctx, o.ID(), func(o *order.Order) error {
 			_, _ = o.ApplyIntent(succeeded(o), order.CauseWebhook("evt_2"), t0)
 			return errBoom
@@ -114,10 +114,10 @@ func (s storeSuite) orders(t *testing.T) {
 	})
 
 	t.Run("the reconciler's lists find stale unpaid orders and pending refunds", func(t *testing.T) {
-		older := addOrder(t, store, orderSpec{id: "o-stale-1", customer: "recon", at: t0.Add(-3 * time.Hour)}, p1)
-		stale := addOrder(t, store, orderSpec{id: "o-stale-0", customer: "recon", at: t0.Add(-2 * time.Hour)}, p1)
-		addOrder(t, store, orderSpec{id: "o-fresh", customer: "recon", at: t0}, p1)
-		addOrder(t, store, orderSpec{id: "o-stale-cash", customer: "recon", method: payment.MethodCash, at: t0.Add(-2 * time.Hour)}, p1)
+		older := AddOrder(t, store, OrderSpec{ID: "o-stale-1", Customer: "recon", At: t0.Add(-3 * time.Hour)}, p1)
+		stale := AddOrder(t, store, OrderSpec{ID: "o-stale-0", Customer: "recon", At: t0.Add(-2 * time.Hour)}, p1)
+		AddOrder(t, store, OrderSpec{ID: "o-fresh", Customer: "recon", At: t0}, p1)
+		AddOrder(t, store, OrderSpec{ID: "o-stale-cash", Customer: "recon", Method: payment.MethodCash, At: t0.Add(-2 * time.Hour)}, p1)
 		cutoff := t0.Add(-time.Hour)
 		if got, err := repo.ListAwaitingPayment(ctx, cutoff, 10); err != nil || !slices.Equal(got, []string{older.ID(), stale.ID()}) {
 			t.Errorf("ListAwaitingPayment = %v, %v; want [%s %s]: stale card orders, oldest first", got, err, older.ID(), stale.ID())
@@ -147,17 +147,17 @@ func (s storeSuite) orders(t *testing.T) {
 	})
 
 	t.Run("UnpaidCardHolding counts only the customer's pending card orders", func(t *testing.T) {
-		addOrder(t, store, orderSpec{id: "card-1", customer: "holder"}, p1, p2) // 1 + 2 units
-		addOrder(t, store, orderSpec{id: "card-2", customer: "holder"}, p1)     // 1 unit
-		cancelled := addOrder(t, store, orderSpec{id: "card-cancelled", customer: "holder"}, p1, p2)
+		AddOrder(t, store, OrderSpec{ID: "card-1", Customer: "holder"}, p1, p2) // 1 + 2 units
+		AddOrder(t, store, OrderSpec{ID: "card-2", Customer: "holder"}, p1)     // 1 unit
+		cancelled := AddOrder(t, store, OrderSpec{ID: "card-cancelled", Customer: "holder"}, p1, p2)
 		if _, err := repo.Update(ctx, cancelled.ID(), func(o *order.Order) error {
 			_, err := o.Cancel(false, order.CauseCustomer("holder"), t0)
 			return err
 		}); err != nil {
 			t.Fatalf("cancel: %v", err)
 		}
-		addOrder(t, store, orderSpec{id: "cash-1", customer: "holder", method: payment.MethodCash}, p1, p2)
-		addOrder(t, store, orderSpec{id: "card-other", customer: "other-holder"}, p1, p2)
+		AddOrder(t, store, OrderSpec{ID: "cash-1", Customer: "holder", Method: payment.MethodCash}, p1, p2)
+		AddOrder(t, store, OrderSpec{ID: "card-other", Customer: "other-holder"}, p1, p2)
 		if held, err := repo.UnpaidCardHolding(ctx, "holder"); err != nil || held != (app.UnpaidHolding{Orders: 2, Units: 4}) {
 			t.Errorf("UnpaidCardHolding = %+v, %v; want 2 orders holding 4 units", held, err)
 		}
@@ -212,20 +212,20 @@ func (s storeSuite) orderList(t *testing.T) {
 	ctx := context.Background()
 	store := s.store(t)
 	repo := store.Orders()
-	p := addProduct(t, store, "p-list", 100)
+	p := AddProduct(t, store, "p-list", 100)
 	// Fractions of a second of different lengths, and a tie broken by id: a store that compares
 	// times as text must order them like times.
 	second := t0.Truncate(time.Second)
 	times := []time.Time{second, second, second.Add(100 * time.Millisecond), second.Add(120 * time.Millisecond),
 		second.Add(123456 * time.Microsecond), second.Add(999999 * time.Microsecond), second.Add(time.Second)}
 	for i, id := range ids(len(times), "o-list") {
-		spec := orderSpec{id: id, customer: "lister", at: times[i]}
+		spec := OrderSpec{ID: id, Customer: "lister", At: times[i]}
 		if i == 6 {
-			spec.method = payment.MethodCash // Confirmed at once
+			spec.Method = payment.MethodCash // Confirmed at once
 		}
-		addOrder(t, store, spec, p)
+		AddOrder(t, store, spec, p)
 	}
-	addOrder(t, store, orderSpec{id: "o-list-other", customer: "someone-else", at: second.Add(time.Hour)}, p)
+	AddOrder(t, store, OrderSpec{ID: "o-list-other", Customer: "someone-else", At: second.Add(time.Hour)}, p)
 
 	want := []string{"o-list-06", "o-list-05", "o-list-04", "o-list-03", "o-list-02", "o-list-01", "o-list-00"}
 	if got := listAll(t, repo, app.OrderQuery{CustomerID: "lister", Limit: 2}); !slices.Equal(got, want) {
@@ -252,11 +252,11 @@ func (s storeSuite) orderList(t *testing.T) {
 func (s storeSuite) orderRaces(t *testing.T) {
 	ctx := context.Background()
 	store := s.store(t)
-	p := addProduct(t, store, "p-race", 100)
+	p := AddProduct(t, store, "p-race", 100)
 
 	t.Run("concurrent updates of one order are serialized and apply once", func(t *testing.T) {
-		o := addOrder(t, store, orderSpec{id: "o-cash", method: payment.MethodCash}, p)
-		errs := parallel(racers, func(int) error {
+		o := AddOrder(t, store, OrderSpec{ID: "o-cash", Method: payment.MethodCash}, p)
+		errs := Parallel(racers, func(int) error {
 			_, err := store.Orders().Update(ctx, o.ID(), func(o *order.Order) error {
 				_, err := o.CollectCash(order.CauseAdmin("a1"), t0)
 				return err
@@ -284,9 +284,9 @@ func (s storeSuite) orderRaces(t *testing.T) {
 		errCapped := errors.New("the customer holds an unpaid order already")
 		checkouts := make([]*order.Order, racers)
 		for i, id := range ids(racers, "o-hoard") {
-			checkouts[i] = placeOrder(t, orderSpec{id: id, customer: "hoarder"}, p)
+			checkouts[i] = PlaceOrder(t, OrderSpec{ID: id, Customer: "hoarder"}, p)
 		}
-		errs := parallel(racers, func(i int) error {
+		errs := Parallel(racers, func(i int) error {
 			return store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
 				held, err := tx.Orders().UnpaidCardHolding(ctx, "hoarder")
 				if err != nil || held.Orders > 0 {
@@ -295,7 +295,7 @@ func (s storeSuite) orderRaces(t *testing.T) {
 				return tx.Orders().Add(ctx, checkouts[i])
 			})
 		})
-		if won := winners(t, errs, errCapped); won != 1 {
+		if won := Winners(t, errs, errCapped); won != 1 {
 			t.Errorf("%d checkouts passed a cap of one unpaid order; want 1", won)
 		}
 		if held, err := store.Orders().UnpaidCardHolding(ctx, "hoarder"); err != nil || held.Orders != 1 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/catalog"
+	"github.com/wolfix/orders/internal/domain/order"
 )
 
 func (s storeSuite) products(t *testing.T) {
@@ -18,7 +19,7 @@ func (s storeSuite) products(t *testing.T) {
 	repo := store.Products()
 
 	t.Run("every field survives a round trip", func(t *testing.T) {
-		want := addProduct(t, store, "p-round", 42)
+		want := AddProduct(t, store, "p-round", 42)
 		got, err := repo.Get(ctx, "p-round")
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("Get = %+v, %v; want %+v", got, err, want)
@@ -41,8 +42,8 @@ func (s storeSuite) products(t *testing.T) {
 	})
 
 	t.Run("GetMany returns only the products that exist", func(t *testing.T) {
-		addProduct(t, store, "p-many-1", 1)
-		addProduct(t, store, "p-many-2", 2)
+		AddProduct(t, store, "p-many-1", 1)
+		AddProduct(t, store, "p-many-2", 2)
 		got, err := repo.GetMany(ctx, []string{"p-many-1", "p-many-2", "nope"})
 		if err != nil || len(got) != 2 || got["p-many-1"].Stock() != 1 || got["p-many-2"].Stock() != 2 {
 			t.Errorf("GetMany = %v, %v; want p-many-1 and p-many-2", got, err)
@@ -53,7 +54,7 @@ func (s storeSuite) products(t *testing.T) {
 	})
 
 	t.Run("Update saves what fn changed and nothing when fn fails", func(t *testing.T) {
-		addProduct(t, store, "p-upd", 5)
+		AddProduct(t, store, "p-upd", 5)
 		title, stock, later := "Renamed", int64(9), t0.Add(time.Hour)
 		updated, err := repo.Update(ctx, "p-upd", func(p *catalog.Product) error {
 			return p.Apply(catalog.Patch{Title: &title, Stock: &stock}, later)
@@ -79,7 +80,7 @@ func (s storeSuite) products(t *testing.T) {
 	})
 
 	t.Run("Reserve and Release move stock but never below zero", func(t *testing.T) {
-		addProduct(t, store, "p-stock", 3)
+		AddProduct(t, store, "p-stock", 3)
 		steps := []struct {
 			name    string
 			do      func() error
@@ -144,26 +145,37 @@ func (s storeSuite) products(t *testing.T) {
 
 func (s storeSuite) productRaces(t *testing.T) {
 	ctx := context.Background()
-	store := s.store(t)
+	store, committed := s.open(t)
 
-	t.Run("20 reservations of the last 5 units: exactly 5 succeed", func(t *testing.T) {
-		addProduct(t, store, "p-last", 5)
-		errs := parallel(racers, func(int) error {
-			return store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
-				return tx.Products().Reserve(ctx, "p-last", 1)
-			})
+	t.Run("20 orders for the last 5 units: exactly 5 commit, with their events", func(t *testing.T) {
+		p := AddProduct(t, store, "p-last", 5)
+		orders := make([]*order.Order, racers)
+		for i, id := range ids(racers, "o-last") {
+			orders[i] = PlaceOrder(t, OrderSpec{ID: id}, p)
+		}
+		errs := Parallel(racers, func(i int) error {
+			return store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error { return place(ctx, tx, orders[i]) })
 		})
-		if won := winners(t, errs, catalog.ErrOutOfStock); won != 5 {
-			t.Errorf("%d reservations succeeded; want 5", won)
+		if won := Winners(t, errs, catalog.ErrOutOfStock); won != 5 {
+			t.Errorf("%d orders succeeded; want 5", won)
 		}
 		if p, err := store.Products().Get(ctx, "p-last"); err != nil || p.Stock() != 0 {
 			t.Errorf("stock %v, %v; want 0", p.Stock(), err)
 		}
+		stored := 0
+		for _, o := range orders {
+			if _, err := store.Orders().Get(ctx, o.ID()); err == nil {
+				stored++
+			}
+		}
+		if events := len(committed(t)); stored != 5 || events != 5 {
+			t.Errorf("%d orders stored and %d events committed; want 5 of each", stored, events)
+		}
 	})
 
 	t.Run("concurrent updates are serialized", func(t *testing.T) {
-		addProduct(t, store, "p-counter", 0)
-		errs := parallel(racers, func(int) error {
+		AddProduct(t, store, "p-counter", 0)
+		errs := Parallel(racers, func(int) error {
 			_, err := store.Products().Update(ctx, "p-counter", func(p *catalog.Product) error {
 				next := p.Stock() + 1
 				return p.Apply(catalog.Patch{Stock: &next}, t0)
