@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/porttest"
 	"github.com/wolfix/orders/internal/domain/catalog"
 	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/order"
@@ -116,7 +117,7 @@ func (tdb *testDB) count(t *testing.T, table string) int {
 	return int(n)
 }
 
-// Fixtures.
+// Fixtures: the port suite's (porttest), bound to a test database.
 
 // t0 has microseconds, the precision both databases keep.
 var t0 = time.Date(2026, 11, 24, 10, 30, 15, 123456000, time.UTC)
@@ -131,17 +132,10 @@ func usd(minor int64) money.Money {
 
 func addProduct(t *testing.T, tdb *testDB, id string, stock int64) *catalog.Product {
 	t.Helper()
-	p, err := catalog.NewProduct(id, "seller-1", "Product "+id, usd(22649), stock, "https://img.example/"+id+".jpg", t0)
-	if err != nil {
-		t.Fatalf("new product: %v", err)
-	}
-	if err := tdb.store.Products().Add(context.Background(), p); err != nil {
-		t.Fatalf("add product: %v", err)
-	}
-	return p
+	return porttest.AddProduct(t, tdb.store, id, stock)
 }
 
-// orderSpec varies what placeOrder builds.
+// orderSpec varies what placeOrder builds, as porttest.OrderSpec does.
 type orderSpec struct {
 	id, customer string
 	method       payment.Method
@@ -150,77 +144,29 @@ type orderSpec struct {
 
 func placeOrder(t *testing.T, spec orderSpec, products ...*catalog.Product) *order.Order {
 	t.Helper()
-	if spec.method == "" {
-		spec.method = payment.MethodCard
-	}
-	if spec.at.IsZero() {
-		spec.at = t0
-	}
-	if spec.customer == "" {
-		spec.customer = "customer-1"
-	}
-	lines := make([]order.Line, 0, len(products))
-	for i, p := range products {
-		lines = append(lines, order.Line{Product: p, Quantity: int64(i + 1)})
-	}
-	o, err := order.Place(order.PlaceParams{ID: spec.id, Number: "WX-" + spec.id, CustomerID: spec.customer,
-		PaymentID: "pay-" + spec.id, Lines: lines,
-		Recipient: order.Recipient{FirstName: "Olena", LastName: "Koval", MiddleName: "Ivanivna",
-			PhoneNumber: "+380501234567", Email: "olena@example.com"},
-		Delivery: order.Delivery{Method: order.DeliveryCourier, City: "Kyiv", Street: "Khreshchatyk",
-			HouseNumber: "22"},
-		DeliveryFee: usd(700), Method: spec.method, Now: spec.at})
-	if err != nil {
-		t.Fatalf("place order: %v", err)
-	}
-	if spec.method == payment.MethodCard {
-		if err := o.AttachIntent("sandbox", "pi_"+spec.id); err != nil {
-			t.Fatalf("attach intent: %v", err)
-		}
-	}
-	return o
+	return porttest.PlaceOrder(t, spec.suiteSpec(), products...)
 }
 
 func addOrder(t *testing.T, tdb *testDB, spec orderSpec, products ...*catalog.Product) *order.Order {
 	t.Helper()
-	o := placeOrder(t, spec, products...)
-	if err := tdb.store.Orders().Add(context.Background(), o); err != nil {
-		t.Fatalf("add order: %v", err)
-	}
-	return o
+	return porttest.AddOrder(t, tdb.store, spec.suiteSpec(), products...)
 }
 
-// winners counts the racers that succeeded; every other one must have failed with loser.
-func winners(t *testing.T, errs []error, loser error) int {
+func (s orderSpec) suiteSpec() porttest.OrderSpec {
+	return porttest.OrderSpec{ID: s.id, Customer: s.customer, Method: s.method, At: s.at}
+}
+
+// The races of this package's tests run as the port suite's do.
+var (
+	parallel = porttest.Parallel
+	winners  = porttest.Winners
+)
+
+func assertNoErrors(t *testing.T, errs []error) {
 	t.Helper()
-	won := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, loser):
-			t.Errorf("a losing racer failed with %v; want %v", err, loser)
-		}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("concurrent calls failed: %v", err)
 	}
-	return won
-}
-
-// parallel runs fn n times at once and returns the errors.
-func parallel(n int, fn func(i int) error) []error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs[i] = fn(i)
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return errs
 }
 
 func ids(n int, prefix string) []string {

@@ -30,32 +30,6 @@ func (g *countingGateway) CancelIntent(ctx context.Context, id string) (payment.
 	return g.Gateway.CancelIntent(ctx, id)
 }
 
-func TestUnpaidCardHoldingCountsOnlyPendingCardOrders_SQLiteAndPostgres(t *testing.T) {
-	eachDB(t, func(t *testing.T, tdb *testDB) {
-		ctx := context.Background()
-		p1, p2 := addProduct(t, tdb, "p1", 100), addProduct(t, tdb, "p2", 100)
-		addOrder(t, tdb, orderSpec{id: "card-1"}, p1, p2) // 1 + 2 units
-		addOrder(t, tdb, orderSpec{id: "card-2"}, p1)     // 1 unit
-		cancelled := addOrder(t, tdb, orderSpec{id: "card-cancelled"}, p1, p2)
-		if _, err := tdb.store.Orders().Update(ctx, cancelled.ID(), func(o *order.Order) error {
-			_, err := o.Cancel(false, order.CauseCustomer("customer-1"), t0)
-			return err
-		}); err != nil {
-			t.Fatalf("cancel: %v", err)
-		}
-		addOrder(t, tdb, orderSpec{id: "cash-1", method: payment.MethodCash}, p1, p2)
-		addOrder(t, tdb, orderSpec{id: "card-other", customer: "customer-2"}, p1, p2)
-
-		held, err := tdb.store.Orders().UnpaidCardHolding(ctx, "customer-1")
-		if err != nil || held != (app.UnpaidHolding{Orders: 2, Units: 4}) {
-			t.Fatalf("got %+v, %v; want 2 orders holding 4 units", held, err)
-		}
-		if held, err := tdb.store.Orders().UnpaidCardHolding(ctx, "nobody"); err != nil || held != (app.UnpaidHolding{}) {
-			t.Fatalf("a customer without orders: got %+v, %v; want nothing held", held, err)
-		}
-	})
-}
-
 // Invariant 10 through the real checkout on the real databases: one customer fires a burst of card
 // checkouts at once, and however they interleave, no more than the cap commit. Every refused one
 // gets the stable code, and its payment intent is cancelled.
