@@ -184,6 +184,26 @@ func inTx(store app.Store, fn func(ctx context.Context, tx app.StoreTx) (bool, e
 	}
 }
 
+// allPages follows the cursors of list through every page (of at most limit items) and returns
+// the items in the order listed.
+func allPages[T any](t *testing.T, limit int, list func(after string) ([]T, string, error)) []T {
+	t.Helper()
+	var all []T
+	for after, pages := "", 1; pages <= 100; pages++ {
+		page, next, err := list(after)
+		if err != nil || len(page) > limit {
+			t.Fatalf("List after %q: %d items, %v; want at most %d", after, len(page), err, limit)
+		}
+		all = append(all, page...)
+		if next == "" {
+			return all
+		}
+		after = next
+	}
+	t.Fatal("List never ended")
+	return nil
+}
+
 func ids(n int, prefix string) []string {
 	out := make([]string, n)
 	for i := range out {

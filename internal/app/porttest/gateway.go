@@ -101,10 +101,16 @@ func (s gatewaySuite) stripeShapes(t *testing.T, in payment.Intent) {
 	}
 }
 
-func (s gatewaySuite) idempotentCreate(t *testing.T) {
+// needsIdempotencyKeys skips what a provider that ignores Idempotency-Key cannot promise.
+func (s gatewaySuite) needsIdempotencyKeys(t *testing.T) {
+	t.Helper()
 	if s.opts.IgnoresIdempotencyKeys {
 		t.Skip("relaxed: the provider ignores Idempotency-Key (GatewayFeatures.IgnoresIdempotencyKeys)")
 	}
+}
+
+func (s gatewaySuite) idempotentCreate(t *testing.T) {
+	s.needsIdempotencyKeys(t)
 	gw := s.newGateway(t)
 	req := NewRequest(t, 1000)
 	first, second := mustCreate(t, gw, req), mustCreate(t, gw, req)
@@ -118,9 +124,7 @@ func (s gatewaySuite) idempotentCreate(t *testing.T) {
 }
 
 func (s gatewaySuite) concurrentCreate(t *testing.T) {
-	if s.opts.IgnoresIdempotencyKeys {
-		t.Skip("relaxed: the provider ignores Idempotency-Key (GatewayFeatures.IgnoresIdempotencyKeys)")
-	}
+	s.needsIdempotencyKeys(t)
 	gw := s.newGateway(t)
 	req := NewRequest(t, 2500)
 	const n = 8
@@ -145,9 +149,7 @@ func (s gatewaySuite) concurrentCreate(t *testing.T) {
 }
 
 func (s gatewaySuite) createConflict(t *testing.T) {
-	if s.opts.IgnoresIdempotencyKeys {
-		t.Skip("relaxed: the provider ignores Idempotency-Key (GatewayFeatures.IgnoresIdempotencyKeys)")
-	}
+	s.needsIdempotencyKeys(t)
 	gw := s.newGateway(t)
 	req := NewRequest(t, 1000)
 	mustCreate(t, gw, req)
@@ -230,9 +232,7 @@ func (s gatewaySuite) refund(t *testing.T) {
 }
 
 func (s gatewaySuite) idempotentRefund(t *testing.T) {
-	if s.opts.IgnoresIdempotencyKeys {
-		t.Skip("relaxed: the provider ignores Idempotency-Key (GatewayFeatures.IgnoresIdempotencyKeys)")
-	}
+	s.needsIdempotencyKeys(t)
 	gw := s.newGateway(t)
 	paid := s.paidIntent(t, gw, 5000)
 	req := refundRequest(t, paid.ID, 3000)

@@ -70,18 +70,9 @@ func (s storeSuite) inbox(t *testing.T) {
 
 	t.Run("List pages oldest first", func(t *testing.T) {
 		all := recordEvents(t, inbox, "evt_page", 5)
-		var seen []string
-		for after := ""; ; {
-			page, next, err := inbox.List(ctx, app.InboxQuery{Status: app.InboxPending, After: after, Limit: 2})
-			if err != nil || len(page) > 2 || len(seen) > len(all) {
-				t.Fatalf("List after %q: %d events, %v", after, len(page), err)
-			}
-			seen = append(seen, eventIDs(page)...)
-			if next == "" {
-				break
-			}
-			after = next
-		}
+		seen := eventIDs(allPages(t, 2, func(after string) ([]app.InboxEntry, string, error) {
+			return inbox.List(ctx, app.InboxQuery{Status: app.InboxPending, After: after, Limit: 2})
+		}))
 		if want := slices.Concat([]string{"evt_3"}, all); !slices.Equal(seen, want) {
 			t.Errorf("pages of 2 listed %v; want %v", seen, want)
 		}

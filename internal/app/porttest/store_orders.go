@@ -315,20 +315,13 @@ func changeTypes(changes []order.Change) []order.ChangeType {
 // listAll follows the cursors through every page of q and returns the order ids.
 func listAll(t *testing.T, repo app.OrderRepository, q app.OrderQuery) []string {
 	t.Helper()
-	var got []string
-	for range 100 {
-		page, next, err := repo.List(context.Background(), q)
-		if err != nil || len(page) > q.Limit {
-			t.Fatalf("List(%+v): %d orders, %v", q, len(page), err)
-		}
-		for _, o := range page {
-			got = append(got, o.ID())
-		}
-		if next == "" {
-			return got
-		}
-		q.After = next
+	orders := allPages(t, q.Limit, func(after string) ([]*order.Order, string, error) {
+		q.After = after
+		return repo.List(context.Background(), q)
+	})
+	out := make([]string, 0, len(orders))
+	for _, o := range orders {
+		out = append(out, o.ID())
 	}
-	t.Fatal("List never ended")
-	return nil
+	return out
 }

@@ -116,18 +116,9 @@ func (s storeSuite) products(t *testing.T) {
 		if !slices.IsSorted(want) || len(want) < 5 {
 			t.Fatalf("ids %v; want at least 5, sorted", want)
 		}
-		var got []string
-		for cursor, pages := "", 0; ; pages++ {
-			page, next, err := repo.List(ctx, app.ProductQuery{After: cursor, Limit: 2})
-			if err != nil || len(page) > 2 || pages > len(want) {
-				t.Fatalf("page %d: %d products, %v", pages, len(page), err)
-			}
-			got = append(got, productIDs(page)...)
-			if next == "" {
-				break
-			}
-			cursor = next
-		}
+		got := productIDs(allPages(t, 2, func(after string) ([]*catalog.Product, string, error) {
+			return repo.List(ctx, app.ProductQuery{After: after, Limit: 2})
+		}))
 		if !slices.Equal(got, want) {
 			t.Errorf("paged ids %v; want %v", got, want)
 		}
