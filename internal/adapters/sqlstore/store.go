@@ -122,20 +122,29 @@ func rawConn(db bun.IDB) sqlConn {
 }
 
 // execAll sends queries, built by bun, as one text: on Postgres one round trip (a statement
-// without arguments goes over the simple protocol, which runs several), on SQLite one call. Its
-// result is the last statement's. It belongs in a transaction: a failing statement stops the
+// without arguments goes over the simple protocol, which runs several), on SQLite one call; it is
+// one span (traceText), as bun's hooks never see it. Its result is the last statement's. It belongs in a transaction: a failing statement stops the
 // rest, and only the rollback undoes the ones before it.
 func execAll(ctx context.Context, db bun.IDB, queries ...bun.Query) (sql.Result, error) {
 	gen := schema.NewQueryGen(db.Dialect())
 	var text []byte
+	var statements []string // their beginnings, for the span; none when it would not be recorded
+	traced := tracesText(ctx)
 	for _, q := range queries {
+		start := len(text)
 		var err error
 		if text, err = q.AppendQuery(gen, text); err != nil {
 			return nil, err
 		}
+		if traced {
+			statements = append(statements, string(text[start:min(len(text), start+16)]))
+		}
 		text = append(text, ";\n"...)
 	}
-	return rawConn(db).ExecContext(ctx, string(text))
+	end := traceText(ctx, db, statements)
+	res, err := rawConn(db).ExecContext(ctx, string(text))
+	end(err)
+	return res, err
 }
 
 // runInTx begins a transaction, runs fn, and commits; it rolls back when fn fails or panics, and
