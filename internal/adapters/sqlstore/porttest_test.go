@@ -11,14 +11,12 @@ import (
 // TestStoreConformance_SQLiteAndPostgres runs the store port's suite on each dialect; every part
 // of the suite gets a fresh, migrated database whose outbox is the test's recorder.
 func TestStoreConformance_SQLiteAndPostgres(t *testing.T) {
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
-			porttest.RunStore(t, func(t *testing.T) (app.Store, porttest.Committed) {
-				tdb := openTestDB(t, d.url(t))
-				return tdb.store, tdb.committed
-			}, porttest.StoreFeatures{BadCursor: ErrBadCursor})
-		})
-	}
+	eachDialect(t, func(t *testing.T, open func(*testing.T) *testDB) {
+		porttest.RunStore(t, func(t *testing.T) (app.Store, porttest.Committed) {
+			tdb := open(t)
+			return tdb.store, tdb.committed
+		}, porttest.StoreFeatures{BadCursor: ErrBadCursor})
+	})
 }
 
 // committed reads back the events the recorder wrote (their id, topic and order).

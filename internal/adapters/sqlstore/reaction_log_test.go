@@ -8,16 +8,14 @@ import (
 )
 
 func TestReactionLogPassesThePortSuite_SQLiteAndPostgres(t *testing.T) {
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
-			porttest.RunReactionLog(t, func(t *testing.T) app.ReactionLog {
-				tdb := openTestDB(t, d.url(t))
-				log, err := NewReactionLog(tdb.db.DB, tdb.dialect)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return log
-			})
+	eachDialect(t, func(t *testing.T, open func(*testing.T) *testDB) {
+		porttest.RunReactionLog(t, func(t *testing.T) app.ReactionLog {
+			tdb := open(t)
+			log, err := NewReactionLog(tdb.db.DB, tdb.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return log
 		})
-	}
+	})
 }

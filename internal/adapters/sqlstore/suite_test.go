@@ -40,12 +40,20 @@ var dialects = []struct {
 	{"postgres", func(t *testing.T) string { return testenv.PostgresURL(t) }},
 }
 
+// eachDialect runs suite once per dialect; open opens a fresh, migrated database of it each call.
+func eachDialect(t *testing.T, suite func(t *testing.T, open func(t *testing.T) *testDB)) {
+	t.Helper()
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			suite(t, func(t *testing.T) *testDB { return openTestDB(t, d.url(t)) })
+		})
+	}
+}
+
 // eachDB runs test once per dialect on its own fresh database.
 func eachDB(t *testing.T, test func(t *testing.T, tdb *testDB)) {
 	t.Helper()
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) { test(t, openTestDB(t, d.url(t))) })
-	}
+	eachDialect(t, func(t *testing.T, open func(*testing.T) *testDB) { test(t, open(t)) })
 }
 
 func openTestDB(t *testing.T, url string) *testDB {
