@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/wolfix/orders/internal/app/events"
 )
@@ -64,6 +65,17 @@ var notificationRules = []struct {
 	{events.TopicOrderPaid, notificationRule{NotifyOrderConfirmed, events.PaymentMethodCard}},
 	{events.TopicOrderPaymentFailed, notificationRule{NotifyPaymentFailed, ""}},
 	{events.TopicOrderRefunded, notificationRule{NotifyOrderRefunded, ""}},
+}
+
+// NotificationKinds are the messages a customer can get, each once.
+func NotificationKinds() []NotificationKind {
+	var kinds []NotificationKind
+	for _, r := range notificationRules {
+		if !slices.Contains(kinds, r.rule.kind) {
+			kinds = append(kinds, r.rule.kind)
+		}
+	}
+	return kinds
 }
 
 // NotificationReactions are the notifications consumer: each topic the customer hears about sends

@@ -32,9 +32,6 @@ type OpenNotifier func(t *testing.T, orders OrderReader) (app.Notifier, Delivere
 // record), in any order.
 type Delivered func(t *testing.T) []string
 
-// notificationKinds are the messages a customer can get.
-var notificationKinds = []app.NotificationKind{app.NotifyOrderConfirmed, app.NotifyPaymentFailed, app.NotifyOrderRefunded}
-
 // deliveryDeadline bounds how long a delivery may take to show (a mail server prints it later).
 const deliveryDeadline = 5 * time.Second
 
@@ -45,14 +42,14 @@ func RunNotifier(t *testing.T, open OpenNotifier, f NotifierFeatures) {
 	t.Run("every kind is delivered, naming its order", func(t *testing.T) {
 		o := notifiedOrder(t, "o-notify")
 		n, delivered := open(t, ordersOf(o))
-		for i, kind := range notificationKinds {
+		for i, kind := range app.NotificationKinds() {
 			err := n.Notify(context.Background(), app.Notification{Kind: kind, EventID: fmt.Sprintf("evt-%d", i),
 				OrderID: o.ID(), CustomerID: o.CustomerID()})
 			if err != nil {
 				t.Fatalf("Notify(%s): %v", kind, err)
 			}
 		}
-		got := awaitDeliveries(t, delivered, len(notificationKinds))
+		got := awaitDeliveries(t, delivered, len(app.NotificationKinds()))
 		seen := map[string]bool{}
 		for _, msg := range got {
 			if !strings.Contains(msg, o.ID()) && !strings.Contains(msg, o.Number()) {
