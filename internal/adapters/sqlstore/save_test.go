@@ -7,7 +7,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/wolfix/orders/internal/app/porttest"
 	"github.com/wolfix/orders/internal/domain/order"
+	"github.com/wolfix/orders/internal/domain/payment"
 )
 
 // save checks the version before it sends the payment, refunds and timeline as one text: a stale
@@ -16,7 +18,7 @@ func TestSaveRefusesAStaleVersion_SQLiteAndPostgres(t *testing.T) {
 	eachDB(t, func(t *testing.T, tdb *testDB) {
 		ctx := context.Background()
 		p := addProduct(t, tdb, "p-stale", 10)
-		placed := addOrder(t, tdb, orderSpec{id: "o-stale"}, p)
+		placed := porttest.AddOrder(t, tdb.store, porttest.OrderSpec{ID: "o-stale"}, p)
 		stale, err := tdb.store.Orders().Get(ctx, placed.ID())
 		if err != nil {
 			t.Fatal(err)
@@ -39,4 +41,10 @@ func TestSaveRefusesAStaleVersion_SQLiteAndPostgres(t *testing.T) {
 			t.Errorf("timeline rows: %d after the refused save; want %d", after, before)
 		}
 	})
+}
+
+// succeeded is the provider's report that o's intent was paid in full.
+func succeeded(o *order.Order) payment.Intent {
+	return payment.Intent{ID: o.Payment().IntentID(), Amount: o.Total().Minor(),
+		Currency: o.Total().Currency().Code(), Status: payment.IntentSucceeded, OrderID: o.ID()}
 }

@@ -15,8 +15,6 @@ import (
 	"github.com/wolfix/orders/internal/app/porttest"
 	"github.com/wolfix/orders/internal/domain/catalog"
 	"github.com/wolfix/orders/internal/domain/money"
-	"github.com/wolfix/orders/internal/domain/order"
-	"github.com/wolfix/orders/internal/domain/payment"
 	"github.com/wolfix/orders/internal/testenv"
 )
 
@@ -141,27 +139,6 @@ func usd(minor int64) money.Money {
 func addProduct(t *testing.T, tdb *testDB, id string, stock int64) *catalog.Product {
 	t.Helper()
 	return porttest.AddProduct(t, tdb.store, id, stock)
-}
-
-// orderSpec varies what placeOrder builds, as porttest.OrderSpec does.
-type orderSpec struct {
-	id, customer string
-	method       payment.Method
-	at           time.Time
-}
-
-func placeOrder(t *testing.T, spec orderSpec, products ...*catalog.Product) *order.Order {
-	t.Helper()
-	return porttest.PlaceOrder(t, spec.suiteSpec(), products...)
-}
-
-func addOrder(t *testing.T, tdb *testDB, spec orderSpec, products ...*catalog.Product) *order.Order {
-	t.Helper()
-	return porttest.AddOrder(t, tdb.store, spec.suiteSpec(), products...)
-}
-
-func (s orderSpec) suiteSpec() porttest.OrderSpec {
-	return porttest.OrderSpec{ID: s.id, Customer: s.customer, Method: s.method, At: s.at}
 }
 
 // The races of this package's tests run as the port suite's do.

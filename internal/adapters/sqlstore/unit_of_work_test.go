@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/app/porttest"
 	"github.com/wolfix/orders/internal/domain/order"
 )
 
@@ -15,7 +16,7 @@ import (
 func TestUnitOfWorkRollsBackAChangeWhoseEventCannotBeWritten_SQLiteAndPostgres(t *testing.T) {
 	eachDB(t, func(t *testing.T, tdb *testDB) {
 		ctx := context.Background()
-		o := addOrder(t, tdb, orderSpec{id: "o-uow-outbox-fails"}, addProduct(t, tdb, "p-uow", 10))
+		o := porttest.AddOrder(t, tdb.store, porttest.OrderSpec{ID: "o-uow-outbox-fails"}, addProduct(t, tdb, "p-uow", 10))
 		broken := app.NewUnitOfWork(NewStore(tdb.db, tdb.dialect, func(context.Context, *sql.Tx) (app.Outbox, error) {
 			return nil, errBoom
 		}))
