@@ -384,3 +384,30 @@ func TestTwoReconcilersAtOnceExpireEachOrderOnce(t *testing.T) {
 		t.Fatalf("got %d orders.cancelled events; want 5", n)
 	}
 }
+
+// TestReconcilerTakesTheAwaitingOrdersInTurn: orders that stay awaiting payment (declined cards,
+// until their TTL) never keep newer ones from their turn — each pass looks at the batch after the
+// previous pass's, and starts from the oldest again after the newest.
+func TestReconcilerTakesTheAwaitingOrdersInTurn(t *testing.T) {
+	f := newFixture(t)
+	f.deps.Reconciler.Batch = 1
+	f.app = *app.New(f.deps)
+	ctx := context.Background()
+	declined := []*order.Order{
+		f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order,
+		f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order,
+	}
+	paid := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
+	f.succeed(paid) // its webhook is never delivered
+	f.clock.advance(6 * time.Minute)
+
+	for pass, wantPaid := range []int{0, 0, 1, 0} { // the declined, the declined, the paid, the first again
+		rep, err := f.app.Reconciler.RunOnce(ctx)
+		if err != nil || rep.Checked != 1 || rep.Paid != wantPaid {
+			t.Fatalf("pass %d: %+v, %v; want one order checked, %d paid", pass+1, rep, err, wantPaid)
+		}
+	}
+	if got := f.get(t, paid.ID()); got.Payment().Status() != payment.StatusPaid {
+		t.Errorf("the order behind %d declined ones: %s; want paid", len(declined), got.Payment().Status())
+	}
+}

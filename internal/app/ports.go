@@ -95,9 +95,10 @@ type OrderRepository interface {
 	FindIDByIntent(ctx context.Context, intentID string) (string, error)
 	// List returns up to q.Limit orders, newest first, after the cursor q.After, and the next cursor.
 	List(ctx context.Context, q OrderQuery) ([]*order.Order, string, error)
-	// ListAwaitingPayment returns ids of card orders still Pending that were placed before
-	// placedBefore, oldest first, at most limit.
-	ListAwaitingPayment(ctx context.Context, placedBefore time.Time, limit int) ([]string, error)
+	// ListAwaitingPayment returns ids of up to q.Limit card orders still Pending that were placed
+	// before q.PlacedBefore, oldest first, after the cursor q.After, and the cursor of the next
+	// page ("" when there is none).
+	ListAwaitingPayment(ctx context.Context, q AwaitingQuery) ([]string, string, error)
 	// ListWithPendingRefunds returns ids of orders with a refund pending since before
 	// requestedBefore, at most limit.
 	ListWithPendingRefunds(ctx context.Context, requestedBefore time.Time, limit int) ([]string, error)
@@ -105,6 +106,13 @@ type OrderRepository interface {
 	// and the units they reserve. Inside a transaction it first serializes the customer's
 	// checkouts until the commit, so two concurrent checkouts cannot both pass a cap.
 	UnpaidCardHolding(ctx context.Context, customerID string) (UnpaidHolding, error)
+}
+
+// AwaitingQuery selects a page of card orders awaiting payment.
+type AwaitingQuery struct {
+	PlacedBefore time.Time
+	After        string
+	Limit        int
 }
 
 // UnpaidHolding is the stock a customer holds with card orders not yet paid.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/wolfix/orders/internal/domain/order"
@@ -16,7 +17,8 @@ type ReconcilerConfig struct {
 	After time.Duration
 	// TTL is how long a card order may stay unpaid before it is cancelled.
 	TTL time.Duration
-	// Batch is how many orders one pass looks at.
+	// Batch is how many awaiting orders one pass looks at (the next ones after the last pass's,
+	// from the oldest again once it reached the newest), and how many pending refunds.
 	Batch int
 }
 
@@ -33,15 +35,17 @@ type Reconciler struct {
 	cfg       ReconcilerConfig
 	log       *slog.Logger
 	observe   Observer
+
+	mu sync.Mutex
+	// resumeAfter is the cursor after the last awaiting order the previous pass looked at; orders
+	// that stay awaiting (declined cards, until their TTL) never keep newer ones from their turn.
+	resumeAfter string
 }
 
 // NewReconciler builds the reconciler.
 func NewReconciler(store UnitOfWork, finalizer *PaymentFinalizer, cancel *CancelHandler, refunds *RefundHandler,
 	clock Clock, cfg ReconcilerConfig, log *slog.Logger, observe Observer) *Reconciler {
 	if cfg.Batch <= 0 {
-		// Each pass reads the oldest awaiting orders first and has no cursor: with more awaiting
-		// orders than Batch (declined cards stay awaiting until the TTL), newer ones wait for the
-		// older ones to expire. A cursor is the real fix; this bound keeps it far off.
 		cfg.Batch = 1000
 	}
 	return &Reconciler{store: store, finalizer: finalizer, cancel: cancel, refunds: refunds, clock: clock, cfg: cfg, log: log,
@@ -57,7 +61,7 @@ type ReconcileReport struct {
 func (r *Reconciler) RunOnce(ctx context.Context) (ReconcileReport, error) {
 	var rep ReconcileReport
 	now := r.clock.Now()
-	ids, err := r.store.Orders().ListAwaitingPayment(ctx, now.Add(-r.cfg.After), r.cfg.Batch)
+	ids, err := r.nextAwaiting(ctx, now)
 	if err != nil {
 		return rep, err
 	}
@@ -77,6 +81,21 @@ func (r *Reconciler) RunOnce(ctx context.Context) (ReconcileReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+// nextAwaiting returns the batch of awaiting orders after the previous pass's, and moves the
+// cursor on (back to the oldest after the newest).
+func (r *Reconciler) nextAwaiting(ctx context.Context, now time.Time) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ids, next, err := r.store.Orders().ListAwaitingPayment(ctx,
+		AwaitingQuery{PlacedBefore: now.Add(-r.cfg.After), After: r.resumeAfter, Limit: r.cfg.Batch})
+	if err != nil {
+		r.resumeAfter = "" // a cursor the store refuses must not stop every pass after it
+		return nil, err
+	}
+	r.resumeAfter = next
+	return ids, nil
 }
 
 func (r *Reconciler) settle(ctx context.Context, id string, now time.Time, rep *ReconcileReport) {

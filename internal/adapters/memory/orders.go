@@ -80,14 +80,16 @@ func (r orders) List(ctx context.Context, q app.OrderQuery) (out []*order.Order,
 	return out, next, err
 }
 
-func (r orders) ListAwaitingPayment(ctx context.Context, placedBefore time.Time, limit int) (ids []string, err error) {
+func (r orders) ListAwaitingPayment(ctx context.Context, q app.AwaitingQuery) (ids []string, next string, err error) {
 	err = r.run(ctx, func(st *state) error {
-		ids = orderIDs(st.ordersWhere(func(s order.Snapshot) bool {
-			return unpaidCard(s) && s.CreatedAt.Before(placedBefore)
-		}), limit)
-		return nil
+		var snaps []order.Snapshot
+		snaps, next, err = page(st.ordersWhere(func(s order.Snapshot) bool {
+			return unpaidCard(s) && s.CreatedAt.Before(q.PlacedBefore)
+		}), placedAt, false, q.After, max(q.Limit, 1))
+		ids = orderIDs(snaps, len(snaps))
+		return err
 	})
-	return ids, err
+	return ids, next, err
 }
 
 func (r orders) ListWithPendingRefunds(ctx context.Context, requestedBefore time.Time, limit int) (ids []string, err error) {

@@ -119,18 +119,39 @@ func (r orderRepo) List(ctx context.Context, q app.OrderQuery) ([]*order.Order, 
 	return orders, next, nil
 }
 
-// ListAwaitingPayment returns card orders still Pending placed before placedBefore, oldest first.
-func (r orderRepo) ListAwaitingPayment(ctx context.Context, placedBefore time.Time, limit int) ([]string, error) {
-	var ids []string
-	err := r.db.NewSelect().Model((*orderRow)(nil)).Column("o.id").
+// ListAwaitingPayment returns card orders still Pending placed before q.PlacedBefore, oldest
+// first, a page of q.Limit (at least one; the reconciler's batch, not the API's page size).
+func (r orderRepo) ListAwaitingPayment(ctx context.Context, q app.AwaitingQuery) ([]string, string, error) {
+	limit := max(q.Limit, 1)
+	var rows []struct {
+		ID        string    `bun:"id"`
+		CreatedAt time.Time `bun:"created_at"`
+	}
+	sel := r.db.NewSelect().Model((*orderRow)(nil)).Column("o.id", "o.created_at").
 		Join("JOIN payments AS pay ON pay.order_id = o.id").
 		Where("o.status = ?", order.StatusPending).Where("pay.method = ?", payment.MethodCard).
-		Where("o.created_at < ?", placedBefore.UTC()).
-		Order("o.created_at", "o.id").Limit(int64(max(limit, 1))).Scan(ctx, &ids)
-	if err != nil {
-		return nil, fmt.Errorf("list orders awaiting payment: %w", err)
+		Where("o.created_at < ?", q.PlacedBefore.UTC()).
+		Order("o.created_at", "o.id").Limit(int64(limit) + 1)
+	if q.After != "" {
+		createdAt, id, err := parseOrderCursor(q.After)
+		if err != nil {
+			return nil, "", err
+		}
+		sel = sel.Where("(o.created_at, o.id) > (?, ?)", createdAt, id)
 	}
-	return ids, nil
+	if err := sel.Scan(ctx, &rows); err != nil {
+		return nil, "", fmt.Errorf("list orders awaiting payment: %w", err)
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = orderCursor(rows[limit-1].CreatedAt, rows[limit-1].ID)
+	}
+	ids := make([]string, len(rows))
+	for i, row := range rows {
+		ids[i] = row.ID
+	}
+	return ids, next, nil
 }
 
 // ListWithPendingRefunds returns orders whose oldest pending refund was requested before

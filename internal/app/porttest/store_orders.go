@@ -119,13 +119,23 @@ func (s storeSuite) orders(t *testing.T) {
 		AddOrder(t, store, OrderSpec{ID: "o-fresh", Customer: "recon", At: t0}, p1)
 		AddOrder(t, store, OrderSpec{ID: "o-stale-cash", Customer: "recon", Method: payment.MethodCash, At: t0.Add(-2 * time.Hour)}, p1)
 		cutoff := t0.Add(-time.Hour)
-		if got, err := repo.ListAwaitingPayment(ctx, cutoff, 10); err != nil || !slices.Equal(got, []string{older.ID(), stale.ID()}) {
-			t.Errorf("ListAwaitingPayment = %v, %v; want [%s %s]: stale card orders, oldest first", got, err, older.ID(), stale.ID())
+		awaiting := func(after string, limit int) ([]string, string, error) {
+			return repo.ListAwaitingPayment(ctx, app.AwaitingQuery{PlacedBefore: cutoff, After: after, Limit: limit})
 		}
-		if got, err := repo.ListAwaitingPayment(ctx, cutoff, 1); err != nil || !slices.Equal(got, []string{older.ID()}) {
-			t.Errorf("ListAwaitingPayment(limit 1) = %v, %v; want the oldest, [%s]", got, err, older.ID())
+		if got, next, err := awaiting("", 10); err != nil || !slices.Equal(got, []string{older.ID(), stale.ID()}) || next != "" {
+			t.Errorf("ListAwaitingPayment = %v, %q, %v; want [%s %s] and no next page: stale card orders, oldest first",
+				got, next, err, older.ID(), stale.ID())
 		}
-		_, err := repo.Update(ctx, stale.ID(), func(o *order.Order) error {
+		first, next, err := awaiting("", 1)
+		if err != nil || !slices.Equal(first, []string{older.ID()}) || next == "" {
+			t.Fatalf("ListAwaitingPayment(limit 1) = %v, %q, %v; want the oldest, [%s], and a next page", first, next, err, older.ID())
+		}
+		if got, last, err := awaiting(next, 1); err != nil || !slices.Equal(got, []string{stale.ID()}) {
+			t.Errorf("the next page = %v, %q, %v; want [%s]", got, last, err, stale.ID())
+		} else if rest, _, err := awaiting(last, 1); last != "" && (err != nil || len(rest) != 0) {
+			t.Errorf("the page after the newest = %v, %v; want none", rest, err)
+		}
+		_, err = repo.Update(ctx, stale.ID(), func(o *order.Order) error {
 			if _, err := o.ApplyIntent(succeeded(o), order.CauseWebhook("evt_s"), cutoff); err != nil {
 				return err
 			}
@@ -141,7 +151,7 @@ func (s storeSuite) orders(t *testing.T) {
 		if got, err := repo.ListWithPendingRefunds(ctx, t0.Add(-2*time.Hour), 10); err != nil || len(got) != 0 {
 			t.Errorf("ListWithPendingRefunds before the request = %v, %v; want none", got, err)
 		}
-		if got, err := repo.ListAwaitingPayment(ctx, cutoff, 10); err != nil || slices.Contains(got, stale.ID()) {
+		if got, _, err := awaiting("", 10); err != nil || slices.Contains(got, stale.ID()) {
 			t.Errorf("ListAwaitingPayment = %v, %v; a paid order is not awaiting payment", got, err)
 		}
 	})
