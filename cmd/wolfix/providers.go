@@ -138,7 +138,7 @@ func provideReconcilerConfig(cfg config.Config) app.ReconcilerConfig {
 }
 
 func provideInboxConfig(cfg config.Config) app.InboxConfig {
-	return app.InboxConfig{Lease: cfg.InboxLease, SweepEvery: cfg.InboxSweepEvery}
+	return app.InboxConfig{Lease: cfg.InboxLease, SweepEvery: cfg.InboxSweepEvery, Workers: cfg.InboxWorkers}
 }
 
 // provideAuthenticator verifies bearer tokens: RS256/ES256 against WOLFIX_JWKS_URL's keys when it

@@ -109,6 +109,8 @@ type Config struct {
 	// InboxSweepEvery is how often recorded events left unprocessed are looked for.
 	InboxLease      time.Duration `yaml:"inboxLease" env:"WOLFIX_INBOX_LEASE"`
 	InboxSweepEvery time.Duration `yaml:"inboxSweepEvery" env:"WOLFIX_INBOX_SWEEP_EVERY"`
+	// InboxWorkers is how many webhook events one process works on at once.
+	InboxWorkers int `yaml:"inboxWorkers" env:"WOLFIX_INBOX_WORKERS"`
 
 	// OpsAddr is where the worker roles (wolfix relay) serve /healthz, /readyz and /metrics;
 	// empty = no operations listener. The API serves them on HTTPAddr.
@@ -152,7 +154,7 @@ func Defaults() Config {
 		LogLevel: "info", LogFormat: "text", PaymentProvider: ProviderAuto, Currency: "USD", DeliveryFeeCourier: 700,
 		DeliveryFeeBranch: 500, DeliveryFeeLocker: 400, BrokerKind: "gochannel", RunRelay: true,
 		PaymentTTL: 30 * time.Minute, ReconcileAfter: 5 * time.Minute, ReconcileEvery: 30 * time.Second,
-		IdempotencyLease: 5 * time.Second, IdempotencyTTL: 24 * time.Hour, InboxLease: time.Minute, InboxSweepEvery: 30 * time.Second,
+		IdempotencyLease: 5 * time.Second, IdempotencyTTL: 24 * time.Hour, InboxLease: time.Minute, InboxSweepEvery: 30 * time.Second, InboxWorkers: 4,
 		UnpaidOrdersMax: 5, UnpaidUnitsMax: 50, RateOrders: "30-M", RateSandboxConfirm: "60-M", RateAuthFailures: "20-M",
 		SandboxWebhooks: true, RelayStuckAfter: 15 * time.Second, OpsAddr: "127.0.0.1:9090",
 		PruneEvery: 10 * time.Minute, PruneBatchSize: 500, PruneOutboxAfter: 24 * time.Hour,

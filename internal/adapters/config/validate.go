@@ -133,6 +133,9 @@ func (c Config) validateRecovery(bad func(key, format string, args ...any)) {
 	if c.InboxSweepEvery < 10*time.Millisecond {
 		bad("WOLFIX_INBOX_SWEEP_EVERY", "must be a duration of at least 10ms, such as 30s")
 	}
+	if c.InboxWorkers < 1 || c.InboxWorkers > 256 {
+		bad("WOLFIX_INBOX_WORKERS", "must be a number from 1 to 256")
+	}
 }
 
 // validateTransport checks HTTPS and the trusted proxies, and refuses a provider's live key on
