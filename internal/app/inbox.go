@@ -16,7 +16,8 @@ type InboxConfig struct {
 	SweepEvery time.Duration
 	// Batch is how many events one sweep leases at once. Default 16.
 	Batch int
-	// Workers is how many events are processed at the same time. Default 4.
+	// Workers is how many events are processed at the same time. Default 16: with 4, confirm → Paid
+	// waited on the queue (bench-compare card flow, 32 customers: p50 640 → 332 ms on Postgres).
 	Workers int
 	// RetryBase and RetryMax bound the exponential wait before a failed event is tried again.
 	// Defaults 1 s and 5 minutes.
@@ -37,7 +38,7 @@ func (c InboxConfig) withDefaults() InboxConfig {
 		c.Batch = 16
 	}
 	if c.Workers <= 0 {
-		c.Workers = 4
+		c.Workers = 16
 	}
 	return c
 }

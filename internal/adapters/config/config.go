@@ -154,7 +154,7 @@ func Defaults() Config {
 		LogLevel: "info", LogFormat: "text", PaymentProvider: ProviderAuto, Currency: "USD", DeliveryFeeCourier: 700,
 		DeliveryFeeBranch: 500, DeliveryFeeLocker: 400, BrokerKind: "gochannel", RunRelay: true,
 		PaymentTTL: 30 * time.Minute, ReconcileAfter: 5 * time.Minute, ReconcileEvery: 30 * time.Second,
-		IdempotencyLease: 5 * time.Second, IdempotencyTTL: 24 * time.Hour, InboxLease: time.Minute, InboxSweepEvery: 30 * time.Second, InboxWorkers: 4,
+		IdempotencyLease: 5 * time.Second, IdempotencyTTL: 24 * time.Hour, InboxLease: time.Minute, InboxSweepEvery: 30 * time.Second, InboxWorkers: 16,
 		UnpaidOrdersMax: 5, UnpaidUnitsMax: 50, RateOrders: "30-M", RateSandboxConfirm: "60-M", RateAuthFailures: "20-M",
 		SandboxWebhooks: true, RelayStuckAfter: 15 * time.Second, OpsAddr: "127.0.0.1:9090",
 		PruneEvery: 10 * time.Minute, PruneBatchSize: 500, PruneOutboxAfter: 24 * time.Hour,
