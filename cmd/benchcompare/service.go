@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -55,8 +54,10 @@ type modeFigures struct {
 	OrdersPerSec  float64
 	Failures      int
 	Create        loadreport.Distribution
-	ConfirmToPaid loadreport.Distribution
-	CPUMsPerOrder float64
+	ConfirmToPaid loadreport.Distribution // to the commit that made the order Paid
+	// ConfirmToPaidSeen is to loadgen's poll seeing it.
+	ConfirmToPaidSeen loadreport.Distribution
+	CPUMsPerOrder     float64
 }
 
 // measureService runs `wolfix serve` (in-process relay and consumers, the sandbox) on a fresh
@@ -123,11 +124,8 @@ func runLoad(ctx context.Context, bins binaries, s settings, srv *serveProcess, 
 	m.Create = sum.Latency["POST /api/orders"]
 	if mode == "card-flow" {
 		m.Create = sum.Latency["POST /api/orders/with-payment"]
-		for name, d := range sum.Spans {
-			if strings.HasPrefix(name, "card: confirm") {
-				m.ConfirmToPaid = d
-			}
-		}
+		m.ConfirmToPaid = sum.Spans[loadreport.SpanConfirmToPaid]
+		m.ConfirmToPaidSeen = sum.Spans[loadreport.SpanConfirmToPaidSeen]
 	}
 	if sum.Orders > 0 {
 		m.CPUMsPerOrder = float64(cpu.Microseconds()) / 1000 / float64(sum.Orders)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/loadreport"
 )
 
 // mode is a workload.
@@ -45,7 +46,8 @@ const (
 	epPaid       = "PATCH /api/orders/{id}/paid"
 	epListOrders = "GET /api/orders"
 	epProducts   = "GET /api/products"
-	spanPaid     = "card: confirm → Paid (webhook)"
+	spanPaid     = loadreport.SpanConfirmToPaid
+	spanPaidSeen = loadreport.SpanConfirmToPaidSeen
 	flow         = "flow"
 )
 
@@ -251,11 +253,12 @@ func (w *workload) awaitPaid(ctx context.Context, rec *recorder, c customer, ord
 		if err != nil {
 			return err
 		}
-		var o struct {
-			PaymentStatus string `json:"paymentStatus"`
-		}
+		var o paidView
 		if rep.status == http.StatusOK && json.Unmarshal(rep.body, &o) == nil && o.PaymentStatus == "Paid" {
-			rec.span(spanPaid, time.Since(since))
+			rec.span(spanPaidSeen, time.Since(since))
+			if at, ok := o.paidAt(); ok {
+				rec.span(spanPaid, at.Sub(since))
+			}
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -266,6 +269,27 @@ func (w *workload) awaitPaid(ctx context.Context, rec *recorder, c customer, ord
 			return ctx.Err()
 		}
 	}
+}
+
+// paidView is what awaitPaid reads of an order: its payment status and when it became Paid.
+type paidView struct {
+	PaymentStatus string `json:"paymentStatus"`
+	Timeline      []struct {
+		At   time.Time `json:"at"`
+		Type string    `json:"type"`
+	} `json:"timeline"`
+}
+
+// paidAt is when the service recorded the payment (the timeline's payment.succeeded, stamped in
+// the transaction that made the order Paid, on this machine's clock): confirm → Paid measured to
+// it does not count the poll's interval or the GET that saw it.
+func (o paidView) paidAt() (time.Time, bool) {
+	for _, ch := range o.Timeline {
+		if ch.Type == "payment.succeeded" {
+			return ch.At, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // read is one round of the read workload: the catalog, the customer's orders, one order.

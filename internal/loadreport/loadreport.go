@@ -13,6 +13,14 @@ type Summary struct {
 	Spans          map[string]Distribution `json:"spansMs"`   // by named multi-request interval
 }
 
+// The card flow's spans: from the sandbox confirmation to the service committing the order Paid
+// (the webhook's trip through the service, stamped by the service), and to a client polling the
+// order seeing it (which adds up to one poll interval and the GET that saw it).
+const (
+	SpanConfirmToPaid     = "card: confirm → Paid (webhook, committed)"
+	SpanConfirmToPaidSeen = "card: confirm → Paid seen by polling"
+)
+
 // Distribution is one endpoint's or span's latencies in milliseconds.
 type Distribution struct {
 	Count int     `json:"count"`
