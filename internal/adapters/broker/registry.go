@@ -7,20 +7,15 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/wolfix/orders/internal/adapters/settings"
 )
 
-// Settings is the service's configuration as a kind of broker reads it: Setting returns the value
-// of a setting by its key (the environment name, such as WOLFIX_NATS_URL), "" when it is unset.
-// A kind names its own keys, so the configuration never lists what each kind needs.
-type Settings interface {
-	Setting(key string) string
-}
+// Settings is the service's configuration as a kind of broker reads it (settings.Settings).
+type Settings = settings.Settings
 
 // SettingsMap is Settings held in a map.
-type SettingsMap map[string]string
-
-// Setting returns m[key].
-func (m SettingsMap) Setting(key string) string { return m[key] }
+type SettingsMap = settings.Map
 
 // Factory opens a broker of one kind with its settings.
 type Factory func(ctx context.Context, settings Settings, logger *slog.Logger) (Broker, error)
@@ -75,16 +70,8 @@ func Lookup(kind string) (Registration, bool) {
 	return r, ok
 }
 
-// Missing returns the keys kind requires that settings leave empty.
-func (r Registration) Missing(settings Settings) []string {
-	var missing []string
-	for _, key := range r.Requires {
-		if settings.Setting(key) == "" {
-			missing = append(missing, key)
-		}
-	}
-	return missing
-}
+// Missing returns the keys kind requires that s leaves empty.
+func (r Registration) Missing(s Settings) []string { return settings.Missing(s, r.Requires) }
 
 // Open opens a broker of the registered kind with settings.
 func Open(ctx context.Context, kind string, settings Settings, logger *slog.Logger) (Broker, error) {

@@ -14,20 +14,15 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/wolfix/orders/internal/adapters/settings"
 	"github.com/wolfix/orders/internal/app"
 )
 
-// Settings is the service's configuration as a provider reads it: Setting returns the value of a
-// setting by its key (the environment name, such as WOLFIX_STRIPE_SECRET_KEY), "" when it is unset.
-type Settings interface {
-	Setting(key string) string
-}
+// Settings is the service's configuration as a provider reads it (settings.Settings).
+type Settings = settings.Settings
 
 // SettingsMap is Settings held in a map.
-type SettingsMap map[string]string
-
-// Setting returns m[key].
-func (m SettingsMap) Setting(key string) string { return m[key] }
+type SettingsMap = settings.Map
 
 // Problem is a bad setting: its key and what is wrong with it. It never repeats a secret's value.
 type Problem struct {
@@ -90,16 +85,8 @@ type Registration struct {
 	Open func(ctx context.Context, env Env) (Provider, error)
 }
 
-// Missing returns the keys the provider requires that settings leave empty.
-func (r Registration) Missing(settings Settings) []string {
-	var missing []string
-	for _, key := range r.Requires {
-		if settings.Setting(key) == "" {
-			missing = append(missing, key)
-		}
-	}
-	return missing
-}
+// Missing returns the keys the provider requires that s leaves empty.
+func (r Registration) Missing(s Settings) []string { return settings.Missing(s, r.Requires) }
 
 // Live returns the key of the setting that holds live credentials, "" when none does.
 func (r Registration) Live(settings Settings) string {
