@@ -32,7 +32,7 @@ var (
 type fixture struct {
 	store    *memory.Store
 	gateway  *memory.Gateway
-	clock    *movableClock
+	clock    *memory.Clock
 	observed *recordingObserver
 	deps     app.Dependencies // what app was built from
 	app      app.Application
@@ -43,7 +43,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	store, gw := memory.NewStore(), memory.NewGateway("fake")
-	clock, log := &movableClock{t: testNow}, slog.New(slog.NewTextHandler(io.Discard, nil))
+	clock, log := memory.NewClock(testNow), slog.New(slog.NewTextHandler(io.Discard, nil))
 	pricing := app.Pricing{Currency: money.USD, Fees: map[order.DeliveryMethod]money.Money{order.DeliveryCourier: usd(700)}}
 	observed := &recordingObserver{}
 	providers, err := app.NewProviders(app.PaymentProvider{Gateway: gw, Verifier: fakeVerifier{}})

@@ -3,31 +3,11 @@ package app_test
 import (
 	"bytes"
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
-
-// movableClock is a clock that tests move forward.
-type movableClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *movableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *movableClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // fakeVerifier accepts payloads of the form "<event id> <type> <intent id>" signed "ok".
 type fakeVerifier struct{}

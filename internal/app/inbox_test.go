@@ -71,7 +71,7 @@ func TestInboxLeaseKeepsOthersOffUntilItRunsOut(t *testing.T) {
 	if n, err := f.app.Webhooks.Sweep(ctx); n != 0 || err != nil {
 		t.Fatalf("sweep during the lease took %d events (%v); want 0", n, err)
 	}
-	f.clock.advance(time.Minute + time.Second)
+	f.clock.Advance(time.Minute + time.Second)
 	if n, err := f.app.Webhooks.Sweep(ctx); n != 1 || err != nil || !f.get(t, o.ID()).Payment().IsPaid() {
 		t.Fatalf("sweep after the lease: %d events, %v, paid %v; want 1, paid", n, err, f.get(t, o.ID()).Payment().IsPaid())
 	}
@@ -92,7 +92,7 @@ func TestFailedWebhookIsRetriedAfterItsBackoff(t *testing.T) {
 	if n, _ := f.app.Webhooks.Sweep(ctx); n != 0 {
 		t.Fatalf("a sweep before the retry time took %d events; want 0", n)
 	}
-	f.clock.advance(time.Second)
+	f.clock.Advance(time.Second)
 	if n, err := f.app.Webhooks.Sweep(ctx); n != 1 || err != nil || !f.get(t, o.ID()).Payment().IsPaid() {
 		t.Fatalf("sweep at the retry time: %d, %v; want the order paid", n, err)
 	}

@@ -127,7 +127,7 @@ func TestRefundWithTheProviderDownStaysPendingAndTheReconcilerFinishesIt(t *test
 	_, err = f.app.Refunds.Handle(context.Background(), app.RefundOrder{Actor: admin, OrderID: o.ID()})
 	wantCode(t, err, "already_refunded") // the pending refund holds the whole amount
 	f.gateway.FailRefund(nil)
-	f.clock.advance(2 * time.Minute)
+	f.clock.Advance(2 * time.Minute)
 	if _, err := f.app.Reconciler.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestReconcilerPaysLostWebhooksAndExpiresUnpaidOrders(t *testing.T) {
 	unpaid := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 2}).Order
 	fresh := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p2", Quantity: 1}).Order
 
-	f.clock.advance(6 * time.Minute)
+	f.clock.Advance(6 * time.Minute)
 	rep, err := f.app.Reconciler.RunOnce(ctx)
 	if err != nil || rep.Paid != 1 || rep.Expired != 0 {
 		t.Fatalf("first pass: got %+v, %v", rep, err)
@@ -207,7 +207,7 @@ func TestReconcilerPaysLostWebhooksAndExpiresUnpaidOrders(t *testing.T) {
 	if got := f.get(t, paid.ID()); got.Payment().Status() != payment.StatusPaid {
 		t.Fatalf("lost-webhook order: got %s", got.Payment().Status())
 	}
-	f.clock.advance(30 * time.Minute)
+	f.clock.Advance(30 * time.Minute)
 	if rep, err = f.app.Reconciler.RunOnce(ctx); err != nil || rep.Expired != 2 {
 		t.Fatalf("second pass: got %+v, %v", rep, err)
 	}
@@ -362,7 +362,7 @@ func TestTwoReconcilersAtOnceExpireEachOrderOnce(t *testing.T) {
 	for range 5 {
 		ids = append(ids, f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 2}).Order.ID())
 	}
-	f.clock.advance(time.Hour)
+	f.clock.Advance(time.Hour)
 	var wg sync.WaitGroup
 	for range 2 { // two replicas, one database
 		wg.Go(func() {
@@ -399,7 +399,7 @@ func TestReconcilerTakesTheAwaitingOrdersInTurn(t *testing.T) {
 	}
 	paid := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 	f.succeed(paid) // its webhook is never delivered
-	f.clock.advance(6 * time.Minute)
+	f.clock.Advance(6 * time.Minute)
 
 	for pass, wantPaid := range []int{0, 0, 1, 0} { // the declined, the declined, the paid, the first again
 		rep, err := f.app.Reconciler.RunOnce(ctx)

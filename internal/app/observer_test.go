@@ -96,12 +96,12 @@ func TestObserverHearsTheReconcilersRepairs(t *testing.T) {
 	f.succeed(lost) // its webhook never arrives
 	f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p2", Quantity: 1})
 
-	f.clock.advance(6 * time.Minute)
+	f.clock.Advance(6 * time.Minute)
 	if _, err := f.app.Reconciler.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	expectCalls(t, f.observed, "first pass", "payment fake paid", "reconciler payment_settled")
-	f.clock.advance(30 * time.Minute)
+	f.clock.Advance(30 * time.Minute)
 	if _, err := f.app.Reconciler.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,8 @@
 // Package memory owns in-memory implementations of the application's ports — a Store (with its
-// outbox), a payment Gateway and a Notifier — for fast tests of the use cases. Each passes its
-// port's suite in app/porttest, as every real adapter does, and offers a few test hooks (what was
-// published, scripted provider answers, an injected commit failure). Not for production: nothing
-// survives the process, and one lock serializes every transaction.
+// outbox), a payment Gateway, a Notifier and a Clock — for fast tests of the use cases. Each passes
+// its port's suite in app/porttest, as every real adapter does, and offers a few test hooks (what
+// was published, scripted provider answers, an injected commit failure). Not for production:
+// nothing survives the process, and one lock serializes every transaction.
 package memory
 
 import (

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wolfix/orders/internal/adapters/memory"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/order"
@@ -36,11 +37,11 @@ func TestIdempotencyKeyAcrossCrashes_SQLiteAndPostgres(t *testing.T) {
 			if _, err := r.place(first, pid); err == nil {
 				t.Fatal("the first run survived its crash")
 			}
-			r.clock.advance(time.Second)
+			r.clock.Advance(time.Second)
 			if rec := r.claimRecord("k-abandoned"); rec.Claimed || rec.Done {
 				t.Fatalf("a retry within the lease = %+v; want the live claim (409)", rec)
 			}
-			r.clock.advance(recoveryLease)
+			r.clock.Advance(recoveryLease)
 			second := r.claim("k-abandoned")
 			placed, err := r.place(second, pid)
 			if err != nil {
@@ -67,7 +68,7 @@ func TestIdempotencyKeyAcrossCrashes_SQLiteAndPostgres(t *testing.T) {
 				t.Fatal(err)
 			}
 			kept, _ := first.Kept() // the process dies before the client hears the 201
-			r.clock.advance(recoveryLease + time.Second)
+			r.clock.Advance(recoveryLease + time.Second)
 			rec := r.claimRecord("k-committed")
 			if rec.Claimed || !rec.Done || rec.Answer.Status != 201 || string(rec.Answer.Body) != string(kept.Body) {
 				t.Fatalf("the retry = %+v; want the answer kept with the order, %s", rec, kept.Body)
@@ -86,7 +87,7 @@ func TestIdempotencyKeyAcrossCrashes_SQLiteAndPostgres(t *testing.T) {
 				failed <- err
 			}()
 			<-r.gateway.paused // the original waits on a slow provider past its lease
-			r.clock.advance(recoveryLease + time.Second)
+			r.clock.Advance(recoveryLease + time.Second)
 			second := r.claim("k-race-late")
 			if _, err := r.place(second, pid); err != nil {
 				t.Fatalf("the run that took over: %v", err)
@@ -117,7 +118,7 @@ func TestIdempotencyKeyAcrossCrashes_SQLiteAndPostgres(t *testing.T) {
 				committed <- err
 			}()
 			<-entered
-			original.clock.advance(recoveryLease + time.Second)
+			original.clock.Advance(recoveryLease + time.Second)
 			retried := make(chan app.IdempotencyRecord, 1)
 			go func() { retried <- original.claimRecord("k-race-commit") }()
 			time.Sleep(200 * time.Millisecond) // the retry reaches the held claim (or SQLite's write lock)
@@ -203,7 +204,7 @@ type recoveryRig struct {
 	app      *app.Application
 	gateway  *scriptedGateway
 	verifier lineVerifier
-	clock    *steppedClock
+	clock    *memory.Clock
 	customer string
 }
 
@@ -213,7 +214,7 @@ func newRecoveryRig(t *testing.T, tdb *testDB, store app.Store) *recoveryRig {
 	t.Helper()
 	n, _ := rigs.LoadOrStore(t.Name(), new(int))
 	*n.(*int)++
-	r := &recoveryRig{t: t, tdb: tdb, gateway: newScriptedGateway(), clock: &steppedClock{now: t0},
+	r := &recoveryRig{t: t, tdb: tdb, gateway: newScriptedGateway(), clock: memory.NewClock(t0),
 		customer: fmt.Sprintf("customer-%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), *n.(*int))}
 	r.app = r.build(store)
 	return r
@@ -292,24 +293,6 @@ func (r *recoveryRig) wantOrders(productID string, n int) {
 	if len(orders) != n || p.Stock() != int64(100-n) {
 		r.t.Errorf("%d orders, stock %d; want %d orders, stock %d", len(orders), p.Stock(), n, 100-n)
 	}
-}
-
-// steppedClock is a clock the test moves.
-type steppedClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *steppedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *steppedClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // scriptedGateway keeps intents by payment id, as Stripe's idempotency keys do, and counts what
