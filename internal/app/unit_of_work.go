@@ -41,7 +41,7 @@ func (u unitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx Tx
 		if err := fn(context.WithValue(ctx, workKey{}, w), w); err != nil {
 			return err
 		}
-		if err := stx.Outbox().Publish(ctx, w.events...); err != nil {
+		if err := w.writeEvents(ctx); err != nil {
 			return err
 		}
 		a, ok, err := w.keepAnswer(ctx, claim)
@@ -69,6 +69,15 @@ type workKey struct{}
 
 // Orders returns the transaction's orders, noting the events of what Add and Update store.
 func (w *work) Orders() OrderRepository { return eventfulOrders{w.StoreTx.Orders(), w} }
+
+// writeEvents writes the transaction's events to its outbox; a transaction without any never
+// opens the outbox (a tool's store may have none).
+func (w *work) writeEvents(ctx context.Context) error {
+	if len(w.events) == 0 {
+		return nil
+	}
+	return w.Outbox().Publish(ctx, w.events...)
+}
 
 func (w *work) keepAnswer(ctx context.Context, claim *IdempotencyClaim) (Answer, bool, error) {
 	if claim == nil || !w.named {
