@@ -217,6 +217,19 @@ func (c *counter) get(label string) int {
 	return c.n[label]
 }
 
+// withPrefix returns the counts of the labels that start with prefix.
+func (c *counter) withPrefix(prefix string) map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for label, n := range c.n {
+		if strings.HasPrefix(label, prefix) {
+			out[label] = n
+		}
+	}
+	return out
+}
+
 func (c *counter) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
