@@ -35,7 +35,7 @@ type payments struct {
 
 func providePayments(ctx context.Context, cfg config.Config, d *database, log *slog.Logger) (*payments, func(), error) {
 	enabled, err := paymentprovider.Open(ctx, paymentprovider.Env{Settings: cfg, Logger: log, Enabled: cfg.Providers(),
-		Stores: []any{sqlstore.NewSandboxIntents(d.DB, d.Dialect)}})
+		Stores: []any{sqlstore.NewSandboxIntents(d.DB)}})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/app/porttest"
+	"github.com/wolfix/orders/internal/domain/money"
 	"github.com/wolfix/orders/internal/domain/payment"
 	"github.com/wolfix/orders/internal/testenv"
 )
@@ -47,11 +49,7 @@ func storedDatabases(t *testing.T, test func(t *testing.T, open func() *bun.DB))
 }
 
 func storedSandbox(db *bun.DB, events sandbox.EventSink) *sandbox.Gateway {
-	dialect := sqlstore.SQLite
-	if db.Dialect().Name().String() == "pg" {
-		dialect = sqlstore.Postgres
-	}
-	return sandbox.New(sandbox.Config{Store: sqlstore.NewSandboxIntents(db, dialect), Events: events})
+	return sandbox.New(sandbox.Config{Store: sqlstore.NewSandboxIntents(db), Events: events})
 }
 
 func TestStoredIntentsSurviveARestart(t *testing.T) {
@@ -144,6 +142,45 @@ func TestReplicasShareIntents(t *testing.T) {
 		}
 		if succeeded != 1 || refused != 1 {
 			t.Errorf("two replicas confirming at once: %d succeeded, %d refused; want 1 and 1", succeeded, refused)
+		}
+	})
+}
+
+// TestConcurrentUpdatesOfOneIntentAreNotLost refunds one intent in small parts from two replicas
+// at once: every refund must land on the total (an update that overwrote another's would lose
+// one), and the one refund too many is refused.
+func TestConcurrentUpdatesOfOneIntentAreNotLost(t *testing.T) {
+	const parts, part = 8, 100
+	storedDatabases(t, func(t *testing.T, open func() *bun.DB) {
+		replicas := []*sandbox.Gateway{storedSandbox(open(), nil), storedSandbox(open(), nil)}
+		req := porttest.NewRequest(t, parts*part)
+		in := create(t, replicas[0], req)
+		confirm(t, replicas[0], in, "4242424242424242")
+		amount, err := money.New(part, req.Amount.Currency())
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make([]error, parts+1)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Go(func() {
+				_, errs[i] = replicas[i%2].Refund(context.Background(),
+					app.RefundRequest{RefundID: fmt.Sprintf("part-%d", i), IntentID: in.ID, Amount: amount})
+			})
+		}
+		wg.Wait()
+		refused := 0
+		for _, err := range errs {
+			switch {
+			case errors.Is(err, app.ErrProviderRejected):
+				refused++
+			case err != nil:
+				t.Errorf("refund: %v", err)
+			}
+		}
+		if got := get(t, replicas[1], in.ID); got.AmountRefunded != parts*part || refused != 1 {
+			t.Errorf("%d refunds of %d on %d: %d refunded, %d refused; want %d and 1",
+				parts+1, part, parts*part, got.AmountRefunded, refused, parts*part)
 		}
 	})
 }

@@ -27,25 +27,29 @@ type sandboxIntentRow struct {
 // service sees the payment sandbox's intents. Each intent is one row; its state is the sandbox's
 // JSON record.
 type SandboxIntents struct {
-	db      *bun.DB
-	dialect Dialect
+	db *bun.DB
 }
 
 var _ sandbox.IntentStore = (*SandboxIntents)(nil)
 
 // NewSandboxIntents returns the sandbox's intent store over db.
-func NewSandboxIntents(db *bun.DB, dialect Dialect) *SandboxIntents {
-	return &SandboxIntents{db: db, dialect: dialect}
+func NewSandboxIntents(db *bun.DB) *SandboxIntents {
+	return &SandboxIntents{db: db}
 }
 
-// AddIntent inserts rec unless its payment id has an intent, then reads the one stored.
+// AddIntent inserts rec unless its payment id has an intent; only then does it read the one
+// stored (a retried request's), so a new intent is one round trip.
 func (s *SandboxIntents) AddIntent(ctx context.Context, rec sandbox.IntentRecord) (sandbox.IntentRecord, error) {
 	row, err := newSandboxIntentRow(rec)
 	if err != nil {
 		return sandbox.IntentRecord{}, err
 	}
-	if _, err := insertIfAbsent(ctx, s.db.NewInsert().Model(row), "payment_id"); err != nil {
+	inserted, err := insertIfAbsent(ctx, s.db.NewInsert().Model(row), "payment_id")
+	if err != nil {
 		return sandbox.IntentRecord{}, fmt.Errorf("add sandbox intent: %w", err)
+	}
+	if inserted {
+		return rec, nil
 	}
 	stored := new(sandboxIntentRow)
 	if err := s.db.NewSelect().Model(stored).Where("si.payment_id = ?", rec.PaymentID).Scan(ctx); err != nil {
@@ -56,49 +60,67 @@ func (s *SandboxIntents) AddIntent(ctx context.Context, rec sandbox.IntentRecord
 
 // Intent reads one intent.
 func (s *SandboxIntents) Intent(ctx context.Context, id string) (sandbox.IntentRecord, error) {
-	row, err := s.read(ctx, s.db, id, false)
+	row, err := s.read(ctx, s.db, id)
 	if err != nil {
 		return sandbox.IntentRecord{}, err
 	}
 	return row.record()
 }
 
-// UpdateIntent changes one intent in a transaction that holds its row (Postgres: SELECT … FOR
-// UPDATE; SQLite: the IMMEDIATE transaction's write lock), so concurrent updates from any replica
-// apply one after the other.
+// maxIntentUpdateTries bounds UpdateIntent's retries when other updates of the same intent keep
+// winning; each try is two round trips.
+const maxIntentUpdateTries = 16
+
+// errIntentContended reports an intent that other updates kept changing under UpdateIntent.
+var errIntentContended = errors.New("sandbox intent kept changing under the update")
+
+// UpdateIntent changes one intent by compare-and-swap: it reads the row, lets change edit the
+// record, and stores the result only if the row still holds what was read (the state is the whole
+// record, so equal text means nothing changed in between); otherwise it reads again and retries.
+// Concurrent updates from any replica thus apply one after the other, as with a row lock, in two
+// round trips and no transaction. change may run more than once.
 func (s *SandboxIntents) UpdateIntent(ctx context.Context, id string, change func(*sandbox.IntentRecord) error) (sandbox.IntentRecord, error) {
-	var rec sandbox.IntentRecord
-	err := runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		row, err := s.read(ctx, tx, id, true)
-		if err != nil {
-			return err
+	for range maxIntentUpdateTries {
+		rec, stored, err := s.tryUpdate(ctx, id, change)
+		if err != nil || stored {
+			return rec, err
 		}
-		if rec, err = row.record(); err != nil {
-			return err
-		}
-		if err := change(&rec); err != nil {
-			return err
-		}
-		changed, err := newSandboxIntentRow(rec)
-		if err != nil {
-			return err
-		}
-		_, err = tx.NewUpdate().Model(changed).Column("state", "updated_at").WherePK().Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("update sandbox intent: %w", err)
-		}
-		return nil
-	})
-	return rec, err
+	}
+	return sandbox.IntentRecord{}, fmt.Errorf("update sandbox intent %q: %w", id, errIntentContended)
 }
 
-func (s *SandboxIntents) read(ctx context.Context, db bun.IDB, id string, lock bool) (*sandboxIntentRow, error) {
-	row := new(sandboxIntentRow)
-	q := db.NewSelect().Model(row).Where("si.id = ?", id)
-	if lock && s.dialect == Postgres {
-		q = q.For("UPDATE")
+// tryUpdate is one read-change-swap; stored is false when another update came in between.
+func (s *SandboxIntents) tryUpdate(ctx context.Context, id string, change func(*sandbox.IntentRecord) error) (
+	rec sandbox.IntentRecord, stored bool, err error) {
+	row, err := s.read(ctx, s.db, id)
+	if err != nil {
+		return rec, false, err
 	}
-	err := q.Scan(ctx)
+	if rec, err = row.record(); err != nil {
+		return rec, false, err
+	}
+	if err := change(&rec); err != nil {
+		return rec, false, err
+	}
+	changed, err := newSandboxIntentRow(rec)
+	if err != nil {
+		return rec, false, err
+	}
+	res, err := s.db.NewUpdate().Model(changed).Column("state", "updated_at").WherePK().
+		Where("si.state = ?", row.State).Exec(ctx)
+	if err != nil {
+		return rec, false, fmt.Errorf("update sandbox intent: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return rec, false, fmt.Errorf("update sandbox intent: %w", err)
+	}
+	return rec, n == 1, nil
+}
+
+func (s *SandboxIntents) read(ctx context.Context, db bun.IDB, id string) (*sandboxIntentRow, error) {
+	row := new(sandboxIntentRow)
+	err := db.NewSelect().Model(row).Where("si.id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sandbox intent %q: %w", id, sandbox.ErrNoIntent)
 	}
