@@ -20,7 +20,8 @@ type IntentStore interface {
 	Intent(ctx context.Context, id string) (IntentRecord, error)
 	// UpdateIntent reads the intent, lets change edit it and stores the result, as one step that
 	// no other update of the same intent (in any process) interleaves with. When change fails,
-	// nothing is stored and its error is returned; an unknown id wraps ErrNoIntent.
+	// nothing is stored and its error is returned; an unknown id wraps ErrNoIntent. change may run
+	// more than once, each time on the freshest record (a store may retry when another update won).
 	UpdateIntent(ctx context.Context, id string, change func(*IntentRecord) error) (IntentRecord, error)
 }
 
