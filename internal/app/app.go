@@ -36,9 +36,11 @@ type Dependencies struct {
 
 // New assembles every use case over d, in the one order their dependencies allow. The use cases
 // see the store through the unit of work, which writes their events and keeps Idempotency-Key
-// answers in their transactions.
+// answers in their transactions, and after each commit wakes the readers awaiting a change of the
+// orders it touched (OrderQueries.Await).
 func New(d Dependencies) *Application {
-	uow := NewUnitOfWork(d.Store)
+	changes := NewOrderChanges()
+	uow := unitOfWork{Store: d.Store, changes: changes}
 	refunds := NewRefundHandler(uow, d.Providers, d.Clock, d.Log, d.Observer)
 	finalizer := NewPaymentFinalizer(uow, d.Providers, refunds, d.Clock, d.Log, d.Observer)
 	cancel := NewCancelHandler(uow, d.Providers, finalizer, refunds, d.Clock, d.Log)
@@ -48,7 +50,7 @@ func New(d Dependencies) *Application {
 		ConfirmPaid: NewConfirmPaidHandler(uow, finalizer, d.Clock),
 		Finalizer:   finalizer,
 		Webhooks:    NewWebhookHandler(uow, d.Providers, finalizer, refunds, d.Clock, d.Log, d.Observer).WorkWith(d.Inbox),
-		Orders:      NewOrderQueries(uow),
+		Orders:      NewOrderQueries(uow, changes),
 		Refunds:     refunds,
 		Cancel:      cancel,
 		Fulfillment: NewFulfillmentHandler(uow, d.Clock),

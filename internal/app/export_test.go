@@ -17,3 +17,16 @@ func InboxRetryDelay(cfg InboxConfig, attempts int) time.Duration {
 func (h *WebhookHandler) Dispatch(ctx context.Context, ev payment.Event) error {
 	return h.dispatch(ctx, ev, h.log)
 }
+
+// Changes returns the hub whose notifications wake Await.
+func (q *OrderQueries) Changes() *OrderChanges { return q.changes }
+
+// RereadEvery changes how often Await re-reads the order it waits on.
+func (q *OrderQueries) RereadEvery(d time.Duration) { q.reread = d }
+
+// Watching returns how many waiters the hub holds.
+func (h *OrderChanges) Watching() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.count
+}

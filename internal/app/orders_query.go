@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"slices"
+	"time"
 
 	"github.com/wolfix/orders/internal/domain/fault"
 	"github.com/wolfix/orders/internal/domain/order"
@@ -10,13 +12,30 @@ import (
 // ErrStatusFilter reports an unknown status in a list filter.
 var ErrStatusFilter = fault.Invalid("status_invalid", "status must be one of Pending, Confirmed, Shipped, Delivered, Cancelled, Refunded")
 
-// OrderQueries answers reads of orders: one order, or a page of them.
+// ErrWait reports a wait for an order's change that is negative or longer than MaxOrderWait.
+var ErrWait = fault.Invalid("wait_invalid", "wait must be a whole number of seconds from 0 to 30")
+
+const (
+	// MaxOrderWait is the longest Await holds a reader.
+	MaxOrderWait = 30 * time.Second
+	// OrderRereadEvery is how often Await re-reads the order it waits on. A change this process
+	// commits wakes the waiter at once (OrderChanges); one another replica commits to the shared
+	// database is seen at the next re-read, so at most this late.
+	OrderRereadEvery = time.Second
+)
+
+// OrderQueries answers reads of orders: one order, a page of them, or one order once it changed.
 type OrderQueries struct {
-	store UnitOfWork
+	store   UnitOfWork
+	changes *OrderChanges
+	reread  time.Duration
 }
 
-// NewOrderQueries builds the order reads.
-func NewOrderQueries(store UnitOfWork) *OrderQueries { return &OrderQueries{store: store} }
+// NewOrderQueries builds the order reads; Await wakes on the changes the hub is told of (nil: it
+// only re-reads).
+func NewOrderQueries(store UnitOfWork, changes *OrderChanges) *OrderQueries {
+	return &OrderQueries{store: store, changes: changes, reread: OrderRereadEvery}
+}
 
 // Get returns an order its customer or an admin may see; to anyone else it does not exist.
 func (q *OrderQueries) Get(ctx context.Context, actor Actor, id string) (*order.Order, error) {
@@ -24,6 +43,62 @@ func (q *OrderQueries) Get(ctx context.Context, actor Actor, id string) (*order.
 		return nil, err
 	}
 	return visibleOrder(ctx, q.store, actor, id)
+}
+
+// Await is Get for a reader that already holds the order at one of the versions known (an
+// If-None-Match): it returns the order once its version is none of them, or as it is when wait
+// runs out or ctx ends first (its version then is one of known: not modified). With no known
+// version or no wait it answers at once. Who may see the order is Get's rule, checked before any
+// wait: to anyone else it does not exist, at once. It wakes as soon as this process commits a
+// change to the order, and re-reads the order every OrderRereadEvery for the changes other
+// replicas commit.
+func (q *OrderQueries) Await(ctx context.Context, actor Actor, id string, known []int64, wait time.Duration) (*order.Order, error) {
+	if wait < 0 || wait > MaxOrderWait {
+		return nil, ErrWait
+	}
+	if wait == 0 || len(known) == 0 {
+		return q.Get(ctx, actor, id)
+	}
+	if err := actor.Require(RoleCustomer, RoleAdmin); err != nil {
+		return nil, err
+	}
+	changed, stop := q.changes.Watch(id) // before the first read, so no commit slips in between
+	defer stop()
+	o, err := visibleOrder(ctx, q.store, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	return q.awaitChange(ctx, actor, o, known, changed, wait)
+}
+
+// awaitChange re-reads last when changed fires or every q.reread until its version is none of
+// known; when wait runs out or ctx ends it returns last as it was read.
+func (q *OrderQueries) awaitChange(ctx context.Context, actor Actor, last *order.Order, known []int64,
+	changed <-chan struct{}, wait time.Duration) (*order.Order, error) {
+	timeout := time.NewTimer(wait)
+	defer timeout.Stop()
+	reread := time.NewTicker(q.reread)
+	defer reread.Stop()
+	for slices.Contains(known, last.Version()) {
+		select {
+		case <-changed:
+		case <-reread.C:
+		case <-timeout.C:
+			return last, nil
+		case <-ctx.Done():
+			return last, nil
+		}
+		o, err := visibleOrder(ctx, q.store, actor, last.ID())
+		switch {
+		case err == nil:
+			last = o
+		case ctx.Err() != nil: // ended while reading: what was read last stands
+			return last, nil
+		default:
+			return nil, err
+		}
+	}
+	return last, nil
 }
 
 // List returns a page of the actor's orders (all orders for an admin), newest first.

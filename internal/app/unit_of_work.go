@@ -21,15 +21,21 @@ type UnitOfWork interface {
 }
 
 // NewUnitOfWork builds the unit of work over store.
-func NewUnitOfWork(store Store) UnitOfWork { return unitOfWork{store} }
+func NewUnitOfWork(store Store) UnitOfWork { return unitOfWork{Store: store} }
 
-type unitOfWork struct{ Store }
+// unitOfWork tells changes (when set) of the orders each committed transaction added or updated.
+type unitOfWork struct {
+	Store
+	changes *OrderChanges
+}
 
 // InTx runs fn in one transaction of the store: fenced by the request's claim, writing the events
-// of fn's changes, and keeping the request's answer.
+// of fn's changes, and keeping the request's answer. Once it committed, the waiters on the orders
+// it added or updated are notified.
 func (u unitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
 	claim := IdempotencyClaimFrom(ctx)
 	var kept *Answer
+	var w *work
 	err := u.Store.InTx(ctx, func(ctx context.Context, stx StoreTx) error {
 		kept = nil
 		if claim != nil {
@@ -37,7 +43,7 @@ func (u unitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx Tx
 				return err
 			}
 		}
-		w := &work{StoreTx: stx}
+		w = &work{StoreTx: stx}
 		if err := fn(context.WithValue(ctx, workKey{}, w), w); err != nil {
 			return err
 		}
@@ -50,19 +56,27 @@ func (u unitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx Tx
 		}
 		return err
 	})
-	if err == nil && kept != nil {
+	if err != nil {
+		return err
+	}
+	if kept != nil {
 		claim.setKept(*kept)
 	}
-	return err
+	if w != nil {
+		u.changes.Notify(w.changed...)
+	}
+	return nil
 }
 
 // work is one transaction of the unit of work, as its use case sees it (a Tx): it notes the events
-// of every order the use case adds or changes through it, any event raised, and the answer named.
+// and the ids of every order the use case adds or changes through it, any event raised, and the
+// answer named.
 type work struct {
 	StoreTx
-	events []Event
-	answer any
-	named  bool
+	events  []Event
+	changed []string
+	answer  any
+	named   bool
 }
 
 type workKey struct{}
@@ -93,7 +107,8 @@ func (w *work) keepAnswer(ctx context.Context, claim *IdempotencyClaim) (Answer,
 	return a, true, nil
 }
 
-// eventfulOrders is an OrderRepository whose stored changes become the transaction's events.
+// eventfulOrders is an OrderRepository whose stored changes become the transaction's events (and
+// its changed orders).
 type eventfulOrders struct {
 	OrderRepository
 	w *work
@@ -103,7 +118,7 @@ func (r eventfulOrders) Add(ctx context.Context, o *order.Order) error {
 	if err := r.OrderRepository.Add(ctx, o); err != nil {
 		return err
 	}
-	r.w.events = append(r.w.events, eventsFor(o)...)
+	r.w.noteChange(o)
 	return nil
 }
 
@@ -112,8 +127,14 @@ func (r eventfulOrders) Update(ctx context.Context, id string, fn func(o *order.
 	if err != nil {
 		return nil, err
 	}
-	r.w.events = append(r.w.events, eventsFor(o)...)
+	r.w.noteChange(o)
 	return o, nil
+}
+
+// noteChange notes o, just stored, among the transaction's changed orders, with its events.
+func (w *work) noteChange(o *order.Order) {
+	w.events = append(w.events, eventsFor(o)...)
+	w.changed = append(w.changed, o.ID())
 }
 
 // workOf returns the unit of work's transaction ctx belongs to, or nil outside one.
