@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -73,13 +74,13 @@ func (h *WebhookHandler) Run(ctx context.Context) error {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			for e := range jobs {
-				_ = h.process(ctx, e) // a failure is noted in the inbox and retried there
-			}
+			h.work(ctx, jobs)
 		}()
 	}
+	h.handOff.open()
 	defer workers.Wait()
 	defer close(jobs)
+	defer h.handOff.close()
 	tick := time.NewTicker(h.inbox.SweepEvery)
 	defer tick.Stop()
 	for {
@@ -97,6 +98,71 @@ func (h *WebhookHandler) Run(ctx context.Context) error {
 		case <-h.wake:
 		case <-tick.C:
 		}
+	}
+}
+
+// work processes the events leased by the sweeps (jobs) and those handed over by Handle until jobs
+// is closed, then those still handed over (ctx has ended by then: each is noted as interrupted and
+// due again at once).
+func (h *WebhookHandler) work(ctx context.Context, jobs <-chan InboxEntry) {
+	for {
+		select {
+		case e, ok := <-jobs:
+			if !ok {
+				for e, ok := h.handOff.take(); ok; e, ok = h.handOff.take() {
+					_ = h.process(ctx, e)
+				}
+				return
+			}
+			_ = h.process(ctx, e) // a failure is noted in the inbox and retried there
+		case e := <-h.handOff.queue:
+			h.handOff.taken()
+			_ = h.process(ctx, e)
+		}
+	}
+}
+
+// handOff carries events from Handle straight to Run's workers. It takes one only while Run runs
+// and only as many as there are workers, so a handed-over event never waits long for one.
+type handOff struct {
+	queue   chan InboxEntry
+	pending atomic.Int64 // reserved or queued, at most cap(queue)
+	running atomic.Bool
+}
+
+func newHandOff(workers int) *handOff { return &handOff{queue: make(chan InboxEntry, workers)} }
+
+func (o *handOff) open()  { o.running.Store(true) }
+func (o *handOff) close() { o.running.Store(false) }
+
+// reserve holds a place for one event; the caller then gives it or cancels the place.
+func (o *handOff) reserve() bool {
+	if !o.running.Load() {
+		return false
+	}
+	if o.pending.Add(1) > int64(cap(o.queue)) {
+		o.pending.Add(-1)
+		return false
+	}
+	return true
+}
+
+// give queues e in its reserved place; it never blocks.
+func (o *handOff) give(e InboxEntry) { o.queue <- e }
+
+func (o *handOff) cancel() { o.pending.Add(-1) }
+
+// taken frees the place of an event a worker took from the queue.
+func (o *handOff) taken() { o.pending.Add(-1) }
+
+// take returns a queued event without waiting.
+func (o *handOff) take() (InboxEntry, bool) {
+	select {
+	case e := <-o.queue:
+		o.taken()
+		return e, true
+	default:
+		return InboxEntry{}, false
 	}
 }
 

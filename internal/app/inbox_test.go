@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,4 +107,71 @@ func TestInboxRetryDelayDoublesUpToItsCap(t *testing.T) {
 			t.Errorf("retryDelay(%d) = %v; want %v", attempts, got, want)
 		}
 	}
+}
+
+// TestWebhookIsHandedStraightToAFreeWorker delivers events while the workers run with room: each
+// is recorded already leased and processed without a lease of the inbox (no sweep runs meanwhile,
+// and nothing wakes one).
+func TestWebhookIsHandedStraightToAFreeWorker(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	counted := &leaseCountingStore{Store: f.store}
+	f.deps.Store = counted
+	f.app = *app.New(f.deps)
+	f.app.Webhooks.WorkWith(app.InboxConfig{Workers: 2, SweepEvery: time.Hour})
+	orders := []string{}
+	for range 2 {
+		o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
+		f.succeed(o)
+		orders = append(orders, o.ID())
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = f.app.Webhooks.Run(runCtx) }()
+	waitFor(t, "the start-up sweep", func() bool { return counted.leases.Load() > 0 })
+	leasesBefore := counted.leases.Load()
+	for i, id := range orders {
+		payload := fmt.Sprintf("evt_%d payment_intent.succeeded %s", i, f.get(t, id).Payment().IntentID())
+		if err := f.app.Webhooks.Handle(ctx, "fake", []byte(payload), signature("ok")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range orders {
+		waitFor(t, "order "+id+" paid", func() bool { return f.get(t, id).Payment().IsPaid() })
+	}
+	if n := counted.leases.Load() - leasesBefore; n != 0 {
+		t.Errorf("the inbox was leased %d times for events handed to free workers; want 0", n)
+	}
+}
+
+func waitFor(t *testing.T, what string, done func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 5 s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// leaseCountingStore counts the leases taken of its inbox.
+type leaseCountingStore struct {
+	app.Store
+	leases atomic.Int64
+}
+
+func (s *leaseCountingStore) Webhooks() app.WebhookInbox {
+	return leaseCountingInbox{WebhookInbox: s.Store.Webhooks(), leases: &s.leases}
+}
+
+type leaseCountingInbox struct {
+	app.WebhookInbox
+	leases *atomic.Int64
+}
+
+func (i leaseCountingInbox) Lease(ctx context.Context, now, until time.Time, limit int) ([]app.InboxEntry, error) {
+	i.leases.Add(1)
+	return i.WebhookInbox.Lease(ctx, now, until, limit)
 }

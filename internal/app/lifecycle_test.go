@@ -271,7 +271,7 @@ func TestDisputesShowOnTheOrderAndCloseForward(t *testing.T) {
 		t.Helper()
 		ev := payment.Event{ID: id, Type: typ, IntentID: o.Payment().IntentID(),
 			Dispute: &payment.DisputeReport{Status: status, Reason: "fraudulent", Amount: o.Total().Minor(), Currency: "usd"}}
-		if _, err := f.store.Webhooks().Record(ctx, ev, testNow); err != nil {
+		if _, err := f.store.Webhooks().Record(ctx, app.InboxEntry{Event: ev, ReceivedAt: testNow}); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.app.Webhooks.Dispatch(ctx, ev); err != nil {

@@ -144,8 +144,10 @@ type Outbox interface {
 // effect commit together or not at all. An event whose worker died is leased again once the lease
 // runs out; a failed event waits until its retry time the same way.
 type WebhookInbox interface {
-	// Record stores ev unless an event with its id is already stored; it reports whether ev is new.
-	Record(ctx context.Context, ev payment.Event, receivedAt time.Time) (bool, error)
+	// Record stores e's event, received at e.ReceivedAt, unless an event with its id is already
+	// stored; it reports whether the event is new. A set e.LockedUntil records it leased until then
+	// to the recorder, which processes it at once; a zero one leaves it due for any Lease.
+	Record(ctx context.Context, e InboxEntry) (bool, error)
 	// Claim marks a recorded, unprocessed event as processed and reports true; it reports false
 	// when the event was processed already. Concurrent claims of one event: exactly one wins.
 	Claim(ctx context.Context, eventID string, at time.Time) (bool, error)

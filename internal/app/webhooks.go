@@ -26,25 +26,33 @@ type WebhookHandler struct {
 	observe   Observer
 	inbox     InboxConfig
 	wake      chan struct{}
+	handOff   *handOff
 }
 
 // NewWebhookHandler builds the webhook use case, with the default InboxConfig.
 func NewWebhookHandler(store UnitOfWork, providers *Providers, finalizer *PaymentFinalizer, refunds *RefundHandler,
 	clock Clock, log *slog.Logger, observe Observer) *WebhookHandler {
 	return &WebhookHandler{store: store, providers: providers, finalizer: finalizer, refunds: refunds, clock: clock,
-		log: log, observe: observerOrNop(observe), inbox: InboxConfig{}.withDefaults(), wake: make(chan struct{}, 1)}
+		log: log, observe: observerOrNop(observe), inbox: InboxConfig{}.withDefaults(), wake: make(chan struct{}, 1),
+		handOff: newHandOff(InboxConfig{}.withDefaults().Workers)}
 }
 
 // WorkWith sets how the inbox's workers lease, sweep and retry; zero fields keep their defaults.
 func (h *WebhookHandler) WorkWith(cfg InboxConfig) *WebhookHandler {
 	h.inbox = cfg.withDefaults()
+	h.handOff = newHandOff(h.inbox.Workers)
 	return h
 }
 
 // Handle verifies one delivery to the webhook route of a provider (ForWebhook) with that provider's
-// verifier and records its events in the inbox, then wakes the workers. It returns an error only
-// when the provider should deliver again (an unknown provider or a bad signature is a 4xx fault;
-// database trouble is retryable); processing never makes the provider wait.
+// verifier and records its events in the inbox. It returns an error only when the provider should
+// deliver again (an unknown provider or a bad signature is a 4xx fault; database trouble is
+// retryable); processing never makes the provider wait.
+//
+// While Run's workers have room, a new event is recorded already leased to this process and handed
+// straight to a worker, so it takes no lease round trip nor a turn of the sweep; otherwise it is
+// recorded due and the workers are woken to lease it. An event handed over as the process dies
+// waits out its lease, as one a crashed worker held does.
 func (h *WebhookHandler) Handle(ctx context.Context, route string, payload []byte, headers WebhookHeaders) error {
 	p, err := h.providers.ForWebhook(route)
 	if err != nil {
@@ -56,12 +64,32 @@ func (h *WebhookHandler) Handle(ctx context.Context, route string, payload []byt
 	}
 	for _, ev := range events {
 		ev.Provider = p.Name()
-		if _, err := h.store.Webhooks().Record(ctx, ev, h.clock.Now()); err != nil {
+		if err := h.record(ctx, ev); err != nil {
 			return err
 		}
 	}
-	h.Wake()
 	return nil
+}
+
+// record stores one verified event and sees that a worker processes it.
+func (h *WebhookHandler) record(ctx context.Context, ev payment.Event) error {
+	now := h.clock.Now()
+	entry := InboxEntry{Event: ev, ReceivedAt: now}
+	handed := h.handOff.reserve()
+	if handed {
+		entry.LockedUntil = now.Add(h.inbox.Lease)
+	}
+	fresh, err := h.store.Webhooks().Record(ctx, entry)
+	switch {
+	case handed && fresh && err == nil:
+		h.handOff.give(entry)
+	case handed:
+		h.handOff.cancel()
+	}
+	if err == nil && !handed {
+		h.Wake()
+	}
+	return err
 }
 
 // List returns a page of inbox events (pending, failed, processed, or all), for an admin.

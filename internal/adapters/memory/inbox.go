@@ -7,15 +7,14 @@ import (
 	"time"
 
 	"github.com/wolfix/orders/internal/app"
-	"github.com/wolfix/orders/internal/domain/payment"
 )
 
 type inbox repos
 
-func (r inbox) Record(ctx context.Context, ev payment.Event, receivedAt time.Time) (fresh bool, err error) {
+func (r inbox) Record(ctx context.Context, e app.InboxEntry) (fresh bool, err error) {
 	err = r.run(ctx, func(st *state) error {
-		if _, seen := st.inbox[ev.ID]; !seen {
-			st.inbox[ev.ID] = app.InboxEntry{Event: ev, ReceivedAt: receivedAt}
+		if _, seen := st.inbox[e.Event.ID]; !seen {
+			st.inbox[e.Event.ID] = app.InboxEntry{Event: e.Event, ReceivedAt: e.ReceivedAt, LockedUntil: e.LockedUntil}
 			fresh = true
 		}
 		return nil

@@ -152,7 +152,7 @@ func TestInboxLeftUnprocessedIsSweptOnce_SQLiteAndPostgres(t *testing.T) {
 			r.gateway.succeed(intentID)
 			// Received and recorded, then the process died before processing it.
 			payload := fmt.Sprintf("evt_%02d %s %s", i, payment.EventIntentSucceeded, intentID)
-			if _, err := tdb.store.Webhooks().Record(ctx, r.verifier.event(payload), r.clock.Now()); err != nil {
+			if _, err := tdb.store.Webhooks().Record(ctx, app.InboxEntry{Event: r.verifier.event(payload), ReceivedAt: r.clock.Now()}); err != nil {
 				t.Fatal(err)
 			}
 		}

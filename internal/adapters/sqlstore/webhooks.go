@@ -37,9 +37,10 @@ type webhookEventRow struct {
 // lease of the worker processing an event (or a failed event's retry time).
 type webhookInbox struct{ repos }
 
-func (w webhookInbox) Record(ctx context.Context, ev payment.Event, receivedAt time.Time) (bool, error) {
+func (w webhookInbox) Record(ctx context.Context, e app.InboxEntry) (bool, error) {
+	ev := e.Event
 	row := &webhookEventRow{EventID: ev.ID, Type: string(ev.Type), Provider: ev.Provider, IntentID: ev.IntentID,
-		APIVersion: ev.APIVersion, Payload: ev.Payload, ReceivedAt: receivedAt.UTC()}
+		APIVersion: ev.APIVersion, Payload: ev.Payload, ReceivedAt: e.ReceivedAt.UTC(), LockedUntil: e.LockedUntil.UTC()}
 	if row.Payload == nil {
 		row.Payload = []byte{} // the column is NOT NULL; an empty body is still a body
 	}

@@ -25,7 +25,7 @@ func (s storeSuite) inbox(t *testing.T) {
 		waiting := payment.Event{ID: "evt_3", Type: payment.EventIntentSucceeded, Payload: []byte(`{}`)}
 		for _, e := range []payment.Event{ev, failing, waiting} {
 			for i, want := range []bool{true, false} {
-				if fresh, err := inbox.Record(ctx, e, t0); err != nil || fresh != want {
+				if fresh, err := inbox.Record(ctx, app.InboxEntry{Event: e, ReceivedAt: t0}); err != nil || fresh != want {
 					t.Fatalf("%s delivery %d: Record = %v, %v; want %v", e.ID, i+1, fresh, err, want)
 				}
 			}
@@ -122,7 +122,7 @@ func (s storeSuite) inboxRaces(t *testing.T) {
 	t.Run("concurrent deliveries of one event: exactly one is new", func(t *testing.T) {
 		ev := payment.Event{ID: "evt_dup", Type: payment.EventIntentSucceeded, IntentID: "pi_1", Payload: []byte(`{}`)}
 		fresh := howManyTrue(t, inTx(store, func(ctx context.Context, tx app.StoreTx) (bool, error) {
-			return tx.Webhooks().Record(ctx, ev, t0)
+			return tx.Webhooks().Record(ctx, app.InboxEntry{Event: ev, ReceivedAt: t0})
 		}))
 		if fresh != 1 {
 			t.Errorf("%d deliveries were new; want 1", fresh)
@@ -131,7 +131,7 @@ func (s storeSuite) inboxRaces(t *testing.T) {
 
 	t.Run("concurrent claims of one event: exactly one wins", func(t *testing.T) {
 		ev := payment.Event{ID: "evt_claim", Type: payment.EventIntentSucceeded, Payload: []byte(`{}`)}
-		if _, err := inbox.Record(ctx, ev, t0); err != nil {
+		if _, err := inbox.Record(ctx, app.InboxEntry{Event: ev, ReceivedAt: t0}); err != nil {
 			t.Fatalf("Record: %v", err)
 		}
 		won := howManyTrue(t, inTx(store, func(ctx context.Context, tx app.StoreTx) (bool, error) {
@@ -144,7 +144,7 @@ func (s storeSuite) inboxRaces(t *testing.T) {
 
 	t.Run("a claim rolled back with its effect leaves the event unprocessed", func(t *testing.T) {
 		ev := payment.Event{ID: "evt_rollback", Type: payment.EventIntentSucceeded, Payload: []byte(`{}`)}
-		if _, err := inbox.Record(ctx, ev, t0); err != nil {
+		if _, err := inbox.Record(ctx, app.InboxEntry{Event: ev, ReceivedAt: t0}); err != nil {
 			t.Fatalf("Record: %v", err)
 		}
 		err := store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
@@ -160,6 +160,31 @@ func (s storeSuite) inboxRaces(t *testing.T) {
 			t.Errorf("after the rollback the event is %q, %v; want pending", got.Status(), err)
 		}
 	})
+
+	t.Run("an event recorded leased is due only once its lease runs out", func(t *testing.T) {
+		ev := payment.Event{ID: "evt_handed_over", Type: payment.EventIntentSucceeded, Payload: []byte(`{}`)}
+		until := t0.Add(time.Minute)
+		if fresh, err := inbox.Record(ctx, app.InboxEntry{Event: ev, ReceivedAt: t0, LockedUntil: until}); err != nil || !fresh {
+			t.Fatalf("Record leased = %v, %v; want a new event", fresh, err)
+		}
+		if got, err := inbox.Get(ctx, ev.ID); err != nil || !got.LockedUntil.Equal(until) || got.Status() != app.InboxPending {
+			t.Errorf("recorded leased: %+v, %v; want pending, locked until %v", got, err, until)
+		}
+		leased := func(now time.Time) bool {
+			t.Helper()
+			got, err := inbox.Lease(ctx, now, now.Add(time.Minute), 100)
+			if err != nil {
+				t.Fatalf("Lease: %v", err)
+			}
+			return slices.Contains(eventIDs(got), ev.ID)
+		}
+		if leased(until.Add(-time.Second)) {
+			t.Error("another lease took the event while the recorder held it")
+		}
+		if !leased(until) {
+			t.Error("the event was not due once the recorder's lease ran out")
+		}
+	})
 }
 
 // recordEvents records n events received a millisecond apart after t0 and returns their ids in order.
@@ -169,7 +194,7 @@ func recordEvents(t *testing.T, inbox app.WebhookInbox, prefix string, n int) []
 	for i := range out {
 		out[i] = fmt.Sprintf("%s_%03d", prefix, i)
 		ev := payment.Event{ID: out[i], Type: payment.EventIntentSucceeded, Payload: []byte(`{}`)}
-		if _, err := inbox.Record(context.Background(), ev, t0.Add(time.Duration(i+1)*time.Millisecond)); err != nil {
+		if _, err := inbox.Record(context.Background(), app.InboxEntry{Event: ev, ReceivedAt: t0.Add(time.Duration(i+1) * time.Millisecond)}); err != nil {
 			t.Fatalf("Record %s: %v", out[i], err)
 		}
 	}
