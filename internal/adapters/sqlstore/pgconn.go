@@ -33,20 +33,103 @@ func (c oneTripConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("pgx connector returned %T, want *stdlib.Conn", conn)
 	}
-	return oneTripConn{pgxConn}, nil
+	return &oneTripConn{Conn: pgxConn}, nil
 }
 
-// oneTripConn is pgx's database/sql connection, except that a query without arguments goes over
-// the simple protocol in one round trip, as pgx already does for Exec. bun sends every statement
-// with its arguments inlined, so each text is new: pgx's statement cache would prepare it (a
-// round trip of its own), keep it, and deallocate older ones to make room, on every query.
-// Statements sent with $n arguments still use the cache: prepared once per connection, then one
-// round trip each.
-type oneTripConn struct{ *stdlib.Conn }
+// oneTripConn is pgx's database/sql connection with fewer round trips:
+//
+//   - A query without arguments goes over the simple protocol in one round trip, as pgx already
+//     does for Exec. bun sends every statement with its arguments inlined, so each text is new:
+//     pgx's statement cache would prepare it (a round trip of its own), keep it, and deallocate
+//     older ones to make room, on every query. Statements sent with $n arguments still use the
+//     cache: prepared once per connection, then one round trip each.
+//   - A transaction with default options begins lazily: BEGIN travels in front of the
+//     transaction's first statement when that is an Exec without arguments (the simple protocol
+//     runs both in one round trip, and the result is still that statement's), and alone just
+//     before any other first statement. A transaction that runs nothing sends nothing.
+//
+// database/sql uses a connection from one goroutine at a time, so beginPending needs no lock.
+type oneTripConn struct {
+	*stdlib.Conn
+	beginPending bool
+}
 
-func (c oneTripConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+func (c *oneTripConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if err := c.begin(ctx); err != nil {
+		return nil, err
+	}
 	if len(args) == 0 {
 		args = []driver.NamedValue{{Ordinal: 1, Value: pgx.QueryExecModeSimpleProtocol}}
 	}
 	return c.Conn.QueryContext(ctx, query, args)
+}
+
+func (c *oneTripConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.beginPending && len(args) == 0 {
+		c.beginPending = false
+		return c.Conn.ExecContext(ctx, "BEGIN;\n"+query, nil)
+	}
+	if err := c.begin(ctx); err != nil {
+		return nil, err
+	}
+	return c.Conn.ExecContext(ctx, query, args)
+}
+
+// begin sends the pending BEGIN on its own.
+func (c *oneTripConn) begin(ctx context.Context) error {
+	if !c.beginPending {
+		return nil
+	}
+	c.beginPending = false
+	_, err := c.Conn.ExecContext(ctx, "BEGIN", nil)
+	return err
+}
+
+// BeginTx begins lazily (see oneTripConn); isolation levels and read-only transactions begin at
+// once, through pgx.
+func (c *oneTripConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if opts.Isolation != driver.IsolationLevel(sql.LevelDefault) || opts.ReadOnly {
+		return c.Conn.BeginTx(ctx, opts)
+	}
+	if c.Conn.Conn().IsClosed() {
+		return nil, driver.ErrBadConn
+	}
+	c.beginPending = true
+	return lazyTx{conn: c, ctx: ctx}, nil
+}
+
+// ResetSession forgets a BEGIN that never went out, before the pool hands the connection on.
+func (c *oneTripConn) ResetSession(ctx context.Context) error {
+	c.beginPending = false
+	return c.Conn.ResetSession(ctx)
+}
+
+// lazyTx ends a transaction begun by oneTripConn.BeginTx; like pgx's own, it ends it with ctx,
+// the context the transaction began with.
+type lazyTx struct {
+	conn *oneTripConn
+	ctx  context.Context
+}
+
+// Commit commits, or does nothing when the transaction never began. A transaction that failed is
+// rolled back by Postgres's COMMIT, which says so: that is pgx.ErrTxCommitRollback, as from pgx.
+func (t lazyTx) Commit() error {
+	if t.conn.beginPending {
+		t.conn.beginPending = false
+		return nil
+	}
+	tag, err := t.conn.Conn.Conn().Exec(t.ctx, "COMMIT")
+	if err == nil && tag.String() == "ROLLBACK" {
+		return pgx.ErrTxCommitRollback
+	}
+	return err
+}
+
+func (t lazyTx) Rollback() error {
+	if t.conn.beginPending {
+		t.conn.beginPending = false
+		return nil
+	}
+	_, err := t.conn.Conn.Conn().Exec(t.ctx, "ROLLBACK")
+	return err
 }

@@ -1,0 +1,125 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wolfix/orders/internal/testenv"
+)
+
+// A lazily begun transaction (oneTripConn) must be a transaction from its first statement on,
+// whatever that statement is, and end like one begun at once.
+func TestLazyBeginIsATransactionFromTheFirstStatement_Postgres(t *testing.T) {
+	ctx := context.Background()
+	pool, err := openPostgresPool(testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pool.Close() })
+	if _, err := pool.ExecContext(ctx, "CREATE TABLE lazy (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	rows := func() int {
+		t.Helper()
+		var n int
+		if err := pool.QueryRowContext(ctx, "SELECT count(*) FROM lazy").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	firsts := map[string]func(tx *sql.Tx, id int) error{
+		"an exec without arguments (BEGIN travels with it)": func(tx *sql.Tx, id int) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO lazy VALUES ("+strconv.Itoa(id)+")")
+			return err
+		},
+		"an exec with arguments": func(tx *sql.Tx, id int) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO lazy VALUES ($1)", id)
+			return err
+		},
+		"a query": func(tx *sql.Tx, id int) error {
+			var got int
+			return tx.QueryRowContext(ctx, "INSERT INTO lazy VALUES ("+strconv.Itoa(id)+") RETURNING id").Scan(&got)
+		},
+	}
+	id := 0
+	for name, first := range firsts {
+		t.Run(name+": others see nothing before the commit, everything after", func(t *testing.T) {
+			before := rows()
+			tx, err := pool.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id++
+			if err := first(tx, id); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO lazy VALUES ("+strconv.Itoa(id+1000)+")"); err != nil {
+				t.Fatal(err)
+			}
+			if n := rows(); n != before {
+				t.Errorf("another connection sees %d rows before the commit; want %d", n, before)
+			}
+			if err := tx.Commit(); err != nil || rows() != before+2 {
+				t.Errorf("commit: %v, %d rows; want %d", err, rows(), before+2)
+			}
+		})
+		t.Run(name+": a failed first statement aborts the transaction, whose commit rolls back", func(t *testing.T) {
+			before := rows()
+			tx, err := pool.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := first(tx, id); err == nil { // the id the subtest before stored
+				t.Fatal("a duplicate key went in")
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO lazy VALUES (-"+strconv.Itoa(id)+")"); err == nil {
+				t.Error("a statement after the failed one ran: the first one was outside the transaction")
+			}
+			if err := tx.Commit(); !errors.Is(err, pgx.ErrTxCommitRollback) {
+				t.Errorf("commit of the failed transaction: %v; want %v", err, pgx.ErrTxCommitRollback)
+			}
+			if n := rows(); n != before {
+				t.Errorf("%d rows after the failed transaction; want %d", n, before)
+			}
+		})
+	}
+	t.Run("a transaction that runs nothing commits and rolls back, and leaves the connection idle", func(t *testing.T) {
+		conn, err := pool.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for _, end := range []func(*sql.Tx) error{(*sql.Tx).Commit, (*sql.Tx).Rollback} {
+			tx, err := conn.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := end(tx); err != nil {
+				t.Errorf("ending an empty transaction: %v", err)
+			}
+			var inTx bool
+			if err := conn.QueryRowContext(ctx, "SELECT now() <> statement_timestamp()").Scan(&inTx); err != nil || inTx {
+				t.Errorf("after the empty transaction the connection is in one: %v, %v", inTx, err)
+			}
+		}
+	})
+	t.Run("a rollback undoes what the transaction ran", func(t *testing.T) {
+		before := rows()
+		tx, err := pool.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO lazy VALUES (99999)"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(); err != nil || rows() != before {
+			t.Errorf("rollback: %v, %d rows; want %d", err, rows(), before)
+		}
+	})
+}
+
