@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
-	"strings"
 
 	"github.com/wolfix/orders/internal/domain/catalog"
 	"github.com/wolfix/orders/internal/domain/fault"
@@ -170,8 +168,8 @@ func (h *PlaceOrderHandler) openIntent(ctx context.Context, o *order.Order, emai
 
 // save stores the order and its events, then reserves every line's stock, in one transaction.
 // Reserving comes last so that a popular product's row stays locked only until the commit that
-// follows (measured on Postgres: ~1050 instead of ~450 orders/s on one hot product), and in
-// product-id order, so concurrent orders never deadlock.
+// follows (measured on Postgres: ~1050 instead of ~450 orders/s on one hot product), all lines in
+// one call, which takes them in product-id order, so concurrent orders never deadlock.
 func (h *PlaceOrderHandler) save(ctx context.Context, tx Tx, o *order.Order) error {
 	if err := h.unpaid.admit(ctx, tx.Orders(), o); err != nil { // again, serialized per customer
 		return err
@@ -179,17 +177,16 @@ func (h *PlaceOrderHandler) save(ctx context.Context, tx Tx, o *order.Order) err
 	if err := tx.Orders().Add(ctx, o); err != nil {
 		return err
 	}
+	return tx.Products().Reserve(ctx, stockLines(o)...)
+}
+
+func stockLines(o *order.Order) []StockLine {
 	items := o.Items()
-	slices.SortFunc(items, func(a, b order.Item) int { return strings.Compare(a.ProductID, b.ProductID) })
-	for _, it := range items {
-		if err := tx.Products().Reserve(ctx, it.ProductID, it.Quantity); err != nil {
-			if errors.Is(err, catalog.ErrOutOfStock) {
-				return catalog.ErrOutOfStock.WithMessage("not enough units of %q are left", it.ProductID)
-			}
-			return err
-		}
+	lines := make([]StockLine, len(items))
+	for i, it := range items {
+		lines[i] = StockLine{ProductID: it.ProductID, Quantity: it.Quantity}
 	}
-	return nil
+	return lines
 }
 
 // releaseIntent cancels the intent of an order that could not be stored. The customer never saw

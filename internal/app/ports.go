@@ -66,9 +66,11 @@ type ProductRepository interface {
 	Add(ctx context.Context, p *catalog.Product) error
 	// Update locks the product, lets fn change it, and saves it unless fn fails.
 	Update(ctx context.Context, id string, fn func(p *catalog.Product) error) (*catalog.Product, error)
-	// Reserve takes qty units (qty > 0, else it fails); it returns catalog.ErrOutOfStock if fewer
-	// are left.
-	Reserve(ctx context.Context, id string, qty int64) error
+	// Reserve takes each line's units (each quantity > 0, else it fails), one product after the
+	// other in ascending product id order, so that concurrent reservations never deadlock. It
+	// returns catalog.ErrOutOfStock, or catalog.ErrNotFound, naming the first product that cannot
+	// be served; lines taken before that stay taken until the caller's transaction rolls back.
+	Reserve(ctx context.Context, lines ...StockLine) error
 	// Release gives qty units back.
 	Release(ctx context.Context, id string, qty int64) error
 	// Count returns how many products exist.

@@ -73,19 +73,22 @@ func (r products) Update(ctx context.Context, id string, fn func(p *catalog.Prod
 	return p, nil
 }
 
-func (r products) Reserve(ctx context.Context, id string, qty int64) error {
-	if qty <= 0 {
-		return errors.New("memory: reserve a positive quantity")
+func (r products) Reserve(ctx context.Context, lines ...app.StockLine) error {
+	ordered, err := app.InProductOrder(lines)
+	if err != nil {
+		return err
 	}
 	return r.run(ctx, func(st *state) error {
-		p, err := st.product(id)
-		if err != nil {
-			return err
+		for _, l := range ordered {
+			p, err := st.product(l.ProductID)
+			if err != nil {
+				return err
+			}
+			if p.Stock() < l.Quantity {
+				return app.ShortOf(l.ProductID)
+			}
+			st.products[l.ProductID] = *restock(p, p.Stock()-l.Quantity)
 		}
-		if p.Stock() < qty {
-			return catalog.ErrOutOfStock
-		}
-		st.products[id] = *restock(p, p.Stock()-qty)
 		return nil
 	})
 }

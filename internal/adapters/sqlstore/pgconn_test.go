@@ -122,4 +122,3 @@ func TestLazyBeginIsATransactionFromTheFirstStatement_Postgres(t *testing.T) {
 		}
 	})
 }
-

@@ -134,11 +134,79 @@ func (r productRepo) Update(ctx context.Context, id string, fn func(p *catalog.P
 	return updated, nil
 }
 
-// Reserve takes qty units with one conditional UPDATE: concurrent reservations of the last units
-// queue on the row (Postgres) or the write lock (SQLite), and each re-checks what is left.
-func (r productRepo) Reserve(ctx context.Context, id string, qty int64) error {
-	if err := r.addStock(ctx, id, qty, -1); err != nil {
-		return fmt.Errorf("reserve %d of product %s: %w", qty, id, err)
+// Reserve takes the lines' units with conditional UPDATEs: concurrent reservations of the last
+// units queue on the row (Postgres) or the write lock (SQLite), and each re-checks what is left.
+// On Postgres every line goes in one statement (reserveQuery), on SQLite one UPDATE a line.
+func (r productRepo) Reserve(ctx context.Context, lines ...app.StockLine) error {
+	ordered, err := app.InProductOrder(lines)
+	if err != nil {
+		return err
+	}
+	if r.dialect == Postgres {
+		return r.reserveAtOnce(ctx, ordered)
+	}
+	for _, l := range ordered {
+		if err := r.addStock(ctx, l.ProductID, l.Quantity, -1); err != nil {
+			return reserveFailure(l, err)
+		}
+	}
+	return nil
+}
+
+func reserveFailure(l app.StockLine, err error) error {
+	if errors.Is(err, catalog.ErrOutOfStock) {
+		return app.ShortOf(l.ProductID)
+	}
+	return fmt.Errorf("reserve %d of product %s: %w", l.Quantity, l.ProductID, err)
+}
+
+// reserveQuery takes the units of n products ($1 … $2n: id and quantity of each, ascending ids)
+// in one round trip and returns the ids it served. The locked CTE locks the rows in id order
+// before the UPDATE touches them (a SELECT's ORDER BY … FOR UPDATE locks rows as they leave the
+// sort), so concurrent reservations queue instead of deadlocking; the UPDATE then re-checks each
+// row's stock on its newest version, as the one-row conditional UPDATE does.
+func reserveQuery(n int) string {
+	var values strings.Builder
+	for i := range n {
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		fmt.Fprintf(&values, "($%d::text, $%d::bigint)", 2*i+1, 2*i+2)
+	}
+	return `WITH wanted (id, qty) AS (VALUES ` + values.String() + `),
+     locked AS MATERIALIZED (SELECT p.id FROM products p JOIN wanted w ON w.id = p.id ORDER BY p.id FOR UPDATE OF p)
+UPDATE products p SET stock = p.stock - w.qty
+  FROM wanted w JOIN locked l ON l.id = w.id
+ WHERE p.id = w.id AND p.stock >= w.qty
+RETURNING p.id`
+}
+
+// reserveAtOnce runs reserveQuery; a line it did not serve is short of units, or missing.
+func (r productRepo) reserveAtOnce(ctx context.Context, lines []app.StockLine) error {
+	args := make([]any, 0, 2*len(lines))
+	for _, l := range lines {
+		args = append(args, l.ProductID, l.Quantity)
+	}
+	rows, err := rawConn(r.db).QueryContext(ctx, reserveQuery(len(lines)), args...)
+	if err != nil {
+		return fmt.Errorf("reserve stock: %w", err)
+	}
+	served := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("reserve stock: %w", err)
+		}
+		served[id] = true
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("reserve stock: %w", err)
+	}
+	for _, l := range lines {
+		if !served[l.ProductID] {
+			return reserveFailure(l, r.shortOrMissing(ctx, l.ProductID))
+		}
 	}
 	return nil
 }
@@ -184,6 +252,12 @@ func (r productRepo) addStock(ctx context.Context, id string, qty, sign int64) e
 	if err != nil || changed > 0 {
 		return err
 	}
+	return r.shortOrMissing(ctx, id)
+}
+
+// shortOrMissing tells why a conditional stock update changed nothing: the product is missing
+// (catalog.ErrNotFound) or short of units (catalog.ErrOutOfStock).
+func (r productRepo) shortOrMissing(ctx context.Context, id string) error {
 	exists, err := r.db.NewSelect().Model((*productRow)(nil)).Where("p.id = ?", id).Exists(ctx)
 	switch {
 	case err != nil:

@@ -49,7 +49,7 @@ func benchReserve(b *testing.B, open func(testing.TB) *sqlstore.Store) {
 		ctx := context.Background()
 		for pb.Next() {
 			err := store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
-				return tx.Products().Reserve(ctx, p.ID(), 1)
+				return tx.Products().Reserve(ctx, app.StockLine{ProductID: p.ID(), Quantity: 1})
 			})
 			if err != nil {
 				b.Errorf("reserve: %v", err)
@@ -104,7 +104,7 @@ func checkout(ctx context.Context, store *sqlstore.Store, p *catalog.Product, sp
 		Data: map[string]any{"number": o.Number(), "total": o.Total().Decimal()}}
 	save := func(ctx context.Context, tx app.StoreTx) error {
 		if !reserveLast {
-			if err := tx.Products().Reserve(ctx, p.ID(), 1); err != nil {
+			if err := tx.Products().Reserve(ctx, app.StockLine{ProductID: p.ID(), Quantity: 1}); err != nil {
 				return err
 			}
 		}
@@ -117,7 +117,7 @@ func checkout(ctx context.Context, store *sqlstore.Store, p *catalog.Product, sp
 			}
 		}
 		if reserveLast {
-			return tx.Products().Reserve(ctx, p.ID(), 1)
+			return tx.Products().Reserve(ctx, app.StockLine{ProductID: p.ID(), Quantity: 1})
 		}
 		return nil
 	}

@@ -57,7 +57,7 @@ func TestTransactions_SQLiteAndPostgres(t *testing.T) {
 				ctx, cancel := context.WithCancel(ctx)
 				defer cancel()
 				err := tdb.store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
-					if err := tx.Products().Reserve(ctx, id, 1); err != nil {
+					if err := tx.Products().Reserve(ctx, app.StockLine{ProductID: id, Quantity: 1}); err != nil {
 						return err
 					}
 					if err := tx.Outbox().Publish(ctx, app.Event{ID: "evt-" + id}); err != nil {

@@ -36,7 +36,7 @@ type outboxSuite struct {
 // order and publish its event.
 func place(ctx context.Context, tx app.StoreTx, o *order.Order) error {
 	for _, it := range o.Items() {
-		if err := tx.Products().Reserve(ctx, it.ProductID, it.Quantity); err != nil {
+		if err := tx.Products().Reserve(ctx, app.StockLine{ProductID: it.ProductID, Quantity: it.Quantity}); err != nil {
 			return err
 		}
 	}

@@ -69,7 +69,7 @@ func (s storeSuite) transactions(t *testing.T) {
 		if err := tx.Products().Add(ctx, p); err != nil {
 			return err
 		}
-		if err := tx.Products().Reserve(ctx, p.ID(), 2); err != nil {
+		if err := tx.Products().Reserve(ctx, app.StockLine{ProductID: p.ID(), Quantity: 2}); err != nil {
 			return err
 		}
 		o := PlaceOrder(t, OrderSpec{ID: "o-tx"}, p)

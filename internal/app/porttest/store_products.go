@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func (s storeSuite) products(t *testing.T) {
 		if _, err := repo.Update(ctx, "nope", func(*catalog.Product) error { return nil }); !errors.Is(err, catalog.ErrNotFound) {
 			t.Errorf("Update: got %v; want ErrNotFound", err)
 		}
-		if err := repo.Reserve(ctx, "nope", 1); !errors.Is(err, catalog.ErrNotFound) {
+		if err := repo.Reserve(ctx, app.StockLine{ProductID: "nope", Quantity: 1}); !errors.Is(err, catalog.ErrNotFound) {
 			t.Errorf("Reserve: got %v; want ErrNotFound", err)
 		}
 		if err := repo.Release(ctx, "nope", 1); !errors.Is(err, catalog.ErrNotFound) {
@@ -87,9 +88,9 @@ func (s storeSuite) products(t *testing.T) {
 			wantErr error
 			stock   int64
 		}{
-			{"reserve 2", func() error { return repo.Reserve(ctx, "p-stock", 2) }, nil, 1},
-			{"reserve 2 of 1", func() error { return repo.Reserve(ctx, "p-stock", 2) }, catalog.ErrOutOfStock, 1},
-			{"reserve the last", func() error { return repo.Reserve(ctx, "p-stock", 1) }, nil, 0},
+			{"reserve 2", func() error { return repo.Reserve(ctx, app.StockLine{ProductID: "p-stock", Quantity: 2}) }, nil, 1},
+			{"reserve 2 of 1", func() error { return repo.Reserve(ctx, app.StockLine{ProductID: "p-stock", Quantity: 2}) }, catalog.ErrOutOfStock, 1},
+			{"reserve the last", func() error { return repo.Reserve(ctx, app.StockLine{ProductID: "p-stock", Quantity: 1}) }, nil, 0},
 			{"release 4", func() error { return repo.Release(ctx, "p-stock", 4) }, nil, 4},
 		}
 		for _, step := range steps {
@@ -101,8 +102,63 @@ func (s storeSuite) products(t *testing.T) {
 			}
 		}
 		for _, qty := range []int64{0, -1} {
-			if err := repo.Reserve(ctx, "p-stock", qty); err == nil {
+			if err := repo.Reserve(ctx, app.StockLine{ProductID: "p-stock", Quantity: qty}); err == nil {
 				t.Errorf("Reserve(%d) succeeded; want an error", qty)
+			}
+		}
+	})
+
+	t.Run("Reserve takes several products at once, or names the one that is short", func(t *testing.T) {
+		AddProduct(t, store, "p-many-a", 5)
+		AddProduct(t, store, "p-many-b", 1)
+		stock := func(id string) int64 {
+			t.Helper()
+			p, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.Stock()
+		}
+		reserve := func(lines ...app.StockLine) error {
+			return store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error { return tx.Products().Reserve(ctx, lines...) })
+		}
+		a, b := app.StockLine{ProductID: "p-many-a", Quantity: 1}, app.StockLine{ProductID: "p-many-b", Quantity: 2}
+		if err := reserve(b, a); !errors.Is(err, catalog.ErrOutOfStock) || !strings.Contains(err.Error(), b.ProductID) {
+			t.Errorf("reserving 2 of the 1 left of %s: %v; want out of stock naming it", b.ProductID, err)
+		}
+		if err := reserve(a, app.StockLine{ProductID: "nope", Quantity: 1}); !errors.Is(err, catalog.ErrNotFound) {
+			t.Errorf("reserving a missing product: %v; want not found", err)
+		}
+		if got := stock(a.ProductID); got != 5 {
+			t.Errorf("after the failed reservations %s has %d; want the 5 it had (the transactions rolled back)", a.ProductID, got)
+		}
+		b.Quantity = 1
+		if err := reserve(a, b, a); err != nil || stock(a.ProductID) != 3 || stock(b.ProductID) != 0 {
+			t.Errorf("reserving 1+1 of %s and 1 of %s: %v, left %d and %d; want 3 and 0",
+				a.ProductID, b.ProductID, err, stock(a.ProductID), stock(b.ProductID))
+		}
+	})
+
+	t.Run("concurrent reservations of the same products in any order all land, without deadlock", func(t *testing.T) {
+		const rounds = 8
+		AddProduct(t, store, "p-cross-a", 2*racers*rounds)
+		AddProduct(t, store, "p-cross-b", 2*racers*rounds)
+		assertNoErrors(t, Parallel(racers, func(i int) error {
+			a, b := app.StockLine{ProductID: "p-cross-a", Quantity: 1}, app.StockLine{ProductID: "p-cross-b", Quantity: 1}
+			if i%2 == 1 {
+				a, b = b, a
+			}
+			for range rounds {
+				err := store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error { return tx.Products().Reserve(ctx, a, b) })
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		for _, id := range []string{"p-cross-a", "p-cross-b"} {
+			if p, err := repo.Get(ctx, id); err != nil || p.Stock() != racers*rounds {
+				t.Errorf("%s: stock %d, %v; want %d", id, p.Stock(), err, racers*rounds)
 			}
 		}
 	})
