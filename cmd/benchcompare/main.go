@@ -74,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	fs.IntVar(&s.runs, "runs", 3, "how many times to repeat every measurement (the report shows medians)")
 	fs.DurationVar(&s.duration, "duration", 15*time.Second, "length of each measurement")
 	fs.IntVar(&s.customers, "customers", 32, "concurrent clients, for pgbench and for loadgen alike")
-	fs.IntVar(&s.products, "products", 200, "products the service's orders spread over (the floor uses 1,000)")
+	fs.IntVar(&s.products, "products", 1000, "products the service's orders spread over: as many as the floor's (fill.sql), so both contend alike")
 	fs.BoolVar(&s.sqlite, "sqlite", false, "measure the embedded default (SQLite) instead of Postgres; the floor is then run from Go")
 	fs.IntVar(&s.lines, "lines", 2, "lines per order, like the floor's two stock updates")
 	fs.Func("serve-env", "KEY=VALUE for `wolfix serve` (repeatable), e.g. WOLFIX_BROKER_KIND=nats", func(kv string) error {
