@@ -11,16 +11,34 @@ const MaxOrderWatchers = 10_000
 // only, never for a rolled-back transaction. Notifying never blocks: each waiter has room for one
 // pending signal, and one is enough, since a woken waiter re-reads the order. It knows only this
 // process's commits; a change another replica commits is found by the waiter's own re-reads.
-// A nil *OrderChanges watches nothing and notifies nobody.
+// Close ends every wait, for a process that stops. A nil *OrderChanges watches nothing, notifies
+// nobody and is never closed.
 type OrderChanges struct {
 	mu       sync.Mutex
 	watchers map[string]map[chan struct{}]struct{} // order id → its waiters' channels
 	count    int
+	closed   chan struct{}
+	close    sync.Once
 }
 
 // NewOrderChanges returns a hub without waiters.
 func NewOrderChanges() *OrderChanges {
-	return &OrderChanges{watchers: map[string]map[chan struct{}]struct{}{}}
+	return &OrderChanges{watchers: map[string]map[chan struct{}]struct{}{}, closed: make(chan struct{})}
+}
+
+// Close tells every waiter, now and later, to stop waiting; calling it again does nothing.
+func (h *OrderChanges) Close() {
+	if h != nil {
+		h.close.Do(func() { close(h.closed) })
+	}
+}
+
+// closing is closed by Close (nil, never closed, on a nil hub).
+func (h *OrderChanges) closing() <-chan struct{} {
+	if h == nil {
+		return nil
+	}
+	return h.closed
 }
 
 // Watch subscribes to the changes of order id: changed receives a signal after each commit that

@@ -132,6 +132,23 @@ func TestAwaitEndsWithItsContext(t *testing.T) {
 	}
 }
 
+func TestEndWaitsReleasesTheWaitersForAShutdown(t *testing.T) {
+	f := newFixture(t)
+	o := f.pending(t)
+	done := f.startAwait(t, context.Background(), customer, o, app.MaxOrderWait)
+	f.app.Orders.EndWaits()
+	r := f.result(t, done)
+	if r.err != nil || r.order.Version() != o.Version() || r.took > 5*time.Second {
+		t.Fatalf("Await = %v, %v after %s; want the order as last read, at once", r.order, r.err, r.took)
+	}
+	start := time.Now()
+	got, err := f.app.Orders.Await(context.Background(), customer, o.ID(), []int64{o.Version()}, app.MaxOrderWait)
+	if err != nil || got.Version() != o.Version() || time.Since(start) > 5*time.Second {
+		t.Fatalf("Await after EndWaits = %v, %v after %s; want the order at once", got, err, time.Since(start))
+	}
+	f.app.Orders.EndWaits() // twice is harmless
+}
+
 // TestAwaitSeesAChangeAnotherReplicaCommitted: a change committed by another process (here
 // another application over the same store, with a hub of its own) never notifies this one; the
 // waiter finds it by re-reading.

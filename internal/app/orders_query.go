@@ -51,12 +51,12 @@ func (q *OrderQueries) Get(ctx context.Context, actor Actor, id string) (*order.
 // version or no wait it answers at once. Who may see the order is Get's rule, checked before any
 // wait: to anyone else it does not exist, at once. It wakes as soon as this process commits a
 // change to the order, and re-reads the order every OrderRereadEvery for the changes other
-// replicas commit.
+// replicas commit. After EndWaits it answers at once.
 func (q *OrderQueries) Await(ctx context.Context, actor Actor, id string, known []int64, wait time.Duration) (*order.Order, error) {
 	if wait < 0 || wait > MaxOrderWait {
 		return nil, ErrWait
 	}
-	if wait == 0 || len(known) == 0 {
+	if wait == 0 || len(known) == 0 || ended(q.changes.closing()) {
 		return q.Get(ctx, actor, id)
 	}
 	if err := actor.Require(RoleCustomer, RoleAdmin); err != nil {
@@ -72,7 +72,7 @@ func (q *OrderQueries) Await(ctx context.Context, actor Actor, id string, known 
 }
 
 // awaitChange re-reads last when changed fires or every q.reread until its version is none of
-// known; when wait runs out or ctx ends it returns last as it was read.
+// known; when wait runs out, ctx ends or the waits are ended it returns last as it was read.
 func (q *OrderQueries) awaitChange(ctx context.Context, actor Actor, last *order.Order, known []int64,
 	changed <-chan struct{}, wait time.Duration) (*order.Order, error) {
 	timeout := time.NewTimer(wait)
@@ -87,6 +87,8 @@ func (q *OrderQueries) awaitChange(ctx context.Context, actor Actor, last *order
 			return last, nil
 		case <-ctx.Done():
 			return last, nil
+		case <-q.changes.closing():
+			return last, nil
 		}
 		o, err := visibleOrder(ctx, q.store, actor, last.ID())
 		switch {
@@ -99,6 +101,21 @@ func (q *OrderQueries) awaitChange(ctx context.Context, actor Actor, last *order
 		}
 	}
 	return last, nil
+}
+
+// EndWaits makes every Await under way return at once (the order as it last read it, so a reader
+// learns "not modified") and every later one answer without waiting. A server calls it as it
+// starts shutting down, so that no reader it holds outlasts the drain of requests in flight.
+func (q *OrderQueries) EndWaits() { q.changes.Close() }
+
+// ended reports whether done is closed.
+func ended(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // List returns a page of the actor's orders (all orders for an admin), newest first.
