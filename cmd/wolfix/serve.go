@@ -76,6 +76,7 @@ func (s *server) run(ctx context.Context) error {
 
 	httpServer := &http.Server{Handler: s.HTTP.Handler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	httpServer.RegisterOnShutdown(s.App.Orders.EndWaits) // held reads (GET /api/orders/{id}?wait) answer 304 at once
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 

@@ -3,7 +3,10 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -111,9 +114,90 @@ func (s *Server) listOrders(c *gin.Context) {
 	s.writeJSON(c, http.StatusOK, newPage(orders, orderSummaryView, next))
 }
 
+// getOrder serves GET /api/orders/{orderId}: the order, with its version as a strong ETag
+// ("3"). When If-None-Match names the current ETag (or is *), the answer is 304 without a body.
+// With ?wait=N as well (whole seconds, 0 to 30), a request whose ETag still matches is held until
+// the order changes (200 with the new ETag) or N seconds pass (304); the client going away, or
+// the server shutting down (app.OrderQueries.EndWaits), ends it early. Without If-None-Match,
+// wait changes nothing. The answer is never stored by a cache: it holds the customer's data.
 func (s *Server) getOrder(c *gin.Context) {
-	o, err := s.app.Orders.Get(c.Request.Context(), actorOf(c), c.Param("orderId"))
-	s.answerOrder(c, o, err)
+	wait, err := waitParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	tags := parseIfNoneMatch(c.Request.Header.Values("If-None-Match"))
+	if tags.any {
+		wait = 0 // every order matches *: no change can end the wait
+	}
+	o, err := s.app.Orders.Await(c.Request.Context(), actorOf(c), c.Param("orderId"), tags.versions, wait)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", orderETag(o))
+	c.Header("Cache-Control", "no-store")
+	if tags.match(o.Version()) {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	respond(s, c, orderAnswer, o)
+}
+
+// waitParam reads ?wait: whole seconds from 0 to 30; absent is 0.
+func waitParam(c *gin.Context) (time.Duration, error) {
+	raw, ok := c.GetQuery("wait")
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 0 || n > int(app.MaxOrderWait/time.Second) {
+		return 0, app.ErrWait
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// orderETag is the entity tag of an order's representation: its stored version, which every
+// stored change bumps.
+func orderETag(o *order.Order) string { return `"` + strconv.FormatInt(o.Version(), 10) + `"` }
+
+// entityTags is an If-None-Match header: * (any), or the order versions its entity tags name.
+type entityTags struct {
+	any      bool
+	versions []int64
+}
+
+// match reports whether the tags name an order at version (the weak comparison of RFC 9110
+// §8.8.3.2, which If-None-Match uses).
+func (t entityTags) match(version int64) bool { return t.any || slices.Contains(t.versions, version) }
+
+// parseIfNoneMatch reads the values of If-None-Match (RFC 9110 §13.1.2): "*", or a list of
+// entity tags, strong ("3") or weak (W/"3"). A tag that is not an order version of ours can never
+// match and is skipped, as is anything malformed.
+func parseIfNoneMatch(values []string) entityTags {
+	var tags entityTags
+	for _, v := range values {
+		for tag := range strings.SplitSeq(v, ",") {
+			tag = strings.TrimSpace(tag)
+			if tag == "*" {
+				tags.any = true
+			} else if version, ok := versionOf(tag); ok {
+				tags.versions = append(tags.versions, version)
+			}
+		}
+	}
+	return tags
+}
+
+// versionOf reads the order version an entity tag names: "3", or W/"3".
+func versionOf(tag string) (int64, bool) {
+	tag = strings.TrimPrefix(tag, "W/")
+	if len(tag) < 2 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+		return 0, false
+	}
+	opaque := tag[1 : len(tag)-1]
+	n, err := strconv.ParseInt(opaque, 10, 64)
+	return n, err == nil && n >= 0 && strconv.FormatInt(n, 10) == opaque
 }
 
 // confirmPaid serves PATCH /paid: 204 once the order is paid, 409 payment_not_completed if not.

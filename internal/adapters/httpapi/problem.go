@@ -46,6 +46,7 @@ var statusByCode = map[string]int{
 	errRateLimited.Code:          http.StatusTooManyRequests,
 	app.ErrWebhookSignature.Code: http.StatusBadRequest,
 	app.ErrWebhookPayload.Code:   http.StatusBadRequest,
+	app.ErrWait.Code:             http.StatusBadRequest,
 }
 
 var statusByKind = map[fault.Kind]int{
