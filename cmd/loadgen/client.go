@@ -71,17 +71,19 @@ func refuseNonLoopback(_, address string, _ syscall.RawConn) error {
 // call is one request: the endpoint names it in the report ("GET /api/orders/{id}"), path is
 // the real path.
 type call struct {
-	endpoint string
-	method   string
-	path     string
-	token    string
-	body     any
+	endpoint    string
+	method      string
+	path        string
+	token       string
+	body        any
+	ifNoneMatch string // sent as If-None-Match when set
 }
 
 // reply is what came back; status 0 means the request failed before a response.
 type reply struct {
 	status int
 	body   []byte
+	etag   string
 }
 
 // do sends c, records it in rec, and returns the reply. A transport error is recorded and
@@ -105,6 +107,9 @@ func (cl *client) do(ctx context.Context, rec *recorder, c call) (reply, error) 
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
+	if c.ifNoneMatch != "" {
+		req.Header.Set("If-None-Match", c.ifNoneMatch)
+	}
 	start := time.Now()
 	resp, err := cl.http.Do(req)
 	if err != nil {
@@ -125,7 +130,7 @@ func (cl *client) do(ctx context.Context, rec *recorder, c call) (reply, error) 
 		return reply{}, err
 	}
 	rec.observe(c.endpoint, elapsed, resp.StatusCode, problemCode(resp.StatusCode, raw))
-	return reply{status: resp.StatusCode, body: raw}, nil
+	return reply{status: resp.StatusCode, body: raw, etag: resp.Header.Get("ETag")}, nil
 }
 
 // problemCode returns the stable code of an RFC 9457 problem body, for error statuses.

@@ -71,6 +71,12 @@ func TestParseFlagsBounds(t *testing.T) {
 		{"token without product", []string{"-token", "x"}, false},
 		{"unknown mode", []string{"-mode", "write"}, false},
 		{"card flow", []string{"-mode", "card-flow", "-customers", "32", "-orders", "100"}, true},
+		{"polling instead of a long poll", []string{"-wait", "0"}, true},
+		{"longest wait", []string{"-wait", "30s", "-timeout", "31s"}, true},
+		{"wait past the service's longest", []string{"-wait", "31s", "-timeout", "40s"}, false},
+		{"wait not in whole seconds", []string{"-wait", "1500ms"}, false},
+		{"wait as long as a request may take", []string{"-wait", "10s", "-timeout", "10s"}, false},
+		{"negative wait", []string{"-wait", "-1s"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

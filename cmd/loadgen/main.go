@@ -4,6 +4,10 @@
 // It owns no service code; it is a client like any checkout, and it prints figures instead of
 // asserting them, so that speed is measured where it can be read rather than in tests that flake.
 //
+// In card-flow each customer reads its order until the webhook made it Paid with a long poll: a
+// first GET learns the order's ETag, then GETs with If-None-Match and ?wait (-wait) are answered
+// the moment the order changes. -wait 0 polls instead, a GET every -poll, as clients did before.
+//
 // Every run is bounded: it stops after -duration, or sooner after -orders orders, or on Ctrl-C.
 // It refuses any base URL whose host is not a loopback address, and its dialer refuses any
 // connection that would leave the machine.
@@ -26,6 +30,8 @@ import (
 	"os"
 	"os/signal"
 	"time"
+
+	"github.com/wolfix/orders/internal/app"
 )
 
 // limits keep a run bounded whatever the flags say.
@@ -51,6 +57,7 @@ type config struct {
 	jsonOut    string
 	card       string
 	poll       time.Duration
+	wait       time.Duration
 	paidWithin time.Duration
 	timeout    time.Duration
 }
@@ -90,7 +97,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.lines, "lines", 1, "order lines per order, each a different product (at most -products)")
 	fs.StringVar(&cfg.jsonOut, "json", "", "also write the figures as JSON to this file (for make bench-compare)")
 	fs.StringVar(&cfg.card, "card", "4242 4242 4242 4242", "sandbox test card for card-flow")
-	fs.DurationVar(&cfg.poll, "poll", 20*time.Millisecond, "card-flow: interval between GETs while waiting for Paid (the polls are load too)")
+	fs.DurationVar(&cfg.wait, "wait", 5*time.Second, "card-flow: long-poll each GET for Paid up to this long (If-None-Match + ?wait; whole seconds, at most 30s, below -timeout); 0 polls every -poll instead")
+	fs.DurationVar(&cfg.poll, "poll", 20*time.Millisecond, "card-flow with -wait 0: interval between GETs while waiting for Paid (the polls are load too); with a long poll, the pause after a failed GET")
 	fs.DurationVar(&cfg.paidWithin, "paid-within", 10*time.Second, "card-flow: give up waiting for the webhook after this, then PATCH /paid")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "timeout of one request")
 	if err := fs.Parse(args); err != nil {
@@ -122,6 +130,8 @@ func (c config) validate() error {
 		return errors.New("-token needs -product (creating a product needs a seller token)")
 	case c.poll <= 0 || c.paidWithin <= 0 || c.timeout <= 0:
 		return errors.New("-poll, -paid-within and -timeout must be positive")
+	case c.wait < 0 || c.wait > app.MaxOrderWait || c.wait%time.Second != 0 || c.wait > 0 && c.wait >= c.timeout:
+		return fmt.Errorf("-wait must be whole seconds from 0 to %s, and below -timeout", app.MaxOrderWait)
 	case c.products < 1 || c.products > maxProducts:
 		return fmt.Errorf("-products must be between 1 and %d", maxProducts)
 	case c.lines < 1 || c.lines > c.products:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,7 +24,8 @@ const (
 	// modeCash places cash-on-delivery orders: POST /api/orders.
 	modeCash mode = "cash"
 	// modeCard runs the seed's card flow: create with payment, confirm in the sandbox with a test
-	// card, poll until the webhook made the order Paid, then PATCH /paid as the client would.
+	// card, read the order (long poll, or a poll with -wait 0) until the webhook made it Paid, then
+	// PATCH /paid as the client would.
 	modeCard mode = "card-flow"
 	// modeRead reads: the product list, the customer's orders and one order.
 	modeRead mode = "read"
@@ -43,6 +45,7 @@ const (
 	epCreateCard = "POST /api/orders/with-payment"
 	epConfirm    = "POST /sandbox/payment-intents/{id}/confirm"
 	epGetOrder   = "GET /api/orders/{id}"
+	epAwaitOrder = "GET /api/orders/{id}?wait (long poll)"
 	epPaid       = "PATCH /api/orders/{id}/paid"
 	epListOrders = "GET /api/orders"
 	epProducts   = "GET /api/products"
@@ -243,13 +246,15 @@ func (w *workload) cardFlow(ctx context.Context, rec *recorder, c customer) erro
 	return nil
 }
 
-// awaitPaid polls the order until its payment is Paid. Giving up after -paid-within is recorded
-// but not fatal: PATCH /paid asks the provider itself, as a client would after a lost webhook.
+// awaitPaid reads the order until its payment is Paid: with -wait, a first GET learns its ETag and
+// each next one is a long poll (If-None-Match and ?wait) that the service answers the moment the
+// order changes; with -wait 0, a GET every -poll. Giving up after -paid-within is recorded but not
+// fatal: PATCH /paid asks the provider itself, as a client would after a lost webhook.
 func (w *workload) awaitPaid(ctx context.Context, rec *recorder, c customer, orderID string, since time.Time) error {
 	deadline := since.Add(w.cfg.paidWithin)
+	etag := ""
 	for {
-		rep, err := w.client.do(ctx, rec, call{endpoint: epGetOrder, method: http.MethodGet,
-			path: "/api/orders/" + orderID, token: c.token})
+		rep, err := w.client.do(ctx, rec, w.orderRead(c, orderID, etag, deadline))
 		if err != nil {
 			return err
 		}
@@ -265,10 +270,28 @@ func (w *workload) awaitPaid(ctx context.Context, rec *recorder, c customer, ord
 			rec.fail(flow, fmt.Sprintf("not Paid %s after confirm", w.cfg.paidWithin))
 			return nil
 		}
-		if !sleep(ctx, w.cfg.poll) {
+		longPolled := w.cfg.wait > 0 && rep.etag != "" &&
+			(rep.status == http.StatusOK || rep.status == http.StatusNotModified)
+		if longPolled {
+			etag = rep.etag
+		} else if !sleep(ctx, w.cfg.poll) { // polling, or a failed read: never a tight loop
 			return ctx.Err()
 		}
 	}
+}
+
+// orderRead is awaitPaid's next GET of the order: a long poll once the ETag is known (-wait, cut
+// to the time left before deadline, in whole seconds), a plain GET otherwise. Long polls are
+// reported apart: their latency is mostly the wait.
+func (w *workload) orderRead(c customer, orderID, etag string, deadline time.Time) call {
+	read := call{endpoint: epGetOrder, method: http.MethodGet, path: "/api/orders/" + orderID, token: c.token}
+	if w.cfg.wait == 0 || etag == "" {
+		return read
+	}
+	wait := min(w.cfg.wait, max(time.Until(deadline).Round(time.Second), time.Second))
+	read.endpoint, read.ifNoneMatch = epAwaitOrder, etag
+	read.path += "?wait=" + strconv.Itoa(int(wait/time.Second))
+	return read
 }
 
 // paidView is what awaitPaid reads of an order: its payment status and when it became Paid.
