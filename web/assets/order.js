@@ -1,16 +1,20 @@
 // The order page (/orders/{id}/confirmation, where the seed's checkout redirects): status,
-// payment status, items, the server's totals and the timeline, refreshed every few seconds while a
-// card payment is still settling (the webhook or the reconciler may finish it after the redirect).
+// payment status, items, the server's totals and the timeline, kept live while a card payment is
+// still settling (the webhook or the reconciler may finish it after the redirect): a long poll
+// (If-None-Match with the order's ETag, and ?wait) that the server answers the moment the order
+// changes, or after the wait with 304.
 "use strict";
 
 (() => {
-  const { h, $, message, money, when, api, session, mountHeader } = Wolfix;
+  const { h, $, message, money, when, api, exchange, session, mountHeader } = Wolfix;
 
   const orderId = decodeURIComponent(location.pathname.split("/")[2] || "");
-  const pollEvery = 1500; // ms
-  const pollFor = 10 * 60 * 1000; // stop watching after ten minutes
+  const orderPath = "/api/orders/" + encodeURIComponent(orderId);
+  const waitSeconds = 25; // each read is held this long at most (the server allows 30)
+  const retryAfter = 3000; // ms before reading again after a failed read, so a failure never spins
+  const watchFor = 10 * 60 * 1000; // stop watching after ten minutes
   const startedAt = Date.now();
-  let timer = null;
+  let generation = 0; // each load starts a new watch; an older one stops at its next turn
 
   // viewer is the role whose token reads the order: the customer who placed it, or an admin.
   const viewer = () => (session.token("customer") ? "customer" : session.token("admin") ? "admin" : "customer");
@@ -20,17 +24,41 @@
   }
 
   async function load() {
-    clearTimeout(timer);
+    const mine = ++generation;
     try {
       await returnFromStripe();
-      const o = await api("GET", "/api/orders/" + encodeURIComponent(orderId), { as: viewer() });
-      render(o);
-      const watching = settling(o) && Date.now() - startedAt < pollFor;
-      $("#live").textContent = watching ? "· updating live…" : "";
-      if (watching) timer = setTimeout(load, pollEvery);
+      const { data, etag } = await exchange("GET", orderPath, { as: viewer() });
+      render(data);
+      await watch(mine, data, etag);
     } catch (e) {
       message($("#order-message"), "error", e.message);
     }
+  }
+
+  // watch re-reads the order while it is settling, each read held by the server until the order
+  // changes; a failed read is shown and retried after a pause, except a refusal that will not pass
+  // (a 4xx other than 429), which ends the watch.
+  async function watch(mine, o, etag) {
+    const live = () => mine === generation && settling(o) && Date.now() - startedAt < watchFor;
+    while (live()) {
+      $("#live").textContent = "· updating live…";
+      try {
+        const r = await exchange("GET", orderPath + "?wait=" + waitSeconds, { as: viewer(), ifNoneMatch: etag });
+        if (mine !== generation) return;
+        message($("#order-message"), "", "");
+        if (r.status === 200) {
+          o = r.data;
+          etag = r.etag;
+          render(o);
+        }
+      } catch (e) {
+        if (mine !== generation) return;
+        message($("#order-message"), "error", e.message);
+        if (e.status >= 400 && e.status < 500 && e.status !== 429) break;
+        await new Promise((resolve) => setTimeout(resolve, retryAfter));
+      }
+    }
+    if (mine === generation) $("#live").textContent = "";
   }
 
   // returnFromStripe finishes a payment that Stripe.js completed through a redirect (3-D Secure):
@@ -40,7 +68,7 @@
     if (params.get("redirect_status") !== "succeeded") return;
     history.replaceState(null, "", location.pathname);
     try {
-      await api("PATCH", "/api/orders/" + encodeURIComponent(orderId) + "/paid", { as: "customer" });
+      await api("PATCH", orderPath + "/paid", { as: "customer" });
     } catch (e) {
       if (e.code !== "payment_not_completed") throw e;
     }

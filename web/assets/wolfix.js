@@ -102,9 +102,15 @@ const Wolfix = (() => {
 
   const signedOut = new Set(); // callbacks run when the API refuses a role's token
 
-  // api calls the service. as names the role whose token is sent; idempotent adds an
-  // Idempotency-Key (one per call). The body is a string of JSON or an object.
-  async function api(method, path, { as, body, idempotent } = {}) {
+  // api calls the service and answers the body. as names the role whose token is sent;
+  // idempotent adds an Idempotency-Key (one per call). The body is a string of JSON or an object.
+  async function api(method, path, options) {
+    return (await exchange(method, path, options)).data;
+  }
+
+  // exchange is api answering { status, etag, data }; ifNoneMatch sends If-None-Match, and its
+  // 304 Not Modified (data null) is no error.
+  async function exchange(method, path, { as, body, idempotent, ifNoneMatch } = {}) {
     const headers = { Accept: "application/json" };
     if (as) {
       const token = session.token(as);
@@ -113,6 +119,7 @@ const Wolfix = (() => {
     }
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (idempotent) headers["Idempotency-Key"] = randomKey();
+    if (ifNoneMatch) headers["If-None-Match"] = ifNoneMatch;
     let response;
     try {
       response = await fetch(path, { method, headers, body: typeof body === "string" || body === undefined ? body : JSON.stringify(body) });
@@ -121,14 +128,14 @@ const Wolfix = (() => {
     }
     const text = await response.text();
     const data = text ? JSON.parse(text) : null;
-    if (!response.ok) {
+    if (!response.ok && response.status !== 304) {
       if (response.status === 401 && as) {
         session.forget(as);
         signedOut.forEach((fn) => fn(as));
       }
       throw new ApiError(response.status, data);
     }
-    return data;
+    return { status: response.status, etag: response.headers.get("ETag"), data };
   }
 
   let configPromise;
@@ -194,5 +201,5 @@ const Wolfix = (() => {
     render();
   }
 
-  return { h, $, message, money, when, session, api, config, mountHeader, ApiError };
+  return { h, $, message, money, when, session, api, exchange, config, mountHeader, ApiError };
 })();

@@ -133,6 +133,16 @@ test("declined cards show the seed's messages and the same order is paid with an
   await shop.goto("/");
   const orderId = await placeCardOrder(shop, WANTED, 1, { method: "branch", branch: "12" });
   await expectStock(shop, WANTED, 37);
+  // The order page, open meanwhile in another tab, follows every attempt live: each of its reads
+  // is a long poll (If-None-Match with the order's ETag, and ?wait) answered when the order changes.
+  const longPolls = [];
+  const watchRequests = (r) => {
+    if (r.url().includes("/api/orders/" + orderId + "?wait=")) longPolls.push(r.headers()["if-none-match"]);
+  };
+  browser.context.on("request", watchRequests);
+  const orderPage = await browser.open("/orders/" + orderId + "/confirmation");
+  await orderPage.locator("#payment-status", { hasText: "Pending" }).waitFor();
+  await orderPage.locator("#live", { hasText: "updating live" }).waitFor();
   const declines = [
     ["4000 0000 0000 0002", "Your card was declined. Please try another payment method."],
     ["4000 0000 0000 9995", "Your card has insufficient funds"],
@@ -145,11 +155,19 @@ test("declined cards show the seed's messages and the same order is paid with an
     assert.equal(await shop.locator("#order-number").getAttribute("data-order-id"), orderId, "still the same order");
     if (card.endsWith("0002")) await screenshot(shop, "declined");
   }
+  await orderPage.locator("#payment-status", { hasText: "Failed" }).waitFor();
+  await orderPage.locator("#payment-failure .error").waitFor();
   await expectStock(shop, WANTED, 37); // retries reserve nothing more
   await payWith(shop, "4242 4242 4242 4242");
   await expectConfirmation(shop, orderId, { status: "Confirmed", paymentStatus: "Paid" });
   const timeline = await shop.locator("#timeline li").allTextContents();
   assert.ok(timeline.length >= 2, "timeline: " + timeline.join(" | "));
+  await orderPage.locator("#payment-status", { hasText: "Paid" }).waitFor();
+  assert.equal(await orderPage.textContent("#live"), "", "the order page stops watching a paid order");
+  browser.context.off("request", watchRequests);
+  await orderPage.close();
+  assert.ok(longPolls.length >= 1, "the order page long-polled");
+  for (const etag of longPolls) assert.match(etag || "", /^"\d+"$/, "each long poll names the order's ETag");
   assertNoBrowserProblems();
 });
 
