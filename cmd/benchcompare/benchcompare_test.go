@@ -96,3 +96,19 @@ func TestSQLiteFloorCommitsWholeOrders(t *testing.T) {
 			orders, items, payments, events, taken)
 	}
 }
+
+func TestLineWatchSeesThePrefixOnceAcrossWrites(t *testing.T) {
+	seen := 0
+	w := &lineWatch{prefix: "loadgen: ", seen: func() { seen++ }}
+	for _, chunk := range []string{"go: building\nload", "gen: cash, 32 customers\n", "loadgen: again\n"} {
+		if n, err := w.Write([]byte(chunk)); n != len(chunk) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", chunk, n, err)
+		}
+		if chunk == "go: building\nload" && seen != 0 {
+			t.Fatal("seen before the whole prefix arrived")
+		}
+	}
+	if seen != 1 {
+		t.Errorf("seen %d times; want once", seen)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -101,15 +102,21 @@ func measureService(ctx context.Context, db backend, bins binaries, s settings, 
 }
 
 // runLoad drives one workload and reads the server's CPU time around it.
+// The server's CPU time is read from when loadgen starts measuring (its "loadgen: …" line, after
+// it made its products and tokens) to its end.
 func runLoad(ctx context.Context, bins binaries, s settings, srv *serveProcess, mode, secret string) (modeFigures, error) {
-	jsonPath := filepath.Join(bins.dir, "loadgen-"+mode+".json")
 	cpuBefore := procCPUTime(srv.cmd.Process.Pid)
+	jsonPath := filepath.Join(bins.dir, "loadgen-"+mode+".json")
 	cmd := exec.CommandContext(ctx, bins.loadgen, "-base", srv.base, "-mode", mode,
 		"-customers", strconv.Itoa(s.customers), "-duration", s.duration.String(),
 		"-products", strconv.Itoa(s.products), "-lines", strconv.Itoa(s.lines),
 		"-jwt-secret", secret, "-json", jsonPath)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return modeFigures{}, fmt.Errorf("loadgen: %v\n%s", err, out)
+	var out bytes.Buffer
+	started := &lineWatch{prefix: "loadgen: ", seen: func() { cpuBefore = procCPUTime(srv.cmd.Process.Pid) }}
+	both := io.MultiWriter(&out, started) // one writer for both: exec then writes from one goroutine
+	cmd.Stdout, cmd.Stderr = both, both
+	if err := cmd.Run(); err != nil {
+		return modeFigures{}, fmt.Errorf("loadgen: %v\n%s", err, out.Bytes())
 	}
 	cpu := procCPUTime(srv.cmd.Process.Pid) - cpuBefore
 	raw, err := os.ReadFile(jsonPath)
@@ -192,4 +199,30 @@ func randomHex(n int) string {
 	buf := make([]byte, n)
 	_, _ = rand.Read(buf)
 	return hex.EncodeToString(buf)
+}
+
+// lineWatch calls seen once, when a line written to it starts with prefix.
+type lineWatch struct {
+	prefix string
+	seen   func()
+	line   []byte
+	done   bool
+}
+
+func (w *lineWatch) Write(p []byte) (int, error) {
+	for _, c := range p {
+		if w.done {
+			break
+		}
+		if c == '\n' {
+			w.line = w.line[:0]
+			continue
+		}
+		w.line = append(w.line, c)
+		if string(w.line) == w.prefix {
+			w.done = true
+			w.seen()
+		}
+	}
+	return len(p), nil
 }
