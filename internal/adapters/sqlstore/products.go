@@ -5,13 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/uptrace/bun"
 
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/catalog"
+	"github.com/wolfix/orders/internal/domain/order"
 )
 
 // productRepo is app.ProductRepository.
@@ -160,6 +163,23 @@ func reserveFailure(l app.StockLine, err error) error {
 	return fmt.Errorf("reserve %d of product %s: %w", l.Quantity, l.ProductID, err)
 }
 
+// reserveQueries holds reserveQuery's texts for the line counts an order can have, built once.
+var reserveQueries = sync.OnceValue(func() []string {
+	texts := make([]string, order.MaxLines+1)
+	for n := 1; n <= order.MaxLines; n++ {
+		texts[n] = reserveQuery(n)
+	}
+	return texts
+})
+
+// reserveQueryFor is reserveQuery(n), built once for an order's line counts.
+func reserveQueryFor(n int) string {
+	if texts := reserveQueries(); n < len(texts) {
+		return texts[n]
+	}
+	return reserveQuery(n)
+}
+
 // reserveQuery takes the units of n products ($1 … $2n: id and quantity of each, ascending ids)
 // in one round trip and returns the ids it served. The locked CTE locks the rows in id order
 // before the UPDATE touches them (a SELECT's ORDER BY … FOR UPDATE locks rows as they leave the
@@ -187,24 +207,24 @@ func (r productRepo) reserveAtOnce(ctx context.Context, lines []app.StockLine) e
 	for _, l := range lines {
 		args = append(args, l.ProductID, l.Quantity)
 	}
-	rows, err := rawConn(r.db).QueryContext(ctx, reserveQuery(len(lines)), args...)
+	rows, err := rawConn(r.db).QueryContext(ctx, reserveQueryFor(len(lines)), args...)
 	if err != nil {
 		return fmt.Errorf("reserve stock: %w", err)
 	}
-	served := map[string]bool{}
+	served := make([]string, 0, len(lines))
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			_ = rows.Close()
 			return fmt.Errorf("reserve stock: %w", err)
 		}
-		served[id] = true
+		served = append(served, id)
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return fmt.Errorf("reserve stock: %w", err)
 	}
 	for _, l := range lines {
-		if !served[l.ProductID] {
+		if !slices.Contains(served, l.ProductID) {
 			return reserveFailure(l, r.shortOrMissing(ctx, l.ProductID))
 		}
 	}
