@@ -41,8 +41,10 @@ func TestChaosE2EKill9UnderIdempotentLoad(t *testing.T) {
 	defer stop()
 	loadDone := make(chan struct{})
 	go func() { defer close(loadDone); l.run(t, ctx, chaosShoppers, chaosSettle) }()
-	killed := 0
-	for killed < kills && sleepCtx(ctx, loadFor/time.Duration(kills+1)) {
+	// The kills keep to a schedule from the start of the load, so that slow restarts on a busy
+	// machine (one CI run restarted too slowly for the fifth) do not push the last ones past it.
+	killed, start, every := 0, time.Now(), loadFor/time.Duration(kills+1)
+	for killed < kills && sleepCtx(ctx, time.Until(start.Add(time.Duration(killed+1)*every))) {
 		p.kill9()
 		killed++
 		p.restart()
