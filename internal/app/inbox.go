@@ -116,7 +116,7 @@ func (h *WebhookHandler) work(ctx context.Context, jobs <-chan InboxEntry) {
 			}
 			_ = h.process(ctx, e) // a failure is noted in the inbox and retried there
 		case e := <-h.handOff.queue:
-			h.handOff.taken()
+			h.handOff.release()
 			_ = h.process(ctx, e)
 		}
 	}
@@ -135,7 +135,7 @@ func newHandOff(workers int) *handOff { return &handOff{queue: make(chan InboxEn
 func (o *handOff) open()  { o.running.Store(true) }
 func (o *handOff) close() { o.running.Store(false) }
 
-// reserve holds a place for one event; the caller then gives it or cancels the place.
+// reserve holds a place for one event; the caller then gives it, or releases the place.
 func (o *handOff) reserve() bool {
 	if !o.running.Load() {
 		return false
@@ -150,16 +150,14 @@ func (o *handOff) reserve() bool {
 // give queues e in its reserved place; it never blocks.
 func (o *handOff) give(e InboxEntry) { o.queue <- e }
 
-func (o *handOff) cancel() { o.pending.Add(-1) }
-
-// taken frees the place of an event a worker took from the queue.
-func (o *handOff) taken() { o.pending.Add(-1) }
+// release frees a place: one reserved and not used, or that of an event a worker took.
+func (o *handOff) release() { o.pending.Add(-1) }
 
 // take returns a queued event without waiting.
 func (o *handOff) take() (InboxEntry, bool) {
 	select {
 	case e := <-o.queue:
-		o.taken()
+		o.release()
 		return e, true
 	default:
 		return InboxEntry{}, false

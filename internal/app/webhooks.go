@@ -84,7 +84,7 @@ func (h *WebhookHandler) record(ctx context.Context, ev payment.Event) error {
 	case handed && fresh && err == nil:
 		h.handOff.give(entry)
 	case handed:
-		h.handOff.cancel()
+		h.handOff.release()
 	}
 	if err == nil && !handed {
 		h.Wake()

@@ -114,22 +114,25 @@ type lazyTx struct {
 // Commit commits, or does nothing when the transaction never began. A transaction that failed is
 // rolled back by Postgres's COMMIT, which says so: that is pgx.ErrTxCommitRollback, as from pgx.
 func (t lazyTx) Commit() error {
-	if t.conn.beginPending {
-		t.conn.beginPending = false
-		return nil
-	}
-	tag, err := t.conn.Conn.Conn().Exec(t.ctx, "COMMIT")
-	if err == nil && tag.String() == "ROLLBACK" {
+	tag, err := t.end("COMMIT")
+	if err == nil && tag == "ROLLBACK" {
 		return pgx.ErrTxCommitRollback
 	}
 	return err
 }
 
 func (t lazyTx) Rollback() error {
+	_, err := t.end("ROLLBACK")
+	return err
+}
+
+// end sends statement (COMMIT or ROLLBACK) and returns its command tag, unless the transaction
+// never began: then there is nothing to end.
+func (t lazyTx) end(statement string) (string, error) {
 	if t.conn.beginPending {
 		t.conn.beginPending = false
-		return nil
+		return "", nil
 	}
-	_, err := t.conn.Conn.Conn().Exec(t.ctx, "ROLLBACK")
-	return err
+	tag, err := t.conn.Conn.Conn().Exec(t.ctx, statement)
+	return tag.String(), err
 }
