@@ -59,6 +59,11 @@ type Features struct {
 	Redelivers bool
 }
 
+// MetaOrderingKey names the message metadata that carries an event's ordering key, its order's
+// id: a broker that delivers several events at once still delivers the events of one key in the
+// order they were published.
+const MetaOrderingKey = "ordering_key"
+
 // ErrNoGroup is returned by Subscriber without a consumer group.
 var ErrNoGroup = errors.New("broker: a consumer group is required")
 

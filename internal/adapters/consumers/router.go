@@ -76,7 +76,9 @@ type Router struct {
 	inbox       *Inbox
 	logger      *slog.Logger
 	pause       *outage.Tracker // shared by every handler
-	retries     int
+	// probe is held by the one delivery that tries while the dependency is down.
+	probe   chan struct{}
+	retries int
 	// heldFirst and heldMost bound the waits of a delivery whose event another one holds.
 	heldFirst, heldMost time.Duration
 }
@@ -107,7 +109,7 @@ func NewRouter(subscribers Subscribers, poison message.Publisher, inbox *Inbox, 
 		logger: logger, retries: cfg.Retries, pause: outage.New(outage.Config{First: cfg.RetryInterval,
 			Most: cfg.MaxRetryInterval, Log: logger, Recovered: "consumers: handling events works again",
 			Failing: "consumers: handling events fails; every consumer waits before its next try"}),
-		heldFirst: cfg.RetryInterval, heldMost: heldLongestWait}
+		heldFirst: cfg.RetryInterval, heldMost: heldLongestWait, probe: make(chan struct{}, 1)}
 	router.AddMiddleware(traceHandling, poisonQueue, r.retrying, middleware.Recoverer)
 	return r, nil
 }
@@ -125,7 +127,15 @@ func (r *Router) retrying(h message.HandlerFunc) message.HandlerFunc {
 			if err := sleep(ctx, r.pause.Resting()); err != nil {
 				return nil, err
 			}
+			end, ok, err := r.tryTurn(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue // another delivery tried meanwhile, and failed: wait out its step
+			}
 			out, err := h(msg)
+			end()
 			switch {
 			case err == nil:
 				r.pause.Recovered()
@@ -150,6 +160,27 @@ func (r *Router) retrying(h message.HandlerFunc) message.HandlerFunc {
 			}
 		}
 	}
+}
+
+// tryTurn lets a delivery try its handler. While the dependency is down, the deliveries under way
+// (several at once on a broker with lanes) take turns, so that each back-off step costs one try
+// of one event, not one of each: ok is false when the step another delivery's failed try began
+// is still running. end gives the turn back.
+func (r *Router) tryTurn(ctx context.Context) (end func(), ok bool, err error) {
+	if !r.pause.Down() {
+		return func() {}, true, nil
+	}
+	select {
+	case r.probe <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	end = func() { <-r.probe }
+	if r.pause.Resting() > 0 {
+		end()
+		return nil, false, nil
+	}
+	return end, true, nil
 }
 
 // Handle makes consumer (its consumer group and its name in the dedupe table) handle the events

@@ -61,6 +61,13 @@ func (t *Tracker) Failed(err error, attrs ...any) time.Duration {
 	return step
 }
 
+// Down reports whether the dependency failed and has not recovered since.
+func (t *Tracker) Down() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.down
+}
+
 // Recovered ends the run of failures, if there was one: the next failure starts at the first step.
 func (t *Tracker) Recovered() {
 	t.mu.Lock()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/wolfix/orders/internal/adapters/broker"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/app/events"
 )
@@ -16,7 +17,7 @@ import (
 const metaOccurredAt = "occurred_at"
 
 // newMessage is ev as a watermill message: the payload is its envelope (events.Encode), the UUID
-// its id.
+// its id, the ordering key its order.
 func newMessage(ctx context.Context, ev app.Event) (*message.Message, error) {
 	payload, err := events.Encode(ev)
 	if err != nil {
@@ -24,6 +25,7 @@ func newMessage(ctx context.Context, ev app.Event) (*message.Message, error) {
 	}
 	msg := message.NewMessage(ev.ID, payload)
 	msg.Metadata.Set(metaOccurredAt, ev.OccurredAt.UTC().Format(time.RFC3339Nano))
+	msg.Metadata.Set(broker.MetaOrderingKey, ev.OrderID)
 	msg.SetContext(ctx)
 	return msg, nil
 }

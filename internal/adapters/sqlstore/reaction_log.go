@@ -17,7 +17,7 @@ import (
 // than that belonged to a consumer that died, and is taken over.
 const reactionClaimLease = time.Minute
 
-// doneFlushDelay is how long, on SQLite, an event's "done" mark may wait for the next claim's
+// doneFlushDelay is how long an event's "done" mark may wait for the next claim's
 // transaction before it is written on its own.
 const doneFlushDelay = 20 * time.Millisecond
 
@@ -30,18 +30,19 @@ const (
 
 // ReactionLog is app.ReactionLog in the table consumed_events.
 //
-// On SQLite every write transaction takes the database's only write lock, which the API needs
-// for every order, so the log writes once per event on the happy path: the "done" mark of a
-// handled event is written in the transaction of the next claim (or alone after doneFlushDelay,
-// or on Flush). A mark not written yet is applied before any claim, so a redelivery still finds
-// its event done. A crash loses the marks not written yet: their events stay claimed, and a
-// redelivery of one runs it again once the claim's lease has run out, as after a crash while
-// it ran. On PostgreSQL each mark is written at once.
+// The log writes once per event on the happy path: the "done" mark of a handled event is written
+// in the transaction of the next claim (or alone after doneFlushDelay, or on Flush). On SQLite
+// every write transaction takes the database's only write lock, which the API needs for every
+// order; on PostgreSQL every transaction waits for a connection of the pool the API's requests
+// share (under load, a second transaction per event halved how many events the consumers
+// handled). A mark not written yet is applied before any claim, so a redelivery still finds its
+// event done. A crash loses the marks not written yet: their events stay claimed, and a
+// redelivery of one runs it again once the claim's lease has run out, as after a crash while it
+// ran.
 type ReactionLog struct {
-	db        *sql.DB
-	rebind    func(string) string
-	now       func() time.Time
-	deferDone bool
+	db     *sql.DB
+	rebind func(string) string
+	now    func() time.Time
 
 	mu      sync.Mutex
 	pending []doneMark
@@ -61,7 +62,7 @@ func NewReactionLog(db *sql.DB, dialect Dialect) (*ReactionLog, error) {
 	case Postgres:
 		return &ReactionLog{db: db, rebind: dollarPlaceholders, now: time.Now}, nil
 	case SQLite:
-		return &ReactionLog{db: db, rebind: func(q string) string { return q }, now: time.Now, deferDone: true}, nil
+		return &ReactionLog{db: db, rebind: func(q string) string { return q }, now: time.Now}, nil
 	default:
 		return nil, fmt.Errorf("sqlstore: reaction log: unknown dialect %q", dialect)
 	}
@@ -84,14 +85,10 @@ func (l *ReactionLog) Release(ctx context.Context, consumer, eventID string) err
 	})
 }
 
-// Done marks the event handled: at once on PostgreSQL, with the next write on SQLite.
-func (l *ReactionLog) Done(ctx context.Context, consumer, eventID string) error {
-	mark := doneMark{consumer: consumer, eventID: eventID, at: l.now().UnixMilli()}
-	if l.deferDone {
-		l.deferMark(mark)
-		return nil
-	}
-	return l.inTx(ctx, func(tx *sql.Tx) error { return l.markDone(ctx, tx, mark) })
+// Done marks the event handled, with the log's next write.
+func (l *ReactionLog) Done(_ context.Context, consumer, eventID string) error {
+	l.deferMark(doneMark{consumer: consumer, eventID: eventID, at: l.now().UnixMilli()})
+	return nil
 }
 
 // Flush writes the "done" marks not written yet.

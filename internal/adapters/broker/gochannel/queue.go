@@ -4,32 +4,43 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/wolfix/orders/internal/adapters/broker"
 )
 
-// queuedPublisher hands publish calls to its pub/sub one after another, in order, from a
-// goroutine of its own.
+// queuedPublisher hands publish calls to its pub/sub from goroutines of its own, its lanes. Each
+// lane has a queue and a topic of its own (laneTopic): GoChannel holds a topic's lock until the
+// subscribers acked, so only distinct topics are delivered at once. An event goes to the lane its
+// ordering key (broker.MetaOrderingKey, its order's id; else its id) hashes to, so the events of
+// one order arrive in the order they were published, while those of different orders are handled
+// at once.
 type queuedPublisher struct {
 	next   message.Publisher
 	logger watermill.LoggerAdapter
-	queue  chan publication
-	// highWater is the depth Room counts down to (the queue's size when zero).
-	highWater int
-	closing   chan struct{}
-	stopped   chan struct{}
-	once      sync.Once
-	// undelivered counts the publications queued or being delivered.
+	lanes  []chan publication
+	// capacity is how many events the lanes' queues hold in all; highWater is the count of
+	// undelivered events Room counts down to (capacity when zero).
+	capacity   int
+	highWater  int
+	enqueue    sync.Mutex // one Publish at a time checks the room it needs and takes it
+	closing    chan struct{}
+	stopped    chan struct{}
+	once       sync.Once
+	delivering sync.WaitGroup
+	// undelivered counts the events queued or being delivered.
 	undelivered atomic.Int64
 }
 
 type publication struct {
 	topic string
-	msgs  []*message.Message
+	msg   *message.Message
 }
 
 var (
@@ -37,33 +48,59 @@ var (
 	errQueueFull    = errors.New("broker: the in-process queue is full; the consumers are behind, try again later")
 )
 
-func newQueuedPublisher(next message.Publisher, logger watermill.LoggerAdapter, size int) *queuedPublisher {
+// newQueuedPublisher queues up to size events for next, shared out among lanes lanes.
+func newQueuedPublisher(next message.Publisher, logger watermill.LoggerAdapter, size, lanes int) *queuedPublisher {
+	lanes = max(lanes, 1)
 	p := &queuedPublisher{
 		next: next, logger: logger,
-		queue:   make(chan publication, size),
+		lanes:   make([]chan publication, lanes),
 		closing: make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
-	go p.run()
+	for lane := range p.lanes {
+		p.lanes[lane] = make(chan publication, max(size/lanes, 1))
+		p.capacity += cap(p.lanes[lane])
+		p.delivering.Go(func() { p.run(lane) })
+	}
+	go func() { p.delivering.Wait(); close(p.stopped) }()
 	return p
 }
 
-// Publish queues the messages, or fails at once when the broker is closed or the queue is full.
+// Publish queues the messages, each in its lane, or none of them: it fails at once when the
+// broker is closed or a lane has no room.
 func (p *queuedPublisher) Publish(topic string, msgs ...*message.Message) error {
 	if p.closed() {
 		return errBrokerClosed
 	}
-	p.undelivered.Add(1)
-	select {
-	case p.queue <- publication{topic: topic, msgs: msgs}:
-		return nil
-	default:
-		p.undelivered.Add(-1)
-		return errQueueFull
+	p.enqueue.Lock()
+	defer p.enqueue.Unlock()
+	lanes := make([]int, len(msgs))
+	needed := make([]int, len(p.lanes))
+	for i, msg := range msgs {
+		lanes[i] = p.laneOf(msg)
+		if needed[lanes[i]]++; len(p.lanes[lanes[i]])+needed[lanes[i]] > cap(p.lanes[lanes[i]]) {
+			return errQueueFull
+		}
 	}
+	for i, msg := range msgs { // only the lanes' goroutines take from them: the room checked stays
+		p.undelivered.Add(1)
+		p.lanes[lanes[i]] <- publication{topic: topic, msg: msg}
+	}
+	return nil
 }
 
-// drainPoll is how often Drain looks whether the queue is empty.
+// laneOf is the lane of msg's ordering key.
+func (p *queuedPublisher) laneOf(msg *message.Message) int {
+	key := msg.Metadata.Get(broker.MetaOrderingKey)
+	if key == "" {
+		key = msg.UUID
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int(h.Sum32() % uint32(len(p.lanes)))
+}
+
+// drainPoll is how often Drain looks whether everything was delivered.
 const drainPoll = 5 * time.Millisecond
 
 // Drain waits until everything queued has been delivered (handed to the subscribers and acked by
@@ -73,7 +110,7 @@ func (p *queuedPublisher) Drain(ctx context.Context) error {
 	for p.undelivered.Load() > 0 {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("broker: %d publications still queued: %w", p.undelivered.Load(), ctx.Err())
+			return fmt.Errorf("broker: %d events still undelivered: %w", p.undelivered.Load(), ctx.Err())
 		case <-p.stopped:
 			return errBrokerClosed
 		case <-time.After(drainPoll):
@@ -82,26 +119,26 @@ func (p *queuedPublisher) Drain(ctx context.Context) error {
 	return nil
 }
 
-// Room is how many more publish calls the queue takes before it reaches its high-water mark (0
-// when closed): the outbox relay reads no more rows than that, so it does not hold a read
+// Room is how many more events the broker takes before those undelivered reach its high-water
+// mark (0 when closed): the outbox relay reads no more rows than that, so it does not hold a read
 // transaction open for messages the broker would refuse.
 func (p *queuedPublisher) Room() int {
 	if p.closed() {
 		return 0
 	}
 	limit := p.highWater
-	if limit <= 0 || limit > cap(p.queue) {
-		limit = cap(p.queue)
+	if limit <= 0 || limit > p.capacity {
+		limit = p.capacity
 	}
-	return max(0, limit-len(p.queue))
+	return max(0, limit-int(p.undelivered.Load()))
 }
 
-func (p *queuedPublisher) run() {
-	defer close(p.stopped)
+// run is one lane: until Close, it delivers what it takes from its queue to its topic.
+func (p *queuedPublisher) run(lane int) {
 	for {
 		select {
-		case pub := <-p.queue:
-			if err := p.next.Publish(pub.topic, pub.msgs...); err != nil {
+		case pub := <-p.lanes[lane]:
+			if err := p.next.Publish(laneTopic(pub.topic, lane), pub.msg); err != nil {
 				p.logger.Error("in-process broker: publish failed", err, watermill.LogFields{"topic": pub.topic})
 			}
 			p.undelivered.Add(-1)

@@ -17,7 +17,7 @@ func (s stalledPublisher) Close() error                              { return ni
 
 func TestQueuedPublisherRefusesWhenFullInsteadOfWaiting(t *testing.T) {
 	next := stalledPublisher{release: make(chan struct{})}
-	p := newQueuedPublisher(next, watermill.NopLogger{}, 2)
+	p := newQueuedPublisher(next, watermill.NopLogger{}, 2, 1)
 	// One publication is taken by the delivering goroutine (stalled), two fill the queue; the
 	// goroutine may not have taken the first yet, so allow one more before the queue is surely full.
 	var err error

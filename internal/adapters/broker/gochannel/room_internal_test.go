@@ -13,7 +13,7 @@ import (
 
 func TestQueuedPublisherRoomCountsDownToItsHighWaterMark(t *testing.T) {
 	next := stalledPublisher{release: make(chan struct{})}
-	p := newQueuedPublisher(next, watermill.NopLogger{}, 8)
+	p := newQueuedPublisher(next, watermill.NopLogger{}, 8, 1)
 	p.highWater = 4
 	if got := p.Room(); got != 4 {
 		t.Fatalf("empty: room %d; want 4", got)
@@ -37,7 +37,7 @@ func TestQueuedPublisherRoomCountsDownToItsHighWaterMark(t *testing.T) {
 
 func TestQueuedPublisherDrainWaitsForDelivery(t *testing.T) {
 	next := stalledPublisher{release: make(chan struct{})}
-	p := newQueuedPublisher(next, watermill.NopLogger{}, 8)
+	p := newQueuedPublisher(next, watermill.NopLogger{}, 8, 1)
 	t.Cleanup(func() { _ = p.Close() })
 	for range 3 {
 		if err := p.Publish("orders.created", message.NewMessage(watermill.NewUUID(), nil)); err != nil {
