@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,19 +31,22 @@ const (
 
 // ReactionLog is app.ReactionLog in the table consumed_events.
 //
-// The log writes once per event on the happy path: the "done" mark of a handled event is written
-// in the transaction of the next claim (or alone after doneFlushDelay, or on Flush). On SQLite
-// every write transaction takes the database's only write lock, which the API needs for every
-// order; on PostgreSQL every transaction waits for a connection of the pool the API's requests
-// share (under load, a second transaction per event halved how many events the consumers
-// handled). A mark not written yet is applied before any claim, so a redelivery still finds its
-// event done. A crash loses the marks not written yet: their events stay claimed, and a
-// redelivery of one runs it again once the claim's lease has run out, as after a crash while it
-// ran.
+// The "done" mark of a handled event is not written on its own: the marks pending are written
+// together, in one statement, just before the next claim (or alone after doneFlushDelay, or on
+// Flush), so the happy path costs a claim per event and a share of a mark statement. On SQLite
+// the marks and the claim are one transaction, one take of the database's only write lock, which
+// the API needs for every order; on PostgreSQL each is a statement on its own, with no BEGIN and
+// COMMIT round trips, each waiting for a connection of the pool the API's requests share. A mark
+// not written yet is applied before any claim, so a redelivery still finds its event done. A
+// crash loses the marks not written yet: their events stay claimed, and a redelivery of one runs
+// it again once the claim's lease has run out, as after a crash while it ran.
 type ReactionLog struct {
 	db     *sql.DB
 	rebind func(string) string
 	now    func() time.Time
+	// oneTx writes the marks and a claim in one transaction (SQLite: one take of the write lock);
+	// otherwise each is a statement on its own (PostgreSQL: no BEGIN and COMMIT round trips).
+	oneTx bool
 
 	mu      sync.Mutex
 	pending []doneMark
@@ -51,10 +55,10 @@ type ReactionLog struct {
 
 var _ app.ReactionLog = (*ReactionLog)(nil)
 
-type doneMark struct {
-	consumer, eventID string
-	at                int64
-}
+type doneMark struct{ consumer, eventID string }
+
+// marksPerStatement bounds the marks one UPDATE writes (two parameters each).
+const marksPerStatement = 500
 
 // NewReactionLog returns the reaction log in db.
 func NewReactionLog(db *sql.DB, dialect Dialect) (*ReactionLog, error) {
@@ -62,15 +66,15 @@ func NewReactionLog(db *sql.DB, dialect Dialect) (*ReactionLog, error) {
 	case Postgres:
 		return &ReactionLog{db: db, rebind: dollarPlaceholders, now: time.Now}, nil
 	case SQLite:
-		return &ReactionLog{db: db, rebind: func(q string) string { return q }, now: time.Now}, nil
+		return &ReactionLog{db: db, rebind: func(q string) string { return q }, now: time.Now, oneTx: true}, nil
 	default:
 		return nil, fmt.Errorf("sqlstore: reaction log: unknown dialect %q", dialect)
 	}
 }
 
-// Claim claims the event in one transaction (with the pending "done" marks).
+// Claim claims the event, after writing the pending "done" marks.
 func (l *ReactionLog) Claim(ctx context.Context, consumer, eventID string) (state app.ReactionClaim, err error) {
-	err = l.inTx(ctx, func(tx *sql.Tx) error {
+	err = l.write(ctx, func(tx execer) error {
 		state, err = l.claimIn(ctx, tx, consumer, eventID)
 		return err
 	})
@@ -79,7 +83,7 @@ func (l *ReactionLog) Claim(ctx context.Context, consumer, eventID string) (stat
 
 // Release deletes the claim of an event not yet done.
 func (l *ReactionLog) Release(ctx context.Context, consumer, eventID string) error {
-	return l.inTx(ctx, func(tx *sql.Tx) error {
+	return l.write(ctx, func(tx execer) error {
 		_, err := l.exec(ctx, tx, `DELETE FROM consumed_events WHERE consumer = ? AND event_id = ? AND done_at IS NULL`, consumer, eventID)
 		return err
 	})
@@ -87,13 +91,13 @@ func (l *ReactionLog) Release(ctx context.Context, consumer, eventID string) err
 
 // Done marks the event handled, with the log's next write.
 func (l *ReactionLog) Done(_ context.Context, consumer, eventID string) error {
-	l.deferMark(doneMark{consumer: consumer, eventID: eventID, at: l.now().UnixMilli()})
+	l.deferMark(doneMark{consumer: consumer, eventID: eventID})
 	return nil
 }
 
 // Flush writes the "done" marks not written yet.
 func (l *ReactionLog) Flush(ctx context.Context) error {
-	return l.inTx(ctx, nil)
+	return l.write(ctx, nil)
 }
 
 // DeleteHandled deletes at most limit rows of events handled more than olderThan ago, in one
@@ -133,9 +137,16 @@ func (l *ReactionLog) flushLater() {
 	}
 }
 
-// inTx runs fn (if any) in a write transaction that first writes the pending "done" marks; when
-// it fails, they are pending again.
-func (l *ReactionLog) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+// execer runs statements: the database, or a transaction of it.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// write writes the pending "done" marks, then runs fn (if any): in one transaction when oneTx,
+// else each statement on its own. When it fails, the marks are pending again (writing a mark
+// twice does no harm).
+func (l *ReactionLog) write(ctx context.Context, fn func(db execer) error) (err error) {
 	l.mu.Lock()
 	marks := l.pending
 	l.pending = nil
@@ -150,24 +161,16 @@ func (l *ReactionLog) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err 
 	if len(marks) == 0 && fn == nil {
 		return nil
 	}
+	if !l.oneTx {
+		return l.markAndRun(ctx, l.db, marks, fn)
+	}
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: reaction log: begin: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	for _, m := range marks {
-		if err := l.markDone(ctx, tx, m); err != nil {
-			return err
-		}
-	}
-	if fn != nil {
-		if err := fn(tx); err != nil {
-			return err
-		}
+	if err := l.markAndRun(ctx, tx, marks, fn); err != nil {
+		_ = tx.Rollback()
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: reaction log: commit: %w", err)
@@ -175,12 +178,34 @@ func (l *ReactionLog) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err 
 	return nil
 }
 
-func (l *ReactionLog) markDone(ctx context.Context, tx *sql.Tx, m doneMark) error {
-	_, err := l.exec(ctx, tx, `UPDATE consumed_events SET done_at = ? WHERE consumer = ? AND event_id = ?`, m.at, m.consumer, m.eventID)
-	return err
+func (l *ReactionLog) markAndRun(ctx context.Context, db execer, marks []doneMark, fn func(db execer) error) error {
+	if err := l.markDone(ctx, db, marks); err != nil {
+		return err
+	}
+	if fn == nil {
+		return nil
+	}
+	return fn(db)
 }
 
-func (l *ReactionLog) claimIn(ctx context.Context, tx *sql.Tx, consumer, eventID string) (app.ReactionClaim, error) {
+// markDone writes marks, up to marksPerStatement in each statement.
+func (l *ReactionLog) markDone(ctx context.Context, db execer, marks []doneMark) error {
+	now := l.now().UnixMilli()
+	for chunk := range slices.Chunk(marks, marksPerStatement) {
+		args := make([]any, 0, 1+2*len(chunk))
+		args = append(args, now)
+		for _, m := range chunk {
+			args = append(args, m.consumer, m.eventID)
+		}
+		pairs := strings.TrimSuffix(strings.Repeat("(?, ?), ", len(chunk)), ", ")
+		if _, err := l.exec(ctx, db, `UPDATE consumed_events SET done_at = ? WHERE (consumer, event_id) IN (`+pairs+`)`, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *ReactionLog) claimIn(ctx context.Context, tx execer, consumer, eventID string) (app.ReactionClaim, error) {
 	now := l.now().UnixMilli()
 	n, err := l.exec(ctx, tx, `INSERT INTO consumed_events (consumer, event_id, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, consumer, eventID, now)
 	if err != nil || n == 1 {
@@ -205,7 +230,7 @@ func (l *ReactionLog) claimIn(ctx context.Context, tx *sql.Tx, consumer, eventID
 	}
 }
 
-func (l *ReactionLog) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
+func (l *ReactionLog) exec(ctx context.Context, tx execer, query string, args ...any) (int64, error) {
 	res, err := tx.ExecContext(ctx, l.rebind(query), args...)
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: reaction log: %w", err)

@@ -48,6 +48,21 @@ func RunReactionLog(t *testing.T, open func(t *testing.T) app.ReactionLog) {
 		}
 	})
 
+	t.Run("done marks pending together are all written", func(t *testing.T) {
+		log := open(t)
+		events := []struct{ consumer, id string }{{"mail", "ev-4"}, {"fulfil", "ev-4"}, {"mail", "ev-5"}}
+		for _, ev := range events {
+			claim(t, log, ev.consumer, ev.id, app.ReactionClaimed)
+		}
+		for _, ev := range events {
+			must(t, log.Done(ctx, ev.consumer, ev.id))
+		}
+		claim(t, log, "fulfil", "ev-5", app.ReactionClaimed) // writes the pending marks first
+		for _, ev := range events {
+			claim(t, log, ev.consumer, ev.id, app.ReactionDone)
+		}
+	})
+
 	t.Run("a released event is claimed again", func(t *testing.T) {
 		log := open(t)
 		claim(t, log, "mail", "ev-3", app.ReactionClaimed)
