@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,5 +114,24 @@ func TestLineWatchSeesThePrefixOnceAcrossWrites(t *testing.T) {
 	}
 	if seen != 1 {
 		t.Errorf("seen %d times; want once", seen)
+	}
+}
+
+// TestDrainEventsWaitsForAnEmptyOutbox serves a /metrics whose backlog falls by 40 a read: the
+// drain reports the backlog it first read and returns only once it read zero.
+func TestDrainEventsWaitsForAnEmptyOutbox(t *testing.T) {
+	var reads atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		left := max(0, 100-40*int(reads.Add(1)-1))
+		fmt.Fprintf(w, "# TYPE wolfix_outbox_backlog gauge\nwolfix_outbox_backlog_other 7\nwolfix_outbox_backlog %d\n", left)
+	}))
+	defer srv.Close()
+	behind, took, err := (&serveProcess{base: srv.URL}).drainEvents(t.Context())
+	if err != nil || behind != 100 || reads.Load() != 4 || took <= 0 {
+		t.Fatalf("drain: %v behind, %v, %d reads, err %v; want 100 behind, 4 reads (100, 60, 20, 0)", behind, took, reads.Load(), err)
 	}
 }

@@ -2,7 +2,8 @@
 // running the minimal create-order transaction on the service's own tables, prepared statements)
 // and then the real `wolfix serve` under cmd/loadgen (cash, then the card flow) on the same
 // Postgres server, and prints orders/s, the ratio to the floor, latency percentiles,
-// confirm→Paid, peak RSS, CPU-ms per order and start-up time. The machine is shared, so absolute
+// confirm→Paid, peak RSS, CPU-ms per order (counted until the load's events were relayed), the
+// events the load left in the outbox and start-up time. The machine is shared, so absolute
 // figures are noise; the ratio to the floor measured in the same run is the figure to steer by.
 // Each measurement repeats -runs times and the report gives medians.
 //

@@ -18,13 +18,13 @@ type round struct {
 func report(out io.Writer, s settings, floorLabel string, rounds []round) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(out, "\nper run (%d clients, %s each; latencies in ms)\n", s.customers, s.duration)
-	fmt.Fprintln(tw, "run\tfloor tps\tworkload\torders/s\tratio\tfailures\tp50\tp90\tp99\tconfirm→Paid p50\tp99\tCPU-ms/order\t")
+	fmt.Fprintln(tw, "run\tfloor tps\tworkload\torders/s\tratio\tfailures\tp50\tp90\tp99\tconfirm→Paid p50\tp99\tCPU-ms/order\tevents behind\tdrained in s\t")
 	for i, r := range rounds {
 		for _, mode := range s.modes {
 			m := r.service.modes[mode]
-			fmt.Fprintf(tw, "%d\t%.0f\t%s\t%.1f\t%.3f\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t\n", i+1, r.floorTPS, mode,
+			fmt.Fprintf(tw, "%d\t%.0f\t%s\t%.1f\t%.3f\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.0f\t%.1f\t\n", i+1, r.floorTPS, mode,
 				m.OrdersPerSec, m.OrdersPerSec/r.floorTPS, m.Failures, m.Create.P50, m.Create.P90, m.Create.P99,
-				m.ConfirmToPaid.P50, m.ConfirmToPaid.P99, m.CPUMsPerOrder)
+				m.ConfirmToPaid.P50, m.ConfirmToPaid.P99, m.CPUMsPerOrder, m.EventsBehind, m.DrainSeconds)
 		}
 	}
 	_ = tw.Flush()
@@ -42,6 +42,8 @@ func report(out io.Writer, s settings, floorLabel string, rounds []round) {
 			pick(func(m modeFigures) float64 { return m.Create.P50 }), pick(func(m modeFigures) float64 { return m.Create.P90 }),
 			pick(func(m modeFigures) float64 { return m.Create.P99 }), pick(func(m modeFigures) float64 { return float64(m.Failures) }),
 			pick(func(m modeFigures) float64 { return m.CPUMsPerOrder }))
+		fmt.Fprintf(tw, "  events not relayed as the load ended\t%.0f, relayed %.1f s later (CPU/order counts until then)\n",
+			pick(func(m modeFigures) float64 { return m.EventsBehind }), pick(func(m modeFigures) float64 { return m.DrainSeconds }))
 		if mode == "card-flow" {
 			fmt.Fprintf(tw, "  confirm → Paid (committed)\tp50 %.1f ms, p99 %.1f ms\n",
 				pick(func(m modeFigures) float64 { return m.ConfirmToPaid.P50 }), pick(func(m modeFigures) float64 { return m.ConfirmToPaid.P99 }))
