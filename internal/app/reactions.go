@@ -11,11 +11,14 @@ import (
 // Reaction is work the service does itself when one of its events is published: Consumer names
 // the consumer (its broker group and its name in the consumers' dedupe table), Topic the event it
 // reacts to, Handle what it does. A driving adapter (the consumers' router) delivers each event of
-// Topic to Handle once per event id; an error retries it.
+// Topic to Handle once per event id; an error retries it. Skips (optional) names the events of
+// Topic the reaction leaves alone, seen from the event alone: the router acks them without
+// recording them as handled, a write saved (a card order's orders.created, for the notifications).
 type Reaction struct {
 	Consumer string
 	Topic    string
 	Handle   func(ctx context.Context, ev events.Envelope) error
+	Skips    func(ev events.Envelope) bool
 }
 
 // The service's consumers.
@@ -55,6 +58,13 @@ type notificationRule struct {
 	method string
 }
 
+// skips reports an event of another payment method than the rule's; an event whose data does not
+// decode is not skipped (handling it fails, and it is poisoned).
+func (r notificationRule) skips(ev events.Envelope) bool {
+	data, err := ev.OrderData()
+	return err == nil && r.method != "" && data.PaymentMethod != r.method
+}
+
 // notificationRules maps the topics the customer hears about to their message. A card order is
 // confirmed when it is paid; a cash-on-delivery order as soon as it is placed.
 var notificationRules = []struct {
@@ -84,13 +94,13 @@ func NotificationReactions(n Notifier) []Reaction {
 	out := make([]Reaction, 0, len(notificationRules))
 	for _, r := range notificationRules {
 		rule := r.rule
-		out = append(out, Reaction{Consumer: NotificationsConsumer, Topic: r.topic,
+		out = append(out, Reaction{Consumer: NotificationsConsumer, Topic: r.topic, Skips: rule.skips,
 			Handle: func(ctx context.Context, ev events.Envelope) error {
 				data, err := ev.OrderData()
 				if err != nil {
 					return err
 				}
-				if rule.method != "" && data.PaymentMethod != rule.method {
+				if rule.skips(ev) {
 					return nil
 				}
 				return n.Notify(ctx, Notification{Kind: rule.kind, EventID: ev.ID, OrderID: ev.OrderID,

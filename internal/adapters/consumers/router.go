@@ -186,24 +186,35 @@ func (r *Router) tryTurn(ctx context.Context) (end func(), ok bool, err error) {
 // Handle makes consumer (its consumer group and its name in the dedupe table) handle the events
 // of topic with h, each event id once. Call it before Run.
 func (r *Router) Handle(consumer, topic string, h Handler) error {
+	return r.React(app.Reaction{Consumer: consumer, Topic: topic, Handle: h})
+}
+
+// handle is Handle for a reaction that may skip some events: those it skips are acked without
+// being recorded in the inbox.
+func (r *Router) handle(re app.Reaction) error {
+	consumer := re.Consumer
 	sub, err := r.subscriber(consumer)
 	if err != nil {
 		return err
 	}
-	r.router.AddConsumerHandler(consumer+"@"+topic, topic, sub, func(msg *message.Message) error {
+	r.router.AddConsumerHandler(consumer+"@"+re.Topic, re.Topic, sub, func(msg *message.Message) error {
 		ev, err := events.Decode(msg.Payload)
 		if err != nil {
 			return fmt.Errorf("consumers: %s: message %s: %w", consumer, msg.UUID, err)
 		}
-		return r.inbox.Once(msg.Context(), consumer, ev.ID, func(ctx context.Context) error { return h(ctx, ev) })
+		if re.Skips != nil && re.Skips(ev) {
+			return nil
+		}
+		return r.inbox.Once(msg.Context(), consumer, ev.ID, func(ctx context.Context) error { return re.Handle(ctx, ev) })
 	})
 	return nil
 }
 
-// React makes each reaction handle its topic (Handle for its consumer and topic).
+// React makes each reaction handle its topic (Handle for its consumer and topic); the events a
+// reaction Skips are acked without being claimed in the inbox.
 func (r *Router) React(reactions ...app.Reaction) error {
 	for _, re := range reactions {
-		if err := r.Handle(re.Consumer, re.Topic, re.Handle); err != nil {
+		if err := r.handle(re); err != nil {
 			return err
 		}
 	}
