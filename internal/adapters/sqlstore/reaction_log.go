@@ -31,15 +31,18 @@ const (
 
 // ReactionLog is app.ReactionLog in the table consumed_events.
 //
-// The "done" mark of a handled event is not written on its own: the marks pending are written
-// together, in one statement, just before the next claim (or alone after doneFlushDelay, or on
-// Flush), so the happy path costs a claim per event and a share of a mark statement. On SQLite
-// the marks and the claim are one transaction, one take of the database's only write lock, which
-// the API needs for every order; on PostgreSQL each is a statement on its own, with no BEGIN and
-// COMMIT round trips, each waiting for a connection of the pool the API's requests share. A mark
-// not written yet is applied before any claim, so a redelivery still finds its event done. A
-// crash loses the marks not written yet: their events stay claimed, and a redelivery of one runs
-// it again once the claim's lease has run out, as after a crash while it ran.
+// Claims that arrive together (the in-process broker's lanes deliver 64 events at once) are
+// written together: one INSERT for all of them (claimBatch). The "done" mark of a handled event
+// is not written on its own: the marks pending are written in one statement just before the next
+// claims (or alone after doneFlushDelay, or on Flush). So the happy path costs a share of a claim
+// statement and a share of a mark statement per event, where it was a transaction each. On
+// SQLite the marks and the claims are one transaction, one take of the database's only write
+// lock, which the API needs for every order; on PostgreSQL each is a statement on its own, with
+// no BEGIN and COMMIT round trips, each waiting for a connection of the pool the API's requests
+// share. A mark not written yet is applied before any claim, so a redelivery still finds its
+// event done. A crash loses the marks not written yet: their events stay claimed, and a
+// redelivery of one runs it again once the claim's lease has run out, as after a crash while it
+// ran.
 type ReactionLog struct {
 	db     *sql.DB
 	rebind func(string) string
@@ -47,6 +50,8 @@ type ReactionLog struct {
 	// oneTx writes the marks and a claim in one transaction (SQLite: one take of the write lock);
 	// otherwise each is a statement on its own (PostgreSQL: no BEGIN and COMMIT round trips).
 	oneTx bool
+	// batch gathers concurrent claims into one statement.
+	batch *claimBatch
 
 	mu      sync.Mutex
 	pending []doneMark
@@ -62,23 +67,23 @@ const marksPerStatement = 500
 
 // NewReactionLog returns the reaction log in db.
 func NewReactionLog(db *sql.DB, dialect Dialect) (*ReactionLog, error) {
+	var l *ReactionLog
 	switch dialect {
 	case Postgres:
-		return &ReactionLog{db: db, rebind: dollarPlaceholders, now: time.Now}, nil
+		l = &ReactionLog{db: db, rebind: dollarPlaceholders, now: time.Now}
 	case SQLite:
-		return &ReactionLog{db: db, rebind: func(q string) string { return q }, now: time.Now, oneTx: true}, nil
+		l = &ReactionLog{db: db, rebind: func(q string) string { return q }, now: time.Now, oneTx: true}
 	default:
 		return nil, fmt.Errorf("sqlstore: reaction log: unknown dialect %q", dialect)
 	}
+	l.batch = &claimBatch{log: l}
+	return l, nil
 }
 
-// Claim claims the event, after writing the pending "done" marks.
-func (l *ReactionLog) Claim(ctx context.Context, consumer, eventID string) (state app.ReactionClaim, err error) {
-	err = l.write(ctx, func(tx execer) error {
-		state, err = l.claimIn(ctx, tx, consumer, eventID)
-		return err
-	})
-	return state, err
+// Claim claims the event with the claims that arrive with it, after writing the pending "done"
+// marks (claimBatch). It waits for its batch even when ctx ends (see claimBatch.claim).
+func (l *ReactionLog) Claim(_ context.Context, consumer, eventID string) (app.ReactionClaim, error) {
+	return l.batch.claim(consumer, eventID)
 }
 
 // Release deletes the claim of an event not yet done.
@@ -140,6 +145,7 @@ func (l *ReactionLog) flushLater() {
 // execer runs statements: the database, or a transaction of it.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
@@ -205,13 +211,11 @@ func (l *ReactionLog) markDone(ctx context.Context, db execer, marks []doneMark)
 	return nil
 }
 
-func (l *ReactionLog) claimIn(ctx context.Context, tx execer, consumer, eventID string) (app.ReactionClaim, error) {
+// claimTaken claims an event whose row exists: it takes over a claim whose lease ran out, else
+// reports the event done or held.
+func (l *ReactionLog) claimTaken(ctx context.Context, tx execer, consumer, eventID string) (app.ReactionClaim, error) {
 	now := l.now().UnixMilli()
-	n, err := l.exec(ctx, tx, `INSERT INTO consumed_events (consumer, event_id, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, consumer, eventID, now)
-	if err != nil || n == 1 {
-		return app.ReactionClaimed, err
-	}
-	n, err = l.exec(ctx, tx, `UPDATE consumed_events SET claimed_at = ? WHERE consumer = ? AND event_id = ? AND done_at IS NULL AND claimed_at < ?`,
+	n, err := l.exec(ctx, tx, `UPDATE consumed_events SET claimed_at = ? WHERE consumer = ? AND event_id = ? AND done_at IS NULL AND claimed_at < ?`,
 		now, consumer, eventID, now-reactionClaimLease.Milliseconds())
 	if err != nil || n == 1 {
 		return app.ReactionClaimed, err

@@ -2,7 +2,9 @@ package porttest
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/wolfix/orders/internal/app"
@@ -68,6 +70,30 @@ func RunReactionLog(t *testing.T, open func(t *testing.T) app.ReactionLog) {
 		claim(t, log, "mail", "ev-3", app.ReactionClaimed)
 		must(t, log.Release(ctx, "mail", "ev-3"))
 		claim(t, log, "mail", "ev-3", app.ReactionClaimed)
+	})
+
+	t.Run("of many concurrent claims, each event is won once", func(t *testing.T) {
+		log := open(t)
+		const events, deliveries = 40, 3
+		wins := make([]atomic.Int32, events)
+		var wg sync.WaitGroup
+		for i := range events * deliveries {
+			wg.Go(func() {
+				ev := i % events
+				got, err := log.Claim(ctx, "mail", fmt.Sprintf("ev-many-%d", ev))
+				if err != nil {
+					t.Errorf("Claim: %v", err)
+				} else if got == app.ReactionClaimed {
+					wins[ev].Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		for ev := range wins {
+			if n := wins[ev].Load(); n != 1 {
+				t.Errorf("ev-many-%d was won by %d of its %d deliveries; want 1", ev, n, deliveries)
+			}
+		}
 	})
 
 	t.Run("of concurrent claims exactly one wins", func(t *testing.T) {
