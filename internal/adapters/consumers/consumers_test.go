@@ -136,12 +136,7 @@ func startRouter(t *testing.T, setup func(*consumers.Router, *counter)) (broker.
 func startRouterWith(t *testing.T, cfg consumers.RouterConfig, logger *slog.Logger,
 	setup func(*consumers.Router, *counter)) (broker.Broker, running) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+testenv.SQLitePath(t)+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	applyMigration(t, db, migrations.SQLite())
+	db := openSQLite(t)
 	b := gochannel.New(logger)
 	t.Cleanup(func() { _ = b.Close() })
 	inbox := newInbox(t, db, sqlstore.SQLite)
@@ -151,6 +146,25 @@ func startRouterWith(t *testing.T, cfg consumers.RouterConfig, logger *slog.Logg
 	}
 	calls := &counter{}
 	setup(r, calls)
+	run(t, r)
+	return b, running{calls: calls}
+}
+
+// openSQLite opens a migrated SQLite database of the test's own, as the service opens it.
+func openSQLite(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+testenv.SQLitePath(t)+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	applyMigration(t, db, migrations.SQLite())
+	return db
+}
+
+// run runs r until the test ends, and returns once it runs.
+func run(t *testing.T, r *consumers.Router) {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- r.Run(context.Background()) }()
 	<-r.Running()
@@ -159,7 +173,6 @@ func startRouterWith(t *testing.T, cfg consumers.RouterConfig, logger *slog.Logg
 			t.Errorf("router: %v", err)
 		}
 	})
-	return b, running{calls: calls}
 }
 
 func handle(t *testing.T, r *consumers.Router, topic string, h consumers.Handler) {
@@ -243,12 +256,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // On SQLite a handled event's "done" mark waits for the next write; until then a redelivery still
 // finds the event done, concurrent deliveries still run it once, and Flush writes the marks.
 func TestInboxOnceSQLiteDefersDoneMarks(t *testing.T) {
-	db, err := sql.Open("sqlite", "file:"+testenv.SQLitePath(t)+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	applyMigration(t, db, migrations.SQLite())
+	db := openSQLite(t)
 	inbox := newInbox(t, db, sqlstore.SQLite)
 	ctx := context.Background()
 	var calls atomic.Int32

@@ -71,14 +71,7 @@ func TestFulfillmentOncePerPaidEvent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			done := make(chan error, 1)
-			go func() { done <- r.Run(context.Background()) }()
-			<-r.Running()
-			t.Cleanup(func() {
-				if err := errors.Join(r.Close(), <-done); err != nil {
-					t.Errorf("router: %v", err)
-				}
-			})
+			run(t, r)
 
 			publishFor(t, b, "orders.paid", "ord-1", "paid-1")
 			publishFor(t, b, "orders.paid", "ord-1", "paid-1") // redelivered by the relay

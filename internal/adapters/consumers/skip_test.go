@@ -1,10 +1,7 @@
 package consumers_test
 
 import (
-	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"testing"
 	"time"
 
@@ -17,20 +14,13 @@ import (
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/app/events"
-	"github.com/wolfix/orders/internal/testenv"
-	"github.com/wolfix/orders/migrations"
 )
 
 // TestSkippedEventsAreNotClaimed places a card order, then a cash one, on one lane (one ordering
 // key): the notifications skip the card order's orders.created without a write to the inbox, and
 // claim and handle the cash order's.
 func TestSkippedEventsAreNotClaimed(t *testing.T) {
-	db, err := sql.Open("sqlite", "file:"+testenv.SQLitePath(t)+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	applyMigration(t, db, migrations.SQLite())
+	db := openSQLite(t)
 	logger := discardLogger()
 	b := gochannel.New(logger)
 	t.Cleanup(func() { _ = b.Close() })
@@ -42,14 +32,7 @@ func TestSkippedEventsAreNotClaimed(t *testing.T) {
 	if err := r.React(app.NotificationReactions(notes)...); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- r.Run(context.Background()) }()
-	<-r.Running()
-	t.Cleanup(func() {
-		if err := errors.Join(r.Close(), <-done); err != nil {
-			t.Errorf("router: %v", err)
-		}
-	})
+	run(t, r)
 
 	publishOnOneLane(t, b, "ev-card", `{"customerId":"cus-1","paymentMethod":"card"}`)
 	publishOnOneLane(t, b, "ev-cash", `{"customerId":"cus-1","paymentMethod":"cash_on_delivery"}`)

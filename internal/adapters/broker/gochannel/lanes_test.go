@@ -21,16 +21,7 @@ import (
 // behind the API under load. Every event still arrives exactly once when acked.
 func TestEventsAreHandledAtOnceNotOneAfterAnother(t *testing.T) {
 	const want = 4
-	b := gochannel.New(brokertest.Logger())
-	t.Cleanup(func() { _ = b.Close() })
-	sub, err := b.Subscriber("notifications")
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs, err := sub.Subscribe(t.Context(), "orders.created")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, msgs := subscribed(t, "notifications", "orders.created")
 	for i := range 2 * want {
 		publishFor(t, b, fmt.Sprintf("order-%d", i))
 	}
@@ -65,16 +56,7 @@ func TestEventsAreHandledAtOnceNotOneAfterAnother(t *testing.T) {
 // published in.
 func TestEventsOfOneOrderArriveInOrder(t *testing.T) {
 	const perOrder = 50
-	b := gochannel.New(brokertest.Logger())
-	t.Cleanup(func() { _ = b.Close() })
-	sub, err := b.Subscriber("fulfillment")
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs, err := sub.Subscribe(t.Context(), "orders.paid")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, msgs := subscribed(t, "fulfillment", "orders.paid")
 	orders := []string{"order-a", "order-b", "order-c"}
 	for seq := range perOrder {
 		for _, o := range orders {
@@ -112,4 +94,20 @@ func publishFor(t *testing.T, b *gochannel.Broker, orderID string) {
 	if err := b.Publisher().Publish("orders.created", msg); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// subscribed opens a broker for the test and subscribes group to topic.
+func subscribed(t *testing.T, group, topic string) (*gochannel.Broker, <-chan *message.Message) {
+	t.Helper()
+	b := gochannel.New(brokertest.Logger())
+	t.Cleanup(func() { _ = b.Close() })
+	sub, err := b.Subscriber(group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := sub.Subscribe(t.Context(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, msgs
 }
