@@ -18,8 +18,8 @@ import (
 // than that belonged to a consumer that died, and is taken over.
 const reactionClaimLease = time.Minute
 
-// doneFlushDelay is how long an event's "done" mark may wait for the next claim's
-// transaction before it is written on its own.
+// doneFlushDelay is how long an event's "done" mark may wait for the next claims' write before
+// it is written on its own.
 const doneFlushDelay = 20 * time.Millisecond
 
 // doneFlushTimeout bounds a write of "done" marks on their own; doneFlushRetry is the pause

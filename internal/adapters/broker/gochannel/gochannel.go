@@ -51,12 +51,13 @@ func laneTopic(topic string, lane int) string { return topic + "#" + strconv.Ito
 // Broker is the in-process broker. It delivers up to deliveryLanes events at once, each to every
 // subscriber of its topic, each lane waiting for its event's acks before taking the next
 // (GoChannel's BlockPublishUntilSubscriberAck). The events of one order share a lane and arrive
-// in publication order; those of different orders may pass one another. Publish itself only queues: on SQLite the relay publishes while
-// holding the database's only write lock, and a consumer writing its dedupe row would otherwise
-// wait for that lock while the relay waited for the consumer. The price: events queued or being
-// handled when the process dies are not redelivered in-process. Events of a topic nobody
-// subscribes to are dropped, so consumers subscribe before the relay starts. Every subscriber of
-// a group gets every event: one process only.
+// in publication order; those of different orders may pass one another. Publish itself only
+// queues: on SQLite the relay publishes while holding the database's only write lock, and a
+// consumer writing its dedupe row would otherwise wait for that lock while the relay waited for
+// the consumer. The price: events queued or being handled when the process dies are not
+// redelivered in-process. Events of a topic nobody subscribes to are dropped, so consumers
+// subscribe before the relay starts. Every subscriber of a group gets every event: one process
+// only.
 //
 // A full queue refuses at once rather than wait: a waiting relay would keep SQLite's write lock,
 // which the consumers that drain the queue need for their dedupe rows. Refused, the relay rolls
