@@ -40,14 +40,14 @@ func (s *orderServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"paymentStatus":"Paid","timeline":[{"type":"payment.succeeded","at":"` + at + `"}]}`))
 }
 
-func awaitPaidAgainst(t *testing.T, srv *orderServer, wait time.Duration) *recorder {
+func awaitPaidAgainst(t *testing.T, srv *orderServer, wait time.Duration, created string) *recorder {
 	t.Helper()
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	w := &workload{cfg: config{wait: wait, poll: 10 * time.Millisecond, paidWithin: 300 * time.Millisecond},
 		client: newClient(ts.URL, 5*time.Second, 1)}
 	rec := newRecorder()
-	if err := w.awaitPaid(context.Background(), rec, customer{token: "t"}, "o1", time.Now()); err != nil {
+	if err := w.awaitPaid(context.Background(), rec, customer{token: "t"}, "o1", created, time.Now()); err != nil {
 		t.Fatalf("awaitPaid: %v", err)
 	}
 	return rec
@@ -55,7 +55,7 @@ func awaitPaidAgainst(t *testing.T, srv *orderServer, wait time.Duration) *recor
 
 func TestAwaitPaidLongPolls(t *testing.T) {
 	srv := &orderServer{pendingReads: 1}
-	rec := awaitPaidAgainst(t, srv, 5*time.Second)
+	rec := awaitPaidAgainst(t, srv, 5*time.Second, "")
 	want := []string{" wait=", `"0" wait=1`} // the wait is cut to what is left of -paid-within
 	if len(srv.conditions) != len(want) || srv.conditions[0] != want[0] || srv.conditions[1] != want[1] {
 		t.Fatalf("requests = %q; want %q", srv.conditions, want)
@@ -68,9 +68,21 @@ func TestAwaitPaidLongPolls(t *testing.T) {
 	}
 }
 
+// The ETag the order's creation answered starts the long poll at once, without a first GET.
+func TestAwaitPaidLongPollsFromTheCreatedETag(t *testing.T) {
+	srv := &orderServer{pendingReads: 1}
+	rec := awaitPaidAgainst(t, srv, 5*time.Second, `"0"`)
+	if want := `"0" wait=1`; len(srv.conditions) != 1 || srv.conditions[0] != want {
+		t.Fatalf("requests = %q; want one long poll, %q", srv.conditions, want)
+	}
+	if len(rec.latency[epGetOrder]) != 0 || len(rec.spans[spanPaidSeen]) != 1 {
+		t.Errorf("latencies %v, spans %v; want no plain GET and Paid seen", rec.latency, rec.spans)
+	}
+}
+
 func TestAwaitPaidPollsWithoutWait(t *testing.T) {
 	srv := &orderServer{pendingReads: 2}
-	rec := awaitPaidAgainst(t, srv, 0)
+	rec := awaitPaidAgainst(t, srv, 0, `"0"`)
 	for _, c := range srv.conditions {
 		if c != " wait=" {
 			t.Fatalf("requests = %q; want plain GETs only", srv.conditions)
@@ -83,7 +95,7 @@ func TestAwaitPaidPollsWithoutWait(t *testing.T) {
 
 func TestAwaitPaidPausesAfterAFailedRead(t *testing.T) {
 	srv := &orderServer{status: http.StatusServiceUnavailable}
-	rec := awaitPaidAgainst(t, srv, 5*time.Second)
+	rec := awaitPaidAgainst(t, srv, 5*time.Second, "")
 	// 300 ms of -paid-within with a 10 ms pause after each failure: a few dozen reads at most.
 	if n := len(srv.conditions); n < 2 || n > 40 {
 		t.Fatalf("%d reads while the service failed; want a pause of -poll after each", n)

@@ -184,10 +184,11 @@ func (w *workload) loop(ctx context.Context, rec *recorder, c customer) {
 	}
 }
 
-// placed is the answer to both order POSTs.
+// placed is the answer to both order POSTs, with the new order's ETag.
 type placed struct {
 	OrderID      string `json:"orderId"`
 	ClientSecret string `json:"clientSecret"`
+	etag         string
 }
 
 var errStatus = errors.New("unexpected status")
@@ -206,6 +207,7 @@ func (w *workload) create(ctx context.Context, rec *recorder, c customer, endpoi
 		rec.fail(flow, "order response without orderId")
 		return placed{}, errStatus
 	}
+	p.etag = rep.etag
 	return p, nil
 }
 
@@ -231,7 +233,7 @@ func (w *workload) cardFlow(ctx context.Context, rec *recorder, c customer) erro
 	if rep.status != http.StatusOK {
 		return errStatus
 	}
-	if err := w.awaitPaid(ctx, rec, c, p.OrderID, confirmed); err != nil {
+	if err := w.awaitPaid(ctx, rec, c, p.OrderID, p.etag, confirmed); err != nil {
 		return err
 	}
 	rep, err = w.client.do(ctx, rec, call{endpoint: epPaid, method: http.MethodPatch,
@@ -246,13 +248,13 @@ func (w *workload) cardFlow(ctx context.Context, rec *recorder, c customer) erro
 	return nil
 }
 
-// awaitPaid reads the order until its payment is Paid: with -wait, a first GET learns its ETag and
-// each next one is a long poll (If-None-Match and ?wait) that the service answers the moment the
-// order changes; with -wait 0, a GET every -poll. Giving up after -paid-within is recorded but not
-// fatal: PATCH /paid asks the provider itself, as a client would after a lost webhook.
-func (w *workload) awaitPaid(ctx context.Context, rec *recorder, c customer, orderID string, since time.Time) error {
+// awaitPaid reads the order until its payment is Paid: with -wait, each read is a long poll
+// (If-None-Match and ?wait) that the service answers the moment the order changes, from etag (the
+// one the order's creation answered; when empty, a first GET learns it); with -wait 0, a GET every
+// -poll. Giving up after -paid-within is recorded but not fatal: PATCH /paid asks the provider
+// itself, as a client would after a lost webhook.
+func (w *workload) awaitPaid(ctx context.Context, rec *recorder, c customer, orderID, etag string, since time.Time) error {
 	deadline := since.Add(w.cfg.paidWithin)
-	etag := ""
 	for {
 		rep, err := w.client.do(ctx, rec, w.orderRead(c, orderID, etag, deadline))
 		if err != nil {

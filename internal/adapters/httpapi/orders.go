@@ -88,6 +88,7 @@ func (s *Server) placeOrder(method payment.Method) gin.HandlerFunc {
 			return
 		}
 		c.Header("Location", "/api/orders/"+placed.Order.ID())
+		c.Header("ETag", orderETag(placed.Order)) // the new order's, for a long poll without a first GET
 		respond(s, c, placedAnswer, placed)
 	}
 }

@@ -72,6 +72,24 @@ func TestGetOrderAnswersItsETagAndNotModified(t *testing.T) {
 	}
 }
 
+// Both order POSTs answer the new order's ETag (RFC 9110: a 201's ETag is the created resource's),
+// so a client may long-poll without a first GET: the same tag a GET answers.
+func TestPlacingAnOrderAnswersItsETag(t *testing.T) {
+	h := newHarness(t)
+	customer := token(t, "customer-1", app.RoleCustomer)
+	pid := h.product("Desk lamp", 2599, 5)
+	for _, path := range []string{"/api/orders", "/api/orders/with-payment"} {
+		r := h.do(request{method: http.MethodPost, path: path, token: customer, body: orderBody(pid, "1")})
+		var p placed
+		r.decode(t, &p)
+		created := r.header.Get("ETag")
+		if r.status != http.StatusCreated || created == "" {
+			t.Fatalf("POST %s = %d ETag %q; want 201 with the order's ETag", path, r.status, created)
+		}
+		wantNotModified(t, h.getIfNoneMatch(customer, p.OrderID, created, ""), created)
+	}
+}
+
 func TestGetOrderWaitsForTheChange(t *testing.T) {
 	h := newHarness(t)
 	customer := token(t, "customer-1", app.RoleCustomer)
