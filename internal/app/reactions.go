@@ -58,11 +58,14 @@ type notificationRule struct {
 	method string
 }
 
+// wants reports whether the rule sends its message for an order paid by method.
+func (r notificationRule) wants(method string) bool { return r.method == "" || method == r.method }
+
 // skips reports an event of another payment method than the rule's; an event whose data does not
 // decode is not skipped (handling it fails, and it is poisoned).
 func (r notificationRule) skips(ev events.Envelope) bool {
 	data, err := ev.OrderData()
-	return err == nil && r.method != "" && data.PaymentMethod != r.method
+	return err == nil && !r.wants(data.PaymentMethod)
 }
 
 // notificationRules maps the topics the customer hears about to their message. A card order is
@@ -100,7 +103,7 @@ func NotificationReactions(n Notifier) []Reaction {
 				if err != nil {
 					return err
 				}
-				if rule.skips(ev) {
+				if !rule.wants(data.PaymentMethod) {
 					return nil
 				}
 				return n.Notify(ctx, Notification{Kind: rule.kind, EventID: ev.ID, OrderID: ev.OrderID,
