@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -106,8 +105,7 @@ func (b *claimBatch) insert(ctx context.Context, db execer, batch []*waitingClai
 	for _, w := range batch {
 		args = append(args, w.consumer, w.eventID, now)
 	}
-	rows := strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(batch)), ", ")
-	query := b.log.rebind(`INSERT INTO consumed_events (consumer, event_id, claimed_at) VALUES ` + rows +
+	query := b.log.rebind(`INSERT INTO consumed_events (consumer, event_id, claimed_at) VALUES ` + placeholderRows(len(batch), "(?, ?, ?)") +
 		` ON CONFLICT DO NOTHING RETURNING consumer, event_id`)
 	result, err := db.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -203,8 +203,8 @@ func (l *ReactionLog) markDone(ctx context.Context, db execer, marks []doneMark)
 		for _, m := range chunk {
 			args = append(args, m.consumer, m.eventID)
 		}
-		pairs := strings.TrimSuffix(strings.Repeat("(?, ?), ", len(chunk)), ", ")
-		if _, err := l.exec(ctx, db, `UPDATE consumed_events SET done_at = ? WHERE (consumer, event_id) IN (`+pairs+`)`, args...); err != nil {
+		if _, err := l.exec(ctx, db, `UPDATE consumed_events SET done_at = ? WHERE (consumer, event_id) IN (`+
+			placeholderRows(len(chunk), "(?, ?)")+`)`, args...); err != nil {
 			return err
 		}
 	}
@@ -244,6 +244,11 @@ func (l *ReactionLog) exec(ctx context.Context, tx execer, query string, args ..
 		return 0, fmt.Errorf("sqlstore: reaction log: %w", err)
 	}
 	return n, nil
+}
+
+// placeholderRows is n copies of row, comma-separated: the rows of a multi-row VALUES or IN.
+func placeholderRows(n int, row string) string {
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
 // dollarPlaceholders turns ? placeholders into PostgreSQL's $1, $2, …
