@@ -255,6 +255,35 @@ func TestFinalizeRefusesAMismatchedIntentAndRaisesAnAnomaly(t *testing.T) {
 	}
 }
 
+// A webhook settles the order the re-read intent names only if that order holds the intent: an
+// intent naming a missing order, or another customer's existing one, is settled on the order whose
+// payment is on it, where the mismatch is an anomaly, and the named order is left alone.
+func TestWebhookForAnIntentNamingAnotherOrderRaisesAnAnomaly(t *testing.T) {
+	for name, named := range map[string]func(f *fixture) string{
+		"missing order": func(*fixture) string { return "no-such-order" },
+		"existing order": func(f *fixture) string {
+			return f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order.ID()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
+			other := named(f)
+			f.gateway.Set(o.Payment().IntentID(), func(in *payment.Intent) { in.Status = payment.IntentSucceeded; in.OrderID = other })
+			f.webhook(t, "evt_1 payment_intent.succeeded "+o.Payment().IntentID())
+			if got := f.publishedTypes(); !slices.Contains(got, events.TopicPaymentAnomaly) || slices.Contains(got, events.TopicOrderPaid) {
+				t.Fatalf("events: got %v; want an anomaly and no payment", got)
+			}
+			if f.get(t, o.ID()).Payment().IsPaid() {
+				t.Fatal("the order holding the mismatched intent was marked paid")
+			}
+			if named, err := f.app.Orders.Get(context.Background(), admin, other); err == nil && named.Version() != 0 {
+				t.Fatalf("the order the intent named was changed (version %d)", named.Version())
+			}
+		})
+	}
+}
+
 func TestConfirmPaid(t *testing.T) {
 	ctx := context.Background()
 	t.Run("card not yet paid is 409 and changes nothing", func(t *testing.T) {
@@ -319,8 +348,20 @@ func TestWebhookRejectsBadSignaturesAndAcknowledgesStrangers(t *testing.T) {
 	wantCode(t, f.app.Webhooks.Handle(context.Background(), "fake", []byte("evt_1 x y"), signature("forged")), "webhook_signature_invalid")
 	f.webhook(t, "evt_9 payment_intent.succeeded pi_unknown")
 	f.webhook(t, "evt_8 customer.created none")
+	usd, _ := money.ParseCurrency("USD")
+	amount, _ := money.New(100, usd)
+	foreign, err := f.gateway.CreateIntent(context.Background(), app.IntentRequest{PaymentID: "pay-x", OrderID: "not-ours", Amount: amount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.gateway.Set(foreign.ID, func(in *payment.Intent) { in.Status = payment.IntentSucceeded })
+	f.webhook(t, "evt_7 payment_intent.succeeded "+foreign.ID)
 	if len(f.publishedTypes()) != 0 {
 		t.Fatal("an ignored event published something")
+	}
+	done, _, err := f.app.Webhooks.List(context.Background(), admin, app.InboxQuery{Status: app.InboxProcessed})
+	if err != nil || len(done) != 3 {
+		t.Fatalf("strangers' events: %d acknowledged (%v); want all 3, none left to retry", len(done), err)
 	}
 }
 

@@ -39,7 +39,7 @@ type Finalization struct {
 // Finalize reads the order's intent from the provider and applies it under the order's lock,
 // writing the resulting events to the outbox in the same transaction. A repeat is a no-op.
 func (f *PaymentFinalizer) Finalize(ctx context.Context, orderID string, cause order.Cause) (Finalization, error) {
-	return f.finalizeWith(ctx, orderID, paymentRef{}, cause, nil)
+	return f.finalizeWith(ctx, orderID, cause, nil)
 }
 
 // paymentRef names the intent that settles a card payment and the provider that opened it.
@@ -50,26 +50,51 @@ type paymentRef struct{ provider, intentID string }
 var errIntentMoved = fault.Conflict("payment_intent_moved", "the order's payment moved to another intent; try again")
 
 // finalizeWith is Finalize with extra work (e.g. claiming a webhook in the inbox) done inside the
-// same transaction before the order is touched; if before reports false, nothing else runs.
-// expected names the intent a caller already knows (a webhook's, whose order was found by it): the
-// order is then read once, under its lock, where the payment must still be on that intent, else
-// it is finalized as Finalize does. A zero expected reads the order first to learn its intent.
-func (f *PaymentFinalizer) finalizeWith(ctx context.Context, orderID string, expected paymentRef, cause order.Cause,
+// same transaction before the order is touched; if before reports false, nothing else runs. The
+// order is read first to learn its intent.
+func (f *PaymentFinalizer) finalizeWith(ctx context.Context, orderID string, cause order.Cause,
 	before func(ctx context.Context, tx Tx) (bool, error)) (Finalization, error) {
-	ref := expected
-	if ref.intentID == "" {
-		current, err := f.store.Orders().Get(ctx, orderID)
-		if err != nil {
-			return Finalization{}, err
-		}
-		if current.Payment().Method() != payment.MethodCard {
-			return Finalization{}, payment.ErrNotCard
-		}
-		ref = paymentRef{provider: current.Payment().Provider(), intentID: current.Payment().IntentID()}
+	current, err := f.store.Orders().Get(ctx, orderID)
+	if err != nil {
+		return Finalization{}, err
 	}
-	result, err := f.settle(ctx, orderID, ref, cause, before)
-	if errors.Is(err, errIntentMoved) && expected.intentID != "" {
-		return f.finalizeWith(ctx, orderID, paymentRef{}, cause, before)
+	if current.Payment().Method() != payment.MethodCard {
+		return Finalization{}, payment.ErrNotCard
+	}
+	ref := paymentRef{provider: current.Payment().Provider(), intentID: current.Payment().IntentID()}
+	return f.settle(ctx, orderID, ref, cause, before)
+}
+
+// finalizeReported settles the intent a provider's event reports on (ref). The intent is re-read
+// from its provider first, and the order it names (the id the order gave it when opening it) is
+// settled, so no lookup by intent comes before the transaction. When that order does not hold the
+// intent (or it names none), the order whose payment is on the intent is settled instead, where a
+// mismatch shows as an anomaly; if that payment moved to another intent meanwhile, the order is
+// finalized as Finalize does. An intent that no order holds is order.ErrNotFound.
+func (f *PaymentFinalizer) finalizeReported(ctx context.Context, ref paymentRef, cause order.Cause,
+	before func(ctx context.Context, tx Tx) (bool, error)) (Finalization, error) {
+	gateway, intent, err := f.readIntent(ctx, ref)
+	if errors.Is(err, ErrIntentNotFound) {
+		if _, lookup := f.store.Orders().FindIDByIntent(ctx, ref.intentID); lookup != nil {
+			return Finalization{}, lookup // order.ErrNotFound: the intent is nobody's
+		}
+	}
+	if err != nil {
+		return Finalization{}, err
+	}
+	if intent.OrderID != "" {
+		result, err := f.settleRead(ctx, gateway, intent.OrderID, ref, intent, cause, before)
+		if !errors.Is(err, order.ErrNotFound) && !errors.Is(err, errIntentMoved) {
+			return result, err
+		}
+	}
+	orderID, err := f.store.Orders().FindIDByIntent(ctx, ref.intentID)
+	if err != nil {
+		return Finalization{}, err
+	}
+	result, err := f.settleRead(ctx, gateway, orderID, ref, intent, cause, before)
+	if errors.Is(err, errIntentMoved) {
+		return f.finalizeWith(ctx, orderID, cause, before)
 	}
 	return result, err
 }
@@ -77,21 +102,34 @@ func (f *PaymentFinalizer) finalizeWith(ctx context.Context, orderID string, exp
 // settle reads ref's intent from its provider, outside any transaction, and applies it in one.
 func (f *PaymentFinalizer) settle(ctx context.Context, orderID string, ref paymentRef, cause order.Cause,
 	before func(ctx context.Context, tx Tx) (bool, error)) (Finalization, error) {
+	gateway, intent, err := f.readIntent(ctx, ref)
+	if err != nil {
+		return Finalization{}, err
+	}
+	return f.settleRead(ctx, gateway, orderID, ref, intent, cause, before)
+}
+
+// readIntent asks ref's provider for the intent as it is now.
+func (f *PaymentFinalizer) readIntent(ctx context.Context, ref paymentRef) (PaymentGateway, payment.Intent, error) {
 	gateway, err := f.providers.Gateway(ref.provider)
 	if err != nil {
-		return Finalization{}, err
+		return nil, payment.Intent{}, err
 	}
 	intent, err := gateway.GetIntent(ctx, ref.intentID)
-	if err != nil {
-		return Finalization{}, err
-	}
+	return gateway, intent, err
+}
+
+// settleRead applies intent, read from gateway, to the order in one transaction.
+func (f *PaymentFinalizer) settleRead(ctx context.Context, gateway PaymentGateway, orderID string, ref paymentRef,
+	intent payment.Intent, cause order.Cause, before func(ctx context.Context, tx Tx) (bool, error)) (Finalization, error) {
 	var result Finalization
-	err = f.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := f.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		if before != nil {
 			if proceed, err := before(ctx, tx); err != nil || !proceed {
 				return err
 			}
 		}
+		var err error
 		result, err = f.apply(ctx, tx, orderID, ref, intent, cause)
 		return err
 	})

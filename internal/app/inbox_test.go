@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wolfix/orders/internal/adapters/memory"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
@@ -174,4 +175,45 @@ type leaseCountingInbox struct {
 func (i leaseCountingInbox) Lease(ctx context.Context, now, until time.Time, limit int) ([]app.InboxEntry, error) {
 	i.leases.Add(1)
 	return i.WebhookInbox.Lease(ctx, now, until, limit)
+}
+
+// lookupCountingStore counts the lookups of an order by its payment's intent made outside
+// transactions.
+type lookupCountingStore struct {
+	*memory.Store
+	lookups *atomic.Int64
+}
+
+func (s lookupCountingStore) Orders() app.OrderRepository {
+	return lookupCountingOrders{OrderRepository: s.Store.Orders(), lookups: s.lookups}
+}
+
+type lookupCountingOrders struct {
+	app.OrderRepository
+	lookups *atomic.Int64
+}
+
+func (o lookupCountingOrders) FindIDByIntent(ctx context.Context, intentID string) (string, error) {
+	o.lookups.Add(1)
+	return o.OrderRepository.FindIDByIntent(ctx, intentID)
+}
+
+func TestIntentWebhookFindsItsOrderThroughTheReReadIntent(t *testing.T) {
+	f := newFixture(t)
+	var lookups atomic.Int64
+	f.deps.Store = lookupCountingStore{Store: f.store, lookups: &lookups}
+	f.app = *app.New(f.deps)
+	o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
+	f.succeed(o)
+	f.webhook(t, "evt_1 payment_intent.succeeded "+o.Payment().IntentID())
+	if !f.get(t, o.ID()).Payment().IsPaid() {
+		t.Fatal("the webhook did not mark the order paid")
+	}
+	if n := lookups.Load(); n != 0 {
+		t.Fatalf("%d lookups of the order by its intent before the transaction; want 0: the re-read intent names it", n)
+	}
+	f.webhook(t, "evt_2 charge.refunded "+o.Payment().IntentID())
+	if n := lookups.Load(); n != 1 {
+		t.Fatalf("a refund event made %d lookups by intent; want 1", n)
+	}
 }

@@ -170,27 +170,45 @@ func (h *WebhookHandler) dispatch(ctx context.Context, ev payment.Event, log *sl
 		log.InfoContext(ctx, "webhook event acknowledged without action")
 		return h.claimOnly(ctx, ev)
 	}
-	orderID, err := h.store.Orders().FindIDByIntent(ctx, ev.IntentID)
+	orderID, err := h.act(ctx, ev)
 	if errors.Is(err, order.ErrNotFound) {
 		log.WarnContext(ctx, "webhook event for an intent no order has", "intent_id", ev.IntentID)
 		return h.claimOnly(ctx, ev)
-	}
-	if err != nil {
-		return err
-	}
-	cause, claim := order.CauseWebhook(ev.ID), h.claim(ev)
-	switch ev.Type {
-	case payment.EventChargeRefunded, payment.EventRefundUpdated:
-		err = h.refunds.SyncFromProvider(ctx, orderID, cause, claim)
-	case payment.EventDisputeCreated, payment.EventDisputeClosed:
-		err = h.recordDispute(ctx, orderID, ev, claim)
-	default:
-		_, err = h.finalizer.finalizeWith(ctx, orderID, h.paymentRefOf(ev), cause, claim)
 	}
 	if err == nil {
 		log.InfoContext(ctx, "webhook event processed", "order_id", orderID)
 	}
 	return err
+}
+
+// act applies a handled event to the order of its intent, claiming the event in the same
+// transaction, and returns that order's id (empty when the event had been processed already).
+// An intent's own events find their order through the intent the finalizer re-reads anyway; refund
+// and dispute events look it up by the intent first.
+func (h *WebhookHandler) act(ctx context.Context, ev payment.Event) (string, error) {
+	cause, claim := order.CauseWebhook(ev.ID), h.claim(ev)
+	switch ev.Type {
+	case payment.EventChargeRefunded, payment.EventRefundUpdated:
+		return h.onOrderOf(ctx, ev, func(orderID string) error {
+			return h.refunds.SyncFromProvider(ctx, orderID, cause, claim)
+		})
+	case payment.EventDisputeCreated, payment.EventDisputeClosed:
+		return h.onOrderOf(ctx, ev, func(orderID string) error { return h.recordDispute(ctx, orderID, ev, claim) })
+	}
+	result, err := h.finalizer.finalizeReported(ctx, h.paymentRefOf(ev), cause, claim)
+	if result.Order == nil {
+		return "", err
+	}
+	return result.Order.ID(), err
+}
+
+// onOrderOf runs effect on the order whose payment is on ev's intent.
+func (h *WebhookHandler) onOrderOf(ctx context.Context, ev payment.Event, effect func(orderID string) error) (string, error) {
+	orderID, err := h.store.Orders().FindIDByIntent(ctx, ev.IntentID)
+	if err != nil {
+		return "", err
+	}
+	return orderID, effect(orderID)
 }
 
 // paymentRefOf names the intent ev reports on, at the provider that delivered it (events recorded
