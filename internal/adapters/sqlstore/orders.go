@@ -168,8 +168,12 @@ func (r orderRepo) ListWithPendingRefunds(ctx context.Context, requestedBefore t
 	return ids, nil
 }
 
-// load reads one order: the row with its payment (joined), then its children in one query.
+// load reads one order: on Postgres in one statement (loadJoined), elsewhere the row with its
+// payment (joined), then its children in one query.
 func (r orderRepo) load(ctx context.Context, db bun.IDB, id string) (*order.Order, error) {
+	if r.dialect == Postgres {
+		return loadJoined(ctx, db, id)
+	}
 	row := new(orderRow)
 	if err := db.NewSelect().Model(row).Relation("Payment").Where("o.id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, order.ErrNotFound)
@@ -238,34 +242,53 @@ func loadChildren(ctx context.Context, db bun.IDB, query string, row *orderRow) 
 		return err
 	}
 	defer rows.Close()
+	var c child
+	dest := c.dest()
 	for rows.Next() {
-		var (
-			kind, seq int
-			at        sql.NullTime
-			s         [8]string
-			n1, n2    int64
-			b1, b2    bool
-		)
-		if err := rows.Scan(&kind, &seq, &at, &s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &s[6], &s[7],
-			&n1, &n2, &b1, &b2); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		switch kind {
-		case childTimeline:
-			row.Timeline = append(row.Timeline, &timelineRow{OrderID: row.ID, Seq: seq, At: at.Time,
-				Type: s[0], From: s[1], To: s[2], Cause: s[3]})
-		case childItem:
-			row.Items = append(row.Items, &orderItemRow{OrderID: row.ID, LineNo: seq, ProductID: s[0],
-				Title: s[1], SellerID: s[2], UnitPriceMinor: n1, Quantity: n2})
-		case childRefund:
-			row.Refunds = append(row.Refunds, &refundRow{ID: s[0], OrderID: row.ID, Seq: seq, AmountMinor: n1,
-				Status: s[1], Reason: s[2], ProviderRefundID: s[3], Restock: b1, External: b2, CreatedAt: at.Time})
-		case childPayment:
-			row.Payment = &paymentRow{ID: s[0], OrderID: row.ID, Method: s[1], Provider: s[2], IntentID: s[3],
-				Currency: s[4], Status: s[5], FailureCode: s[6], FailureMessage: s[7], AmountMinor: n1, PaidAt: at.Time}
-		}
+		c.addTo(row)
 	}
 	return rows.Err()
+}
+
+// child is one row of the children queries, in their shape.
+type child struct {
+	kind, seq int
+	at        sql.NullTime
+	s         [8]string
+	n1, n2    int64
+	b1, b2    bool
+}
+
+// childColumns is how many columns a child row has.
+const childColumns = 15
+
+// dest is where rows.Scan puts a child row's columns.
+func (c *child) dest() []any {
+	return []any{&c.kind, &c.seq, &c.at, &c.s[0], &c.s[1], &c.s[2], &c.s[3], &c.s[4], &c.s[5], &c.s[6], &c.s[7],
+		&c.n1, &c.n2, &c.b1, &c.b2}
+}
+
+// addTo adds the child to its order's row; a row of another kind (joinedOrder's placeholder) adds
+// nothing.
+func (c *child) addTo(row *orderRow) {
+	s := c.s
+	switch c.kind {
+	case childTimeline:
+		row.Timeline = append(row.Timeline, &timelineRow{OrderID: row.ID, Seq: c.seq, At: c.at.Time,
+			Type: s[0], From: s[1], To: s[2], Cause: s[3]})
+	case childItem:
+		row.Items = append(row.Items, &orderItemRow{OrderID: row.ID, LineNo: c.seq, ProductID: s[0],
+			Title: s[1], SellerID: s[2], UnitPriceMinor: c.n1, Quantity: c.n2})
+	case childRefund:
+		row.Refunds = append(row.Refunds, &refundRow{ID: s[0], OrderID: row.ID, Seq: c.seq, AmountMinor: c.n1,
+			Status: s[1], Reason: s[2], ProviderRefundID: s[3], Restock: c.b1, External: c.b2, CreatedAt: c.at.Time})
+	case childPayment:
+		row.Payment = &paymentRow{ID: s[0], OrderID: row.ID, Method: s[1], Provider: s[2], IntentID: s[3],
+			Currency: s[4], Status: s[5], FailureCode: s[6], FailureMessage: s[7], AmountMinor: c.n1, PaidAt: c.at.Time}
+	}
 }
 
 // withChildren loads the payment (joined) and the items, refunds and timeline (one query each, in
