@@ -184,17 +184,20 @@ func (r orderRepo) load(ctx context.Context, db bun.IDB, id string) (*order.Orde
 	return row.toDomain()
 }
 
-// loadLocked reads one order for an update, two statements in all: the row alone, taking its lock
-// on Postgres (SELECT … FOR UPDATE returns the newest version of the row it waited for, which a
-// row joined to it would not be, see lockRoot), then, with the lock held, its payment and children
-// in one query. SQLite's IMMEDIATE transaction already holds the only write lock.
+// loadLocked reads one order for an update. On Postgres that is two statements: lockRoot takes the
+// row's lock (an Exec, which goes out with a transaction's BEGIN when it is the first statement),
+// then, with the lock held, loadJoined reads the order whole in a snapshot taken after the lock.
+// On SQLite, whose IMMEDIATE transaction already holds the only write lock, the row, then its
+// payment and children in one query.
 func (r orderRepo) loadLocked(ctx context.Context, db bun.IDB, id string) (*order.Order, error) {
-	row := new(orderRow)
-	sel := db.NewSelect().Model(row).Where("o.id = ?", id)
 	if r.dialect == Postgres {
-		sel = sel.For("UPDATE")
+		if err := r.lockRoot(ctx, db, (*orderRow)(nil), "o", id); err != nil {
+			return nil, notFound(err, order.ErrNotFound)
+		}
+		return loadJoined(ctx, db, id)
 	}
-	if err := sel.Scan(ctx); err != nil {
+	row := new(orderRow)
+	if err := db.NewSelect().Model(row).Where("o.id = ?", id).Scan(ctx); err != nil {
 		return nil, notFound(err, order.ErrNotFound)
 	}
 	if err := loadChildren(ctx, db, childrenAndPaymentQuery, row); err != nil {

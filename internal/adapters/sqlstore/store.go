@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -94,13 +95,21 @@ func (r repos) transact(ctx context.Context, fn func(ctx context.Context, db bun
 // a statement of its own: under READ COMMITTED a locking SELECT that waited re-reads only the rows
 // it locks, so children joined into it (an order's payment) would come from the stale snapshot.
 // SQLite has no row locks; its IMMEDIATE transaction already holds the only write lock.
+//
+// It is an Exec, so that as a transaction's first statement it travels with the BEGIN (oneTripConn);
+// a missing row is sql.ErrNoRows.
 func (r repos) lockRoot(ctx context.Context, db bun.IDB, model any, alias, id string) error {
 	if r.dialect != Postgres {
 		return nil
 	}
-	var locked string
-	return db.NewSelect().Model(model).Column(alias+".id").Where(alias+".id = ?", id).
-		For("UPDATE").Scan(ctx, &locked)
+	res, err := db.NewSelect().Model(model).ColumnExpr("1").Where(alias+".id = ?", id).For("UPDATE").Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return cmp.Or(err, sql.ErrNoRows)
+	}
+	return nil
 }
 
 // sqlConn is the database/sql handle under a bun.IDB, for statements bun must not reformat.

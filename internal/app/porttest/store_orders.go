@@ -3,6 +3,7 @@ package porttest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -287,6 +288,35 @@ func (s storeSuite) orderRaces(t *testing.T) {
 		if paid != 1 || stored.Payment().Status() != payment.StatusPaid || stored.Version() != racers {
 			t.Errorf("payment %s with %d payment.succeeded entries at version %d; want Paid once, version %d",
 				stored.Payment().Status(), paid, stored.Version(), racers)
+		}
+	})
+
+	t.Run("an update that waited for another reads the order as that one stored it", func(t *testing.T) {
+		o := AddOrder(t, store, OrderSpec{ID: "o-disputed"}, p)
+		errs := Parallel(racers, func(i int) error {
+			_, err := store.Orders().Update(ctx, o.ID(), func(o *order.Order) error {
+				d := order.Dispute{Status: fmt.Sprintf("status-%d", i), Reason: "fraudulent", Amount: o.Total(), OpenedAt: t0}
+				if !o.RecordDispute(d, false, order.CauseWebhook(fmt.Sprintf("evt_dispute_%d", i)), t0) {
+					return fmt.Errorf("racer %d: dispute not recorded", i)
+				}
+				return nil
+			})
+			return err
+		})
+		assertNoErrors(t, errs)
+		stored, err := store.Orders().Get(ctx, o.ID())
+		if err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		disputed := 0
+		for _, c := range stored.Timeline() {
+			if c.Type == order.ChangeDisputed {
+				disputed++
+			}
+		}
+		if disputed != racers || stored.Version() != racers {
+			t.Errorf("%d order.disputed entries at version %d; want %d of each: an update lost what another stored",
+				disputed, stored.Version(), racers)
 		}
 	})
 
