@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -199,3 +200,43 @@ func TestUnreachableStoreIsAProviderOutage(t *testing.T) {
 		}
 	})
 }
+
+// An intent this process opened or last changed is updated in one statement, a compare-and-swap
+// from the state it saw; when another replica changed the intent since, the swap misses, and the
+// intent is read and swapped again.
+func TestAnIntentUnchangedElsewhereIsUpdatedInOneStatement(t *testing.T) {
+	storedDatabases(t, func(t *testing.T, open func() *bun.DB) {
+		dbA := open()
+		statements := &statementCounter{}
+		dbA.AddQueryHook(statements)
+		a, b := storedSandbox(dbA, nil), storedSandbox(open(), nil)
+		in := create(t, a, porttest.NewRequest(t, 2500))
+
+		statements.reset()
+		confirm(t, a, in, "4000 0000 0000 9995") // declined: the intent may be confirmed again
+		if n := statements.reset(); n != 1 {
+			t.Errorf("confirming the intent this process opened took %d statements; want 1", n)
+		}
+		confirm(t, b, in, "4000 0000 0000 0069") // another replica's change
+		if got := confirm(t, a, in, "4242 4242 4242 4242"); got.Status != payment.IntentSucceeded {
+			t.Fatalf("confirmed after another replica's change: %s; want succeeded", got.Status)
+		}
+		if n := statements.reset(); n != 3 {
+			t.Errorf("confirming after another replica's change took %d statements; want 3 (missed swap, read, swap)", n)
+		}
+		if got := get(t, b, in.ID); got.Status != payment.IntentSucceeded || got.LastErrorCode != "" {
+			t.Errorf("the other replica reads %s (last error %q); want succeeded without error", got.Status, got.LastErrorCode)
+		}
+	})
+}
+
+// statementCounter counts the statements bun sends.
+type statementCounter struct{ n atomic.Int64 }
+
+func (c *statementCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+func (c *statementCounter) AfterQuery(context.Context, *bun.QueryEvent) { c.n.Add(1) }
+
+// reset returns the count so far and starts again from zero.
+func (c *statementCounter) reset() int64 { return c.n.Swap(0) }
