@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -8,6 +9,14 @@ import (
 	"github.com/wolfix/orders/internal/domain/order"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
+
+// unpaidCardHoldingQuery counts a customer's Pending card orders and the units they hold. The
+// status is written in, not an argument, so that the plan Postgres prepares once per connection
+// still uses the partial index of pending orders.
+const unpaidCardHoldingQuery = `SELECT count(DISTINCT o.id), coalesce(sum(oi.quantity), 0)
+  FROM orders AS o JOIN payments AS pay ON pay.order_id = o.id JOIN order_items AS oi ON oi.order_id = o.id
+ WHERE o.customer_id = $1 AND o.status = '` + string(order.StatusPending) + `' AND pay.method = '` +
+	string(payment.MethodCard) + `'`
 
 // unpaidLockSpace is the first key of the two-key Postgres advisory locks that serialize one
 // customer's checkouts (the second is a hash of the customer id). Two-key locks never collide with
@@ -27,13 +36,14 @@ func (r orderRepo) UnpaidCardHolding(ctx context.Context, customerID string) (ap
 		}
 	}
 	var held app.UnpaidHolding
-	err := r.db.NewSelect().Model((*orderRow)(nil)).
-		ColumnExpr("count(DISTINCT o.id)").ColumnExpr("coalesce(sum(oi.quantity), 0)").
-		Join("JOIN payments AS pay ON pay.order_id = o.id").
-		Join("JOIN order_items AS oi ON oi.order_id = o.id").
-		Where("o.customer_id = ?", customerID).Where("o.status = ?", order.StatusPending).
-		Where("pay.method = ?", payment.MethodCard).
-		Scan(ctx, &held.Orders, &held.Units)
+	rows, err := rawConn(r.db).QueryContext(ctx, unpaidCardHoldingQuery, customerID)
+	if err == nil {
+		defer rows.Close()
+		for rows.Next() { // an aggregate: one row
+			err = rows.Scan(&held.Orders, &held.Units)
+		}
+		err = cmp.Or(err, rows.Err())
+	}
 	if err != nil {
 		return app.UnpaidHolding{}, fmt.Errorf("count unpaid card orders of customer %s: %w", customerID, err)
 	}
