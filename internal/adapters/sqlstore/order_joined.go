@@ -13,11 +13,11 @@ import (
 	"github.com/wolfix/orders/internal/domain/order"
 )
 
-// joinedOrder is the one statement that reads an order on Postgres: each row is the order's row
-// and its payment (the columns bun maps for orderRow and paymentRow) beside one of its children
-// (childrenSelect's shape), led by a placeholder child, so that an order is found even in the
-// impossible case of having no children. It is prepared once per connection, like the children
-// queries.
+// joinedOrder is the one statement that reads an order on Postgres: its rows are the order's
+// children (childrenSelect's shape), led by a placeholder child that carries the order's row and
+// its payment (the columns bun maps for orderRow and paymentRow), so that an order is found even
+// in the impossible case of having no children. It is prepared once per connection, like the
+// children queries.
 type joinedOrder struct {
 	query                      string
 	orderFields, paymentFields []*schema.Field
@@ -36,10 +36,10 @@ func joinedOrderFor(tables *schema.Tables) joinedOrder {
 			paymentFields: tables.Get(reflect.TypeFor[paymentRow]()).Fields}
 		cols := make([]string, 0, len(j.orderFields)+len(j.paymentFields))
 		for _, f := range j.orderFields {
-			cols = append(cols, "o."+string(f.SQLName))
+			cols = append(cols, headerColumn("o", f))
 		}
 		for _, f := range j.paymentFields {
-			cols = append(cols, "pay."+string(f.SQLName))
+			cols = append(cols, headerColumn("pay", f))
 		}
 		j.query = "SELECT " + strings.Join(cols, ", ") + `, c.*
   FROM orders AS o JOIN payments AS pay ON pay.order_id = o.id
@@ -52,6 +52,12 @@ UNION ALL` + childrenSelect + `) AS c
 		joinedOrderStmt = j
 	})
 	return joinedOrderStmt
+}
+
+// headerColumn selects a column of the order's row or payment in the placeholder row only (NULL
+// beside the children), so the header travels and is decoded once.
+func headerColumn(alias string, f *schema.Field) string {
+	return "CASE WHEN c.kind = -1 THEN " + alias + "." + string(f.SQLName) + " END"
 }
 
 // loadJoined reads one order with its payment and children in one round trip (Postgres).
