@@ -9,6 +9,7 @@ import (
 
 	"github.com/wolfix/orders/internal/adapters/memory"
 	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/domain/order"
 	"github.com/wolfix/orders/internal/domain/payment"
 )
 
@@ -177,32 +178,43 @@ func (i leaseCountingInbox) Lease(ctx context.Context, now, until time.Time, lim
 	return i.WebhookInbox.Lease(ctx, now, until, limit)
 }
 
-// lookupCountingStore counts the lookups of an order by its payment's intent made outside
-// transactions.
-type lookupCountingStore struct {
+// countingStore counts the reads of orders made outside transactions: by id (gets) and by their
+// payment's intent (lookups).
+type countingStore struct {
 	*memory.Store
-	lookups *atomic.Int64
+	gets, lookups *atomic.Int64
 }
 
-func (s lookupCountingStore) Orders() app.OrderRepository {
-	return lookupCountingOrders{OrderRepository: s.Store.Orders(), lookups: s.lookups}
+// countReads rebuilds f's application over a countingStore.
+func (f *fixture) countReads() countingStore {
+	s := countingStore{Store: f.store, gets: new(atomic.Int64), lookups: new(atomic.Int64)}
+	f.deps.Store = s
+	f.app = *app.New(f.deps)
+	return s
 }
 
-type lookupCountingOrders struct {
+func (s countingStore) Orders() app.OrderRepository {
+	return countingOrders{OrderRepository: s.Store.Orders(), s: s}
+}
+
+type countingOrders struct {
 	app.OrderRepository
-	lookups *atomic.Int64
+	s countingStore
 }
 
-func (o lookupCountingOrders) FindIDByIntent(ctx context.Context, intentID string) (string, error) {
-	o.lookups.Add(1)
+func (o countingOrders) Get(ctx context.Context, id string) (*order.Order, error) {
+	o.s.gets.Add(1)
+	return o.OrderRepository.Get(ctx, id)
+}
+
+func (o countingOrders) FindIDByIntent(ctx context.Context, intentID string) (string, error) {
+	o.s.lookups.Add(1)
 	return o.OrderRepository.FindIDByIntent(ctx, intentID)
 }
 
 func TestIntentWebhookFindsItsOrderThroughTheReReadIntent(t *testing.T) {
 	f := newFixture(t)
-	var lookups atomic.Int64
-	f.deps.Store = lookupCountingStore{Store: f.store, lookups: &lookups}
-	f.app = *app.New(f.deps)
+	lookups := f.countReads().lookups
 	o := f.place(t, payment.MethodCard, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
 	f.succeed(o)
 	f.webhook(t, "evt_1 payment_intent.succeeded "+o.Payment().IntentID())

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -71,6 +72,56 @@ func TestAwaitWakesOnACommittedChange(t *testing.T) {
 	if r.err != nil || r.order.Version() == o.Version() || !r.order.Payment().IsPaid() {
 		t.Fatalf("Await = %v, %v; want the order Paid at a new version (was %d)", r.order, r.err, o.Version())
 	}
+}
+
+// A waiter takes the order its commit handed over, as a read would return it, and reads nothing.
+func TestAwaitTakesTheCommittedOrderWithoutReadingIt(t *testing.T) {
+	f := newFixture(t)
+	gets := f.countReads().gets
+	f.app.Orders.RereadEvery(time.Hour)
+	o := f.pending(t)
+	done := f.startAwait(t, context.Background(), customer, o, 10*time.Second)
+	f.succeed(o)
+	before := gets.Load()
+	f.webhook(t, "evt_1 payment_intent.succeeded "+o.Payment().IntentID()) // reads no order outside its transaction
+	r := f.result(t, done)
+	if r.err != nil || !r.order.Payment().IsPaid() {
+		t.Fatalf("Await = %v, %v; want the order Paid", r.order, r.err)
+	}
+	if n := gets.Load() - before; n != 0 {
+		t.Errorf("the waiter read the order %d times after the commit; want 0: the commit handed it over", n)
+	}
+	if stored := f.get(t, o.ID()); !reflect.DeepEqual(r.order.Snapshot(), stored.Snapshot()) {
+		t.Errorf("handed over:\n%+v\nstored:\n%+v", r.order.Snapshot(), stored.Snapshot())
+	}
+}
+
+// Of the orders handed to a waiter before it takes one, it gets the newest; a change known only
+// by its id makes it read the order again.
+func TestHubKeepsTheNewestOrderForAWaiter(t *testing.T) {
+	f := newFixture(t)
+	o := f.pending(t)
+	hub := f.app.Orders.Changes()
+	changed, stop := hub.Watch(o.ID())
+	defer stop()
+	newer, older := versioned(o, 3), versioned(o, 2)
+	hub.Committed(newer)
+	hub.Committed(older)
+	if got := <-changed; got == nil || got.Version() != 3 {
+		t.Fatalf("took %v; want the newest order told, version 3", got)
+	}
+	hub.Committed(newer)
+	hub.Notify(o.ID())
+	if got := <-changed; got != nil {
+		t.Fatalf("took version %d; want nil (read again) after a change known only by id", got.Version())
+	}
+}
+
+// versioned returns o at version v.
+func versioned(o *order.Order, v int64) *order.Order {
+	s := o.Snapshot()
+	s.Version = v
+	return order.Restore(s)
 }
 
 func TestAwaitIsNotWokenByARolledBackChange(t *testing.T) {

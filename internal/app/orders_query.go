@@ -68,17 +68,25 @@ func (q *OrderQueries) Await(ctx context.Context, actor Actor, id string, known 
 	return q.awaitChange(ctx, actor, o, known, changed, wait)
 }
 
-// awaitChange re-reads last when changed fires or every q.reread until its version is none of
-// known; when wait runs out, ctx ends or the waits are ended it returns last as it was read.
+// awaitChange waits until last's version is none of known: it takes the order a commit of this
+// process hands over (when it is newer than last and the actor may see it), and re-reads it when
+// told of a change without it or every q.reread; when wait runs out, ctx ends or the waits are
+// ended it returns last as it was read.
 func (q *OrderQueries) awaitChange(ctx context.Context, actor Actor, last *order.Order, known []int64,
-	changed <-chan struct{}, wait time.Duration) (*order.Order, error) {
+	changed <-chan *order.Order, wait time.Duration) (*order.Order, error) {
 	timeout := time.NewTimer(wait)
 	defer timeout.Stop()
 	reread := time.NewTicker(q.reread)
 	defer reread.Stop()
 	for slices.Contains(known, last.Version()) {
 		select {
-		case <-changed:
+		case stored := <-changed:
+			if stored != nil && stored.IsVisibleTo(actor.UserID, actor.IsAdmin()) {
+				if stored.Version() > last.Version() {
+					last = stored
+				}
+				continue
+			}
 		case <-reread.C:
 		case <-timeout.C:
 			return last, nil

@@ -301,8 +301,9 @@ type Clock interface {
 	Now() time.Time
 }
 
-// SystemClock is the real clock, in UTC.
+// SystemClock is the real clock, in UTC, to the microsecond: as fine as both databases store a
+// time, so an order as a use case left it is exactly the order a read returns (see storedForm).
 type SystemClock struct{}
 
-// Now returns the current UTC time.
-func (SystemClock) Now() time.Time { return time.Now().UTC() }
+// Now returns the current UTC time, to the microsecond.
+func (SystemClock) Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -63,20 +63,22 @@ func (u unitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx Tx
 		claim.setKept(*kept)
 	}
 	if w != nil {
-		u.changes.Notify(w.changed...)
+		u.changes.Notify(w.added...)
+		u.changes.Committed(w.stored...)
 	}
 	return nil
 }
 
 // work is one transaction of the unit of work, as its use case sees it (a Tx): it notes the events
-// and the ids of every order the use case adds or changes through it, any event raised, and the
-// answer named.
+// of every order the use case adds or changes through it, the ids of those it adds and the stored
+// form of those it updates, any event raised, and the answer named.
 type work struct {
 	StoreTx
-	events  []Event
-	changed []string
-	answer  any
-	named   bool
+	events []Event
+	added  []string
+	stored []*order.Order
+	answer any
+	named  bool
 }
 
 type workKey struct{}
@@ -118,7 +120,8 @@ func (r eventfulOrders) Add(ctx context.Context, o *order.Order) error {
 	if err := r.OrderRepository.Add(ctx, o); err != nil {
 		return err
 	}
-	r.w.noteChange(o)
+	r.w.events = append(r.w.events, eventsFor(o)...)
+	r.w.added = append(r.w.added, o.ID())
 	return nil
 }
 
@@ -127,14 +130,19 @@ func (r eventfulOrders) Update(ctx context.Context, id string, fn func(o *order.
 	if err != nil {
 		return nil, err
 	}
-	r.w.noteChange(o)
+	r.w.events = append(r.w.events, eventsFor(o)...)
+	r.w.stored = append(r.w.stored, storedForm(o))
 	return o, nil
 }
 
-// noteChange notes o, just stored, among the transaction's changed orders, with its events.
-func (w *work) noteChange(o *order.Order) {
-	w.events = append(w.events, eventsFor(o)...)
-	w.changed = append(w.changed, o.ID())
+// storedForm is the order an update stored, as a read would return it: o (which Update returned)
+// one version on, its new changes part of its timeline. Every OrderRepository stores exactly that
+// (porttest's "Update stores the change, its timeline entries and a new version"), to the
+// microsecond the clock gives.
+func storedForm(o *order.Order) *order.Order {
+	s := o.Snapshot()
+	s.Version++
+	return order.Restore(s)
 }
 
 // workOf returns the unit of work's transaction ctx belongs to, or nil outside one.

@@ -215,10 +215,12 @@ func (w *teeWriter) Write(b []byte) (int, error) {
 
 func (w *teeWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
 
-// testClock is the real time moved forward by an offset the test chooses.
+// testClock is the real time (app.SystemClock's) moved forward by an offset the test chooses.
 type testClock struct{ offset atomic.Int64 }
 
-func (c *testClock) Now() time.Time { return time.Now().UTC().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) Now() time.Time {
+	return app.SystemClock{}.Now().Add(time.Duration(c.offset.Load()))
+}
 
 // advance moves the clock forward by d.
 func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/wolfix/orders/internal/adapters/httpapi/openapitest"
 	"github.com/wolfix/orders/internal/app"
+	"github.com/wolfix/orders/internal/testenv"
 )
 
 // Conditional and long-poll reads of an order: ETag, If-None-Match and ?wait.
@@ -112,6 +114,38 @@ func TestGetOrderWaitsForTheChange(t *testing.T) {
 		wantNotModified(t, h.getIfNoneMatch(customer, id, r.header.Get("ETag"), ""), r.header.Get("ETag"))
 	case <-time.After(20 * time.Second):
 		t.Fatal("the held GET did not answer within its wait")
+	}
+}
+
+// A held GET answers the order a commit of this process handed over, without reading it again:
+// byte for byte the representation a GET then reads from the database, under the same strong ETag.
+func TestHeldGetAnswersWhatAGetReads(t *testing.T) {
+	for name, setup := range map[string]func(t *testing.T) harnessSetup{
+		"sqlite":   func(*testing.T) harnessSetup { return harnessSetup{} },
+		"postgres": func(t *testing.T) harnessSetup { return harnessSetup{databaseURL: testenv.PostgresURL(t)} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarnessWith(t, setup(t))
+			customer := token(t, "customer-1", app.RoleCustomer)
+			id, secret := h.placeCard(customer, h.product("Desk lamp", 2599, 5), "1")
+			held := h.getLater(customer, id, `"0"`, "?wait=20")
+			time.Sleep(100 * time.Millisecond) // most likely held by now; if not, it reads the change
+			h.confirm(secret, "4242 4242 4242 4242")
+			var r timedResponse
+			select {
+			case r = <-held:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the held GET did not answer within its wait")
+			}
+			read := h.getIfNoneMatch(customer, id, "", "")
+			if r.status != http.StatusOK || r.header.Get("ETag") != read.header.Get("ETag") || !bytes.Equal(r.body, read.body) {
+				t.Fatalf("held GET = %d ETag %s\n%s\nGET = %d ETag %s\n%s\nwant the same representation",
+					r.status, r.header.Get("ETag"), r.body, read.status, read.header.Get("ETag"), read.body)
+			}
+			if !bytes.Contains(r.body, []byte(`"paymentStatus":"Paid"`)) {
+				t.Fatalf("held GET answered %s; want the order Paid", r.body)
+			}
+		})
 	}
 }
 
