@@ -215,6 +215,15 @@ func (w *teeWriter) Write(b []byte) (int, error) {
 
 func (w *teeWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
 
+// bothDatabases are the harness set-ups of the two databases, by name: a SQLite file, and a fresh
+// PostgreSQL database.
+func bothDatabases() map[string]func(t *testing.T) harnessSetup {
+	return map[string]func(t *testing.T) harnessSetup{
+		"sqlite":   func(*testing.T) harnessSetup { return harnessSetup{} },
+		"postgres": func(t *testing.T) harnessSetup { return harnessSetup{databaseURL: testenv.PostgresURL(t)} },
+	}
+}
+
 // testClock is the real time (app.SystemClock's) moved forward by an offset the test chooses.
 type testClock struct{ offset atomic.Int64 }
 

@@ -9,16 +9,12 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/wolfix/orders/internal/app"
-	"github.com/wolfix/orders/internal/testenv"
 )
 
 // Hostile text is refused at the edge with a 4xx and a stable code, on both databases: before this
 // rule a NUL byte reached PostgreSQL, which refused it with an error answered 500.
 func TestHostileTextIsA4xx(t *testing.T) {
-	for name, setup := range map[string]func(t *testing.T) harnessSetup{
-		"sqlite":   func(*testing.T) harnessSetup { return harnessSetup{} },
-		"postgres": func(t *testing.T) harnessSetup { return harnessSetup{databaseURL: testenv.PostgresURL(t)} },
-	} {
+	for name, setup := range bothDatabases() {
 		t.Run(name, func(t *testing.T) {
 			h := newHarnessWith(t, setup(t))
 			pid := h.product("Lamp", 8900, 3)

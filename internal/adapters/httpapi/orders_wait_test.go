@@ -11,7 +11,6 @@ import (
 
 	"github.com/wolfix/orders/internal/adapters/httpapi/openapitest"
 	"github.com/wolfix/orders/internal/app"
-	"github.com/wolfix/orders/internal/testenv"
 )
 
 // Conditional and long-poll reads of an order: ETag, If-None-Match and ?wait.
@@ -120,10 +119,7 @@ func TestGetOrderWaitsForTheChange(t *testing.T) {
 // A held GET answers the order a commit of this process handed over, without reading it again:
 // byte for byte the representation a GET then reads from the database, under the same strong ETag.
 func TestHeldGetAnswersWhatAGetReads(t *testing.T) {
-	for name, setup := range map[string]func(t *testing.T) harnessSetup{
-		"sqlite":   func(*testing.T) harnessSetup { return harnessSetup{} },
-		"postgres": func(t *testing.T) harnessSetup { return harnessSetup{databaseURL: testenv.PostgresURL(t)} },
-	} {
+	for name, setup := range bothDatabases() {
 		t.Run(name, func(t *testing.T) {
 			h := newHarnessWith(t, setup(t))
 			customer := token(t, "customer-1", app.RoleCustomer)

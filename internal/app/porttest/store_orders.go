@@ -206,6 +206,33 @@ func lifeOfARefundedOrder(t *testing.T) []func(o *order.Order) error {
 }
 
 // assertStoredOrder checks that the stored order is updated, at version.
+// raceUpdates runs racers updates of order id at once, the i-th applying change(i, o), and returns
+// the order as stored after all of them.
+func raceUpdates(t *testing.T, store app.Store, id string, change func(i int, o *order.Order) error) *order.Order {
+	t.Helper()
+	errs := Parallel(racers, func(i int) error {
+		_, err := store.Orders().Update(context.Background(), id, func(o *order.Order) error { return change(i, o) })
+		return err
+	})
+	assertNoErrors(t, errs)
+	stored, err := store.Orders().Get(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	return stored
+}
+
+// countChanges counts o's timeline entries of type typ.
+func countChanges(o *order.Order, typ order.ChangeType) int {
+	n := 0
+	for _, c := range o.Timeline() {
+		if c.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
 func assertStoredOrder(t *testing.T, repo app.OrderRepository, updated *order.Order, version int64) {
 	t.Helper()
 	stored, err := repo.Get(context.Background(), updated.ID())
@@ -267,24 +294,11 @@ func (s storeSuite) orderRaces(t *testing.T) {
 
 	t.Run("concurrent updates of one order are serialized and apply once", func(t *testing.T) {
 		o := AddOrder(t, store, OrderSpec{ID: "o-cash", Method: payment.MethodCash}, p)
-		errs := Parallel(racers, func(int) error {
-			_, err := store.Orders().Update(ctx, o.ID(), func(o *order.Order) error {
-				_, err := o.CollectCash(order.CauseAdmin("a1"), t0)
-				return err
-			})
+		stored := raceUpdates(t, store, o.ID(), func(_ int, o *order.Order) error {
+			_, err := o.CollectCash(order.CauseAdmin("a1"), t0)
 			return err
 		})
-		assertNoErrors(t, errs)
-		stored, err := store.Orders().Get(ctx, o.ID())
-		if err != nil {
-			t.Fatalf("Get: %v", err)
-		}
-		paid := 0
-		for _, c := range stored.Timeline() {
-			if c.Type == order.ChangePaymentSucceeded {
-				paid++
-			}
-		}
+		paid := countChanges(stored, order.ChangePaymentSucceeded)
 		if paid != 1 || stored.Payment().Status() != payment.StatusPaid || stored.Version() != racers {
 			t.Errorf("payment %s with %d payment.succeeded entries at version %d; want Paid once, version %d",
 				stored.Payment().Status(), paid, stored.Version(), racers)
@@ -293,27 +307,14 @@ func (s storeSuite) orderRaces(t *testing.T) {
 
 	t.Run("an update that waited for another reads the order as that one stored it", func(t *testing.T) {
 		o := AddOrder(t, store, OrderSpec{ID: "o-disputed"}, p)
-		errs := Parallel(racers, func(i int) error {
-			_, err := store.Orders().Update(ctx, o.ID(), func(o *order.Order) error {
-				d := order.Dispute{Status: fmt.Sprintf("status-%d", i), Reason: "fraudulent", Amount: o.Total(), OpenedAt: t0}
-				if !o.RecordDispute(d, false, order.CauseWebhook(fmt.Sprintf("evt_dispute_%d", i)), t0) {
-					return fmt.Errorf("racer %d: dispute not recorded", i)
-				}
-				return nil
-			})
-			return err
-		})
-		assertNoErrors(t, errs)
-		stored, err := store.Orders().Get(ctx, o.ID())
-		if err != nil {
-			t.Fatalf("Get: %v", err)
-		}
-		disputed := 0
-		for _, c := range stored.Timeline() {
-			if c.Type == order.ChangeDisputed {
-				disputed++
+		stored := raceUpdates(t, store, o.ID(), func(i int, o *order.Order) error {
+			d := order.Dispute{Status: fmt.Sprintf("status-%d", i), Reason: "fraudulent", Amount: o.Total(), OpenedAt: t0}
+			if !o.RecordDispute(d, false, order.CauseWebhook(fmt.Sprintf("evt_dispute_%d", i)), t0) {
+				return fmt.Errorf("racer %d: dispute not recorded", i)
 			}
-		}
+			return nil
+		})
+		disputed := countChanges(stored, order.ChangeDisputed)
 		if disputed != racers || stored.Version() != racers {
 			t.Errorf("%d order.disputed entries at version %d; want %d of each: an update lost what another stored",
 				disputed, stored.Version(), racers)
