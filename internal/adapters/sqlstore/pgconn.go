@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -47,11 +48,33 @@ func (c oneTripConnector) Connect(ctx context.Context) (driver.Conn, error) {
 //     transaction's first statement when that is an Exec without arguments (the simple protocol
 //     runs both in one round trip, and the result is still that statement's), and alone just
 //     before any other first statement. A transaction that runs nothing sends nothing.
+//   - In such a transaction, an Exec whose context says so (execAtCommit: the outbox's insert,
+//     which nothing in the transaction reads back and whose result nobody reads) is held and sent
+//     with the COMMIT, in one pipelined round trip; if it fails, the commit fails and the
+//     transaction is rolled back.
 //
-// database/sql uses a connection from one goroutine at a time, so beginPending needs no lock.
+// database/sql uses a connection from one goroutine at a time, so its fields need no lock.
 type oneTripConn struct {
 	*stdlib.Conn
 	beginPending bool
+	lazyTx       bool       // a transaction begun by BeginTx is open
+	atCommit     []heldExec // statements to send with the COMMIT
+}
+
+// heldExec is an Exec held for the COMMIT.
+type heldExec struct {
+	query string
+	args  []any
+}
+
+// execAtCommitKey marks a context whose Execs may be held for the transaction's COMMIT.
+type execAtCommitKey struct{}
+
+// execAtCommit lets the Execs made with the returned context, inside a lazily begun Postgres
+// transaction, travel with its COMMIT: for a statement whose result nobody reads and whose rows
+// nothing in the transaction reads back. Elsewhere it changes nothing.
+func execAtCommit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, execAtCommitKey{}, true)
 }
 
 func (c *oneTripConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -65,6 +88,14 @@ func (c *oneTripConn) QueryContext(ctx context.Context, query string, args []dri
 }
 
 func (c *oneTripConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.lazyTx && ctx.Value(execAtCommitKey{}) != nil {
+		values := make([]any, len(args))
+		for i, a := range args {
+			values[i] = a.Value
+		}
+		c.atCommit = append(c.atCommit, heldExec{query: query, args: values})
+		return driver.ResultNoRows, nil
+	}
 	if c.beginPending && len(args) == 0 {
 		c.beginPending = false
 		return c.Conn.ExecContext(ctx, "BEGIN;\n"+query, nil)
@@ -94,13 +125,17 @@ func (c *oneTripConn) BeginTx(ctx context.Context, opts driver.TxOptions) (drive
 	if c.Conn.Conn().IsClosed() {
 		return nil, driver.ErrBadConn
 	}
-	c.beginPending = true
+	c.beginPending, c.lazyTx = true, true
 	return lazyTx{conn: c, ctx: ctx}, nil
 }
 
-// ResetSession forgets a BEGIN that never went out, before the pool hands the connection on.
+// ResetSession forgets a BEGIN that never went out, before the pool hands the connection on; a
+// connection still inside a transaction (one whose end failed) is not handed on.
 func (c *oneTripConn) ResetSession(ctx context.Context) error {
-	c.beginPending = false
+	c.beginPending, c.lazyTx, c.atCommit = false, false, nil
+	if c.Conn.Conn().PgConn().TxStatus() != 'I' {
+		return driver.ErrBadConn
+	}
 	return c.Conn.ResetSession(ctx)
 }
 
@@ -114,6 +149,9 @@ type lazyTx struct {
 // Commit commits, or does nothing when the transaction never began. A transaction that failed is
 // rolled back by Postgres's COMMIT, which says so: that is pgx.ErrTxCommitRollback, as from pgx.
 func (t lazyTx) Commit() error {
+	if len(t.conn.atCommit) > 0 {
+		return t.conn.commitHeld(t.ctx)
+	}
 	tag, err := t.end("COMMIT")
 	if err == nil && tag == "ROLLBACK" {
 		return pgx.ErrTxCommitRollback
@@ -127,12 +165,48 @@ func (t lazyTx) Rollback() error {
 }
 
 // end sends statement (COMMIT or ROLLBACK) and returns its command tag, unless the transaction
-// never began: then there is nothing to end.
+// never began: then there is nothing to end. Statements held for the COMMIT are dropped.
 func (t lazyTx) end(statement string) (string, error) {
+	t.conn.lazyTx, t.conn.atCommit = false, nil
 	if t.conn.beginPending {
 		t.conn.beginPending = false
 		return "", nil
 	}
 	tag, err := t.conn.Conn.Conn().Exec(t.ctx, statement)
 	return tag.String(), err
+}
+
+// commitHeld sends the statements held for the COMMIT and the COMMIT in one pipelined batch (and
+// the BEGIN first, if nothing sent it yet). When one of them fails, Postgres skips the rest: the
+// transaction is rolled back and that failure returned.
+func (c *oneTripConn) commitHeld(ctx context.Context) error {
+	held := c.atCommit
+	batch := &pgx.Batch{}
+	if c.beginPending {
+		batch.Queue("BEGIN")
+	}
+	for _, h := range held {
+		batch.Queue(h.query, h.args...)
+	}
+	batch.Queue("COMMIT")
+	c.beginPending, c.lazyTx, c.atCommit = false, false, nil
+	results := c.Conn.Conn().SendBatch(ctx, batch)
+	var tag pgconn.CommandTag
+	var err error
+	for range batch.Len() {
+		if tag, err = results.Exec(); err != nil {
+			break
+		}
+	}
+	if closeErr := results.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		_, _ = c.Conn.Conn().Exec(context.WithoutCancel(ctx), "ROLLBACK") // a connection that fails it is not reused (ResetSession)
+		return fmt.Errorf("commit with %d held statements: %w", len(held), err)
+	}
+	if tag.String() == "ROLLBACK" {
+		return pgx.ErrTxCommitRollback
+	}
+	return nil
 }

@@ -122,3 +122,92 @@ func TestLazyBeginIsATransactionFromTheFirstStatement_Postgres(t *testing.T) {
 		}
 	})
 }
+
+// An Exec made with execAtCommit inside a lazily begun transaction is held and sent with the
+// COMMIT: the transaction itself does not see its row before the commit, everyone does after; a
+// held Exec that fails fails the commit, rolls the whole transaction back, and leaves the pool
+// usable.
+func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
+	ctx := context.Background()
+	pool, err := openPostgresPool(testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.SetMaxOpenConns(1) // every step below reuses the one connection
+	t.Cleanup(func() { _ = pool.Close() })
+	if _, err := pool.ExecContext(ctx, "CREATE TABLE held (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	count := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) int {
+		t.Helper()
+		var n int
+		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM held").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	insert := func(tx *sql.Tx, at context.Context, id int) {
+		t.Helper()
+		if _, err := tx.ExecContext(at, "INSERT INTO held VALUES ($1)", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("held until the commit, then committed with the rest", func(t *testing.T) {
+		tx, err := pool.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		insert(tx, ctx, 1)
+		insert(tx, execAtCommit(ctx), 2)
+		if n := count(tx); n != 1 {
+			t.Fatalf("the transaction sees %d rows before its commit; want 1: the held insert went out early", n)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatalf("commit: %v", err)
+		}
+		if n := count(pool); n != 2 {
+			t.Fatalf("%d rows after the commit; want 2", n)
+		}
+	})
+	t.Run("a held insert that fails fails the commit and undoes the transaction", func(t *testing.T) {
+		tx, err := pool.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		insert(tx, ctx, 3)
+		insert(tx, execAtCommit(ctx), 1) // a duplicate key
+		if err := tx.Commit(); err == nil {
+			t.Fatal("the commit succeeded with a failing held insert")
+		}
+		if n := count(pool); n != 2 {
+			t.Fatalf("%d rows after the failed commit; want 2: nothing of the transaction", n)
+		}
+	})
+	t.Run("a rollback drops what was held", func(t *testing.T) {
+		tx, err := pool.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		insert(tx, ctx, 4)
+		insert(tx, execAtCommit(ctx), 5)
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		tx, err = pool.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		insert(tx, ctx, 6)
+		if err := tx.Commit(); err != nil || count(pool) != 3 {
+			t.Fatalf("next commit: %v, %d rows; want 3: the dropped insert came back", err, count(pool))
+		}
+	})
+	t.Run("outside a transaction it runs at once", func(t *testing.T) {
+		if _, err := pool.ExecContext(execAtCommit(ctx), "INSERT INTO held VALUES ($1)", 7); err != nil || count(pool) != 4 {
+			t.Fatalf("exec: %v, %d rows; want 4", err, count(pool))
+		}
+	})
+}

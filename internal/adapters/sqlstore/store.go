@@ -185,7 +185,8 @@ func runInTxUnclassified(ctx context.Context, db bun.IDB, fn func(ctx context.Co
 }
 
 // lazyOutbox opens the outbox on the first Publish, so transactions that publish nothing never
-// build a publisher, and one transaction never builds two.
+// build a publisher, and one transaction never builds two. On Postgres the outbox's insert travels
+// with the COMMIT (execAtCommit): nothing in the transaction reads the outbox back.
 type lazyOutbox struct {
 	open OutboxOpener
 	tx   *sql.Tx
@@ -203,5 +204,5 @@ func (o *lazyOutbox) Publish(ctx context.Context, events ...app.Event) error {
 		}
 		o.box = box
 	}
-	return o.box.Publish(ctx, events...)
+	return o.box.Publish(execAtCommit(ctx), events...)
 }
