@@ -154,14 +154,20 @@ func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-
-	t.Run("held until the commit, then committed with the rest", func(t *testing.T) {
+	// begin opens a transaction that inserts sent at once, then held for the commit.
+	begin := func(sent, held int) *sql.Tx {
+		t.Helper()
 		tx, err := pool.BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		insert(tx, ctx, 1)
-		insert(tx, execAtCommit(ctx), 2)
+		insert(tx, ctx, sent)
+		insert(tx, execAtCommit(ctx), held)
+		return tx
+	}
+
+	t.Run("held until the commit, then committed with the rest", func(t *testing.T) {
+		tx := begin(1, 2)
 		if n := count(tx); n != 1 {
 			t.Fatalf("the transaction sees %d rows before its commit; want 1: the held insert went out early", n)
 		}
@@ -173,12 +179,7 @@ func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 		}
 	})
 	t.Run("a held insert that fails fails the commit and undoes the transaction", func(t *testing.T) {
-		tx, err := pool.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		insert(tx, ctx, 3)
-		insert(tx, execAtCommit(ctx), 1) // a duplicate key
+		tx := begin(3, 1) // a duplicate key
 		if err := tx.Commit(); err == nil {
 			t.Fatal("the commit succeeded with a failing held insert")
 		}
@@ -187,12 +188,7 @@ func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 		}
 	})
 	t.Run("a rollback drops what was held", func(t *testing.T) {
-		tx, err := pool.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		insert(tx, ctx, 4)
-		insert(tx, execAtCommit(ctx), 5)
+		tx := begin(4, 5)
 		if err := tx.Rollback(); err != nil {
 			t.Fatal(err)
 		}
