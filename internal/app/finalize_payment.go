@@ -62,7 +62,11 @@ func (f *PaymentFinalizer) finalizeWith(ctx context.Context, orderID string, cau
 		return Finalization{}, payment.ErrNotCard
 	}
 	ref := paymentRef{provider: current.Payment().Provider(), intentID: current.Payment().IntentID()}
-	return f.settle(ctx, orderID, ref, cause, before)
+	gateway, intent, err := f.readIntent(ctx, ref)
+	if err != nil {
+		return Finalization{}, err
+	}
+	return f.settle(ctx, gateway, orderID, ref, intent, cause, before)
 }
 
 // finalizeReported settles the intent a provider's event reports on (ref). The intent is re-read
@@ -83,7 +87,7 @@ func (f *PaymentFinalizer) finalizeReported(ctx context.Context, ref paymentRef,
 		return Finalization{}, err
 	}
 	if intent.OrderID != "" {
-		result, err := f.settleRead(ctx, gateway, intent.OrderID, ref, intent, cause, before)
+		result, err := f.settle(ctx, gateway, intent.OrderID, ref, intent, cause, before)
 		if !errors.Is(err, order.ErrNotFound) && !errors.Is(err, errIntentMoved) {
 			return result, err
 		}
@@ -92,21 +96,11 @@ func (f *PaymentFinalizer) finalizeReported(ctx context.Context, ref paymentRef,
 	if err != nil {
 		return Finalization{}, err
 	}
-	result, err := f.settleRead(ctx, gateway, orderID, ref, intent, cause, before)
+	result, err := f.settle(ctx, gateway, orderID, ref, intent, cause, before)
 	if errors.Is(err, errIntentMoved) {
 		return f.finalizeWith(ctx, orderID, cause, before)
 	}
 	return result, err
-}
-
-// settle reads ref's intent from its provider, outside any transaction, and applies it in one.
-func (f *PaymentFinalizer) settle(ctx context.Context, orderID string, ref paymentRef, cause order.Cause,
-	before func(ctx context.Context, tx Tx) (bool, error)) (Finalization, error) {
-	gateway, intent, err := f.readIntent(ctx, ref)
-	if err != nil {
-		return Finalization{}, err
-	}
-	return f.settleRead(ctx, gateway, orderID, ref, intent, cause, before)
 }
 
 // readIntent asks ref's provider for the intent as it is now.
@@ -119,8 +113,8 @@ func (f *PaymentFinalizer) readIntent(ctx context.Context, ref paymentRef) (Paym
 	return gateway, intent, err
 }
 
-// settleRead applies intent, read from gateway, to the order in one transaction.
-func (f *PaymentFinalizer) settleRead(ctx context.Context, gateway PaymentGateway, orderID string, ref paymentRef,
+// settle applies intent, read from gateway outside any transaction, to the order in one.
+func (f *PaymentFinalizer) settle(ctx context.Context, gateway PaymentGateway, orderID string, ref paymentRef,
 	intent payment.Intent, cause order.Cause, before func(ctx context.Context, tx Tx) (bool, error)) (Finalization, error) {
 	var result Finalization
 	err := f.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
