@@ -84,6 +84,16 @@ func (h *OrderChanges) unwatch(id string, ch chan *order.Order) {
 	}
 }
 
+// Watched reports whether a reader waits on order id now (never, on a nil hub).
+func (h *OrderChanges) Watched(id string) bool {
+	if h == nil {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.watchers[id]) > 0
+}
+
 // Notify signals the waiters of every order in ids that it changed, without blocking; they re-read
 // it.
 func (h *OrderChanges) Notify(ids ...string) {

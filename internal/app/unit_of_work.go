@@ -43,7 +43,7 @@ func (u unitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx Tx
 				return err
 			}
 		}
-		w = &work{StoreTx: stx}
+		w = &work{StoreTx: stx, watched: u.changes.Watched}
 		if err := fn(context.WithValue(ctx, workKey{}, w), w); err != nil {
 			return err
 		}
@@ -63,22 +63,24 @@ func (u unitOfWork) InTx(ctx context.Context, fn func(ctx context.Context, tx Tx
 		claim.setKept(*kept)
 	}
 	if w != nil {
-		u.changes.Notify(w.added...)
+		u.changes.Notify(w.changed...)
 		u.changes.Committed(w.stored...)
 	}
 	return nil
 }
 
 // work is one transaction of the unit of work, as its use case sees it (a Tx): it notes the events
-// of every order the use case adds or changes through it, the ids of those it adds and the stored
-// form of those it updates, any event raised, and the answer named.
+// of every order the use case adds or changes through it, the stored form of those it updates
+// while a reader waits on them (watched), the ids of the others, any event raised, and the answer
+// named.
 type work struct {
 	StoreTx
-	events []Event
-	added  []string
-	stored []*order.Order
-	answer any
-	named  bool
+	watched func(orderID string) bool
+	events  []Event
+	changed []string       // told by id: their waiters, if any came since, read them again
+	stored  []*order.Order // handed to their waiters
+	answer  any
+	named   bool
 }
 
 type workKey struct{}
@@ -121,7 +123,7 @@ func (r eventfulOrders) Add(ctx context.Context, o *order.Order) error {
 		return err
 	}
 	r.w.events = append(r.w.events, eventsFor(o)...)
-	r.w.added = append(r.w.added, o.ID())
+	r.w.changed = append(r.w.changed, o.ID())
 	return nil
 }
 
@@ -131,7 +133,11 @@ func (r eventfulOrders) Update(ctx context.Context, id string, fn func(o *order.
 		return nil, err
 	}
 	r.w.events = append(r.w.events, eventsFor(o)...)
-	r.w.stored = append(r.w.stored, storedForm(o))
+	if r.w.watched(o.ID()) {
+		r.w.stored = append(r.w.stored, storedForm(o))
+	} else {
+		r.w.changed = append(r.w.changed, o.ID())
+	}
 	return o, nil
 }
 
