@@ -57,7 +57,7 @@ func (c oneTripConnector) Connect(ctx context.Context) (driver.Conn, error) {
 type oneTripConn struct {
 	*stdlib.Conn
 	beginPending bool
-	lazyTx       bool       // a transaction begun by BeginTx is open
+	inLazyTx     bool       // a transaction begun by BeginTx is open
 	atCommit     []heldExec // statements to send with the COMMIT
 }
 
@@ -88,7 +88,7 @@ func (c *oneTripConn) QueryContext(ctx context.Context, query string, args []dri
 }
 
 func (c *oneTripConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if c.lazyTx && ctx.Value(execAtCommitKey{}) != nil {
+	if c.inLazyTx && ctx.Value(execAtCommitKey{}) != nil {
 		values := make([]any, len(args))
 		for i, a := range args {
 			values[i] = a.Value
@@ -125,14 +125,14 @@ func (c *oneTripConn) BeginTx(ctx context.Context, opts driver.TxOptions) (drive
 	if c.Conn.Conn().IsClosed() {
 		return nil, driver.ErrBadConn
 	}
-	c.beginPending, c.lazyTx = true, true
+	c.beginPending, c.inLazyTx = true, true
 	return lazyTx{conn: c, ctx: ctx}, nil
 }
 
 // ResetSession forgets a BEGIN that never went out, before the pool hands the connection on; a
 // connection still inside a transaction (one whose end failed) is not handed on.
 func (c *oneTripConn) ResetSession(ctx context.Context) error {
-	c.beginPending, c.lazyTx, c.atCommit = false, false, nil
+	c.beginPending, c.inLazyTx, c.atCommit = false, false, nil
 	if c.Conn.Conn().PgConn().TxStatus() != 'I' {
 		return driver.ErrBadConn
 	}
@@ -167,7 +167,7 @@ func (t lazyTx) Rollback() error {
 // end sends statement (COMMIT or ROLLBACK) and returns its command tag, unless the transaction
 // never began: then there is nothing to end. Statements held for the COMMIT are dropped.
 func (t lazyTx) end(statement string) (string, error) {
-	t.conn.lazyTx, t.conn.atCommit = false, nil
+	t.conn.inLazyTx, t.conn.atCommit = false, nil
 	if t.conn.beginPending {
 		t.conn.beginPending = false
 		return "", nil
@@ -189,7 +189,7 @@ func (c *oneTripConn) commitHeld(ctx context.Context) error {
 		batch.Queue(h.query, h.args...)
 	}
 	batch.Queue("COMMIT")
-	c.beginPending, c.lazyTx, c.atCommit = false, false, nil
+	c.beginPending, c.inLazyTx, c.atCommit = false, false, nil
 	results := c.Conn.Conn().SendBatch(ctx, batch)
 	var tag pgconn.CommandTag
 	var err error
