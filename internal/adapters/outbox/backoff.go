@@ -61,21 +61,36 @@ func (b *pollBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, er
 	}
 }
 
-// quietRefusals is the forwarder's logger without its error line for each message the broker
-// refused ("Handler returned error", kept at debug level): the back-off reports a refusing broker
-// once per step instead.
-type quietRefusals struct{ watermill.LoggerAdapter }
-
-func (l quietRefusals) Error(msg string, err error, fields watermill.LogFields) {
-	if msg == "Handler returned error" {
-		l.Debug(msg, fields.Add(watermill.LogFields{"err": err.Error()}))
-		return
-	}
-	l.LoggerAdapter.Error(msg, err, fields)
+// forwarderLog is the forwarder's logger with two of watermill's error lines lowered, since
+// the relay reports them better or they are no fault:
+//   - each message the broker refused ("Handler returned error", kept at debug level): the
+//     back-off reports a refusing broker once per step instead;
+//   - the router finding its handler gone (at info level) while the relay stops: Close stops
+//     the outbox reader before the router, so the router sees its only handler end first.
+type forwarderLog struct {
+	watermill.LoggerAdapter
+	stopping func() bool // the relay's Close has begun
 }
 
-func (l quietRefusals) With(fields watermill.LogFields) watermill.LoggerAdapter {
-	return quietRefusals{l.LoggerAdapter.With(fields)}
+// Messages of watermill's router that forwarderLog lowers.
+const (
+	handlerFailed      = "Handler returned error"
+	allHandlersStopped = "All handlers stopped, closing router"
+)
+
+func (l forwarderLog) Error(msg string, err error, fields watermill.LogFields) {
+	switch {
+	case msg == handlerFailed:
+		l.Debug(msg, fields.Add(watermill.LogFields{"err": err.Error()}))
+	case msg == allHandlersStopped && l.stopping():
+		l.Info(msg, fields)
+	default:
+		l.LoggerAdapter.Error(msg, err, fields)
+	}
+}
+
+func (l forwarderLog) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return forwarderLog{LoggerAdapter: l.LoggerAdapter.With(fields), stopping: l.stopping}
 }
 
 // PostgreSQL error codes of a lost race: serialization_failure (another relay moved the offsets

@@ -138,7 +138,7 @@ func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *
 	if err != nil {
 		return nil, fmt.Errorf("outbox relay: sql subscriber: %w", err)
 	}
-	r.forwarder, err = forwarder.NewForwarder(r.subscriber, publisher, quietRefusals{wlog}, forwarder.Config{
+	r.forwarder, err = forwarder.NewForwarder(r.subscriber, publisher, forwarderLog{LoggerAdapter: wlog, stopping: r.stopping}, forwarder.Config{
 		ForwarderTopic: forwarderTopic,
 		// a row that is not an envelope can never be relayed; holding it would stop every later event
 		AckWhenCannotUnwrap: true,
@@ -246,6 +246,13 @@ func (r *Relay) Close() error {
 		}
 	})
 	return r.closeErr
+}
+
+// stopping tells whether Close has begun.
+func (r *Relay) stopping() bool {
+	r.runMu.Lock()
+	defer r.runMu.Unlock()
+	return r.stopped
 }
 
 // Backlog counts the committed events not relayed yet (by any relay of this database).
