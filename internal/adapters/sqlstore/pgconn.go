@@ -48,10 +48,11 @@ func (c oneTripConnector) Connect(ctx context.Context) (driver.Conn, error) {
 //     transaction's first statement when that is an Exec without arguments (the simple protocol
 //     runs both in one round trip, and the result is still that statement's), and alone just
 //     before any other first statement. A transaction that runs nothing sends nothing.
-//   - In such a transaction, an Exec whose context says so (execAtCommit: the outbox's insert,
-//     which nothing in the transaction reads back and whose result nobody reads) is held and sent
-//     with the COMMIT, in one pipelined round trip; if it fails, the commit fails and the
-//     transaction is rolled back.
+//   - In such a transaction, an Exec whose context says so (execAtCommit: the outbox's insert and
+//     the stock reservation, whose results nobody reads) is held and sent with the COMMIT, in one
+//     pipelined round trip; if it fails, the commit fails and the transaction is rolled back. A
+//     statement the transaction runs after it sends what was held first, so the transaction still
+//     reads its own writes; a held statement that fails then fails that statement instead.
 //
 // database/sql uses a connection from one goroutine at a time, so its fields need no lock.
 type oneTripConn struct {
@@ -78,6 +79,9 @@ func execAtCommit(ctx context.Context) context.Context {
 }
 
 func (c *oneTripConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if err := c.sendHeld(ctx); err != nil {
+		return nil, err
+	}
 	if err := c.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -95,6 +99,9 @@ func (c *oneTripConn) ExecContext(ctx context.Context, query string, args []driv
 		}
 		c.atCommit = append(c.atCommit, heldExec{query: query, args: values})
 		return driver.ResultNoRows, nil
+	}
+	if err := c.sendHeld(ctx); err != nil {
+		return nil, err
 	}
 	if c.beginPending && len(args) == 0 {
 		c.beginPending = false
@@ -180,16 +187,46 @@ func (t lazyTx) end(statement string) (string, error) {
 // the BEGIN first, if nothing sent it yet). When one of them fails, Postgres skips the rest: the
 // transaction is rolled back and that failure returned.
 func (c *oneTripConn) commitHeld(ctx context.Context) error {
-	held := c.atCommit
+	held := len(c.atCommit)
+	tag, err := c.sendHeldWith(ctx, "COMMIT")
+	c.inLazyTx = false
+	if err != nil {
+		_, _ = c.Conn.Conn().Exec(context.WithoutCancel(ctx), "ROLLBACK") // a connection that fails it is not reused (ResetSession)
+		return fmt.Errorf("commit with %d held statements: %w", held, err)
+	}
+	if tag.String() == "ROLLBACK" {
+		return pgx.ErrTxCommitRollback
+	}
+	return nil
+}
+
+// sendHeld sends the statements held for the COMMIT now, in one pipelined batch (with the pending
+// BEGIN), because the transaction runs another statement, which must see their effects.
+func (c *oneTripConn) sendHeld(ctx context.Context) error {
+	if len(c.atCommit) == 0 {
+		return nil
+	}
+	if _, err := c.sendHeldWith(ctx, ""); err != nil {
+		return fmt.Errorf("statement held for the commit: %w", err)
+	}
+	return nil
+}
+
+// sendHeldWith sends the pending BEGIN, the held statements and then last (unless empty) in one
+// pipelined batch, and returns the command tag of the batch's last statement. It stops at the
+// first failure, which Postgres also does: the rest is skipped and the transaction has failed.
+func (c *oneTripConn) sendHeldWith(ctx context.Context, last string) (pgconn.CommandTag, error) {
 	batch := &pgx.Batch{}
 	if c.beginPending {
 		batch.Queue("BEGIN")
 	}
-	for _, h := range held {
+	for _, h := range c.atCommit {
 		batch.Queue(h.query, h.args...)
 	}
-	batch.Queue("COMMIT")
-	c.beginPending, c.inLazyTx, c.atCommit = false, false, nil
+	if last != "" {
+		batch.Queue(last)
+	}
+	c.beginPending, c.atCommit = false, nil
 	results := c.Conn.Conn().SendBatch(ctx, batch)
 	var tag pgconn.CommandTag
 	var err error
@@ -201,12 +238,5 @@ func (c *oneTripConn) commitHeld(ctx context.Context) error {
 	if closeErr := results.Close(); err == nil {
 		err = closeErr
 	}
-	if err != nil {
-		_, _ = c.Conn.Conn().Exec(context.WithoutCancel(ctx), "ROLLBACK") // a connection that fails it is not reused (ResetSession)
-		return fmt.Errorf("commit with %d held statements: %w", len(held), err)
-	}
-	if tag.String() == "ROLLBACK" {
-		return pgx.ErrTxCommitRollback
-	}
-	return nil
+	return tag, err
 }

@@ -124,9 +124,9 @@ func TestLazyBeginIsATransactionFromTheFirstStatement_Postgres(t *testing.T) {
 }
 
 // An Exec made with execAtCommit inside a lazily begun transaction is held and sent with the
-// COMMIT: the transaction itself does not see its row before the commit, everyone does after; a
-// held Exec that fails fails the commit, rolls the whole transaction back, and leaves the pool
-// usable.
+// COMMIT: its failure does not fail the Exec but the commit, which rolls the whole transaction
+// back and leaves the pool usable; a statement the transaction runs after it sends it first, so
+// the transaction reads its own writes (and that statement fails if the held one does).
 func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 	ctx := context.Background()
 	pool, err := openPostgresPool(testenv.PostgresURL(t))
@@ -168,14 +168,28 @@ func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 
 	t.Run("held until the commit, then committed with the rest", func(t *testing.T) {
 		tx := begin(1, 2)
-		if n := count(tx); n != 1 {
-			t.Fatalf("the transaction sees %d rows before its commit; want 1: the held insert went out early", n)
-		}
 		if err := tx.Commit(); err != nil {
 			t.Fatalf("commit: %v", err)
 		}
 		if n := count(pool); n != 2 {
 			t.Fatalf("%d rows after the commit; want 2", n)
+		}
+	})
+	t.Run("a later statement of the transaction sends what was held first, and sees it", func(t *testing.T) {
+		tx := begin(10, 11)
+		if n := count(tx); n != 4 {
+			t.Fatalf("the transaction sees %d rows after its held insert; want 4", n)
+		}
+		insert(tx, execAtCommit(ctx), 1) // a duplicate key: held, so the Exec itself succeeds
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM held").Scan(&n); err == nil {
+			t.Fatalf("the statement after a failing held insert succeeded (%d rows)", n)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatalf("rollback: %v", err)
+		}
+		if n := count(pool); n != 2 {
+			t.Fatalf("%d rows after the rollback; want 2", n)
 		}
 	})
 	t.Run("a held insert that fails fails the commit and undoes the transaction", func(t *testing.T) {

@@ -5,16 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/catalog"
-	"github.com/wolfix/orders/internal/domain/order"
 )
 
 // productRepo is app.ProductRepository.
@@ -139,7 +137,10 @@ func (r productRepo) Update(ctx context.Context, id string, fn func(p *catalog.P
 
 // Reserve takes the lines' units with conditional UPDATEs: concurrent reservations of the last
 // units queue on the row (Postgres) or the write lock (SQLite), and each re-checks what is left.
-// On Postgres every line goes in one statement (reserveQuery), on SQLite one UPDATE a line.
+// On Postgres every line goes in one call of reserve_stock (see its migration), which raises on a
+// line it cannot serve; inside a transaction the call travels with the COMMIT (execAtCommit), so
+// a shortage fails the commit, and the rows stay locked only while the commit runs. On SQLite, one
+// UPDATE a line.
 func (r productRepo) Reserve(ctx context.Context, lines ...app.StockLine) error {
 	ordered, err := app.InProductOrder(lines)
 	if err != nil {
@@ -163,72 +164,40 @@ func reserveFailure(l app.StockLine, err error) error {
 	return fmt.Errorf("reserve %d of product %s: %w", l.Quantity, l.ProductID, err)
 }
 
-// reserveQueries holds reserveQuery's texts for the line counts an order can have, built once.
-var reserveQueries = sync.OnceValue(func() []string {
-	texts := make([]string, order.MaxLines+1)
-	for n := 1; n <= order.MaxLines; n++ {
-		texts[n] = reserveQuery(n)
-	}
-	return texts
-})
+// reserveStockCall calls the reserve_stock function with the lines' ids and quantities.
+const reserveStockCall = "SELECT reserve_stock($1::text[], $2::bigint[])"
 
-// reserveQueryFor is reserveQuery(n), built once for an order's line counts.
-func reserveQueryFor(n int) string {
-	if texts := reserveQueries(); n < len(texts) {
-		return texts[n]
-	}
-	return reserveQuery(n)
-}
-
-// reserveQuery takes the units of n products ($1 … $2n: id and quantity of each, ascending ids)
-// in one round trip and returns the ids it served. The locked CTE locks the rows in id order
-// before the UPDATE touches them (a SELECT's ORDER BY … FOR UPDATE locks rows as they leave the
-// sort), so concurrent reservations queue instead of deadlocking; the UPDATE then re-checks each
-// row's stock on its newest version, as the one-row conditional UPDATE does.
-func reserveQuery(n int) string {
-	var values strings.Builder
-	for i := range n {
-		if i > 0 {
-			values.WriteString(", ")
-		}
-		fmt.Fprintf(&values, "($%d::text, $%d::bigint)", 2*i+1, 2*i+2)
-	}
-	return `WITH wanted (id, qty) AS (VALUES ` + values.String() + `),
-     locked AS MATERIALIZED (SELECT p.id FROM products p JOIN wanted w ON w.id = p.id ORDER BY p.id FOR UPDATE OF p)
-UPDATE products p SET stock = p.stock - w.qty
-  FROM wanted w JOIN locked l ON l.id = w.id
- WHERE p.id = w.id AND p.stock >= w.qty
-RETURNING p.id`
-}
-
-// reserveAtOnce runs reserveQuery; a line it did not serve is short of units, or missing.
 func (r productRepo) reserveAtOnce(ctx context.Context, lines []app.StockLine) error {
-	args := make([]any, 0, 2*len(lines))
-	for _, l := range lines {
-		args = append(args, l.ProductID, l.Quantity)
+	ids, quantities := make([]string, len(lines)), make([]int64, len(lines))
+	for i, l := range lines {
+		ids[i], quantities[i] = l.ProductID, l.Quantity
 	}
-	rows, err := rawConn(r.db).QueryContext(ctx, reserveQueryFor(len(lines)), args...)
-	if err != nil {
-		return fmt.Errorf("reserve stock: %w", err)
-	}
-	served := make([]string, 0, len(lines))
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			_ = rows.Close()
-			return fmt.Errorf("reserve stock: %w", err)
-		}
-		served = append(served, id)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return fmt.Errorf("reserve stock: %w", err)
-	}
-	for _, l := range lines {
-		if !slices.Contains(served, l.ProductID) {
-			return reserveFailure(l, r.shortOrMissing(ctx, l.ProductID))
-		}
+	if _, err := rawConn(r.db).ExecContext(execAtCommit(ctx), reserveStockCall, ids, quantities); err != nil {
+		return fmt.Errorf("reserve stock: %w", stockFault(err))
 	}
 	return nil
+}
+
+// SQLSTATEs that reserve_stock raises, with the product in the error's DETAIL.
+const (
+	pgStockShort   = "WX001"
+	pgStockMissing = "WX002"
+)
+
+// stockFault turns what reserve_stock raised (when called, or with the COMMIT it travelled with)
+// into the domain's error naming the product; other errors are returned as they are.
+func stockFault(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	switch pgErr.Code {
+	case pgStockShort:
+		return app.ShortOf(pgErr.Detail)
+	case pgStockMissing:
+		return catalog.ErrNotFound.WithMessage("product %q does not exist", pgErr.Detail)
+	}
+	return err
 }
 
 func (r productRepo) Release(ctx context.Context, id string, qty int64) error {

@@ -174,12 +174,14 @@ func runInTxUnclassified(ctx context.Context, db bun.IDB, fn func(ctx context.Co
 			_ = btx.Rollback() // fn's error (or panic) is what the caller needs to see
 		}
 	}()
+	// A stock reservation held for the COMMIT (execAtCommit) that cannot be served fails the
+	// COMMIT, or the statement the transaction ran after it: stockFault names the product.
 	if err := fn(ctx, btx); err != nil {
-		return err
+		return stockFault(err)
 	}
 	committed = true
 	if err := btx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
+		return fmt.Errorf("commit transaction: %w", stockFault(err))
 	}
 	return nil
 }
