@@ -105,9 +105,13 @@ type OrderRepository interface {
 	// requestedBefore, at most limit.
 	ListWithPendingRefunds(ctx context.Context, requestedBefore time.Time, limit int) ([]string, error)
 	// UnpaidCardHolding returns what customerID holds without paying: card orders still Pending
-	// and the units they reserve. Inside a transaction it first serializes the customer's
-	// checkouts until the commit, so two concurrent checkouts cannot both pass a cap.
+	// and the units they reserve.
 	UnpaidCardHolding(ctx context.Context, customerID string) (UnpaidHolding, error)
+	// AdmitUnpaid fails with limit.Refusal's error when the card order o would take its customer's
+	// holding (UnpaidCardHolding, o itself left out) past limit. Inside a transaction it
+	// serializes the customer's checkouts until the commit, so two concurrent checkouts cannot
+	// both pass the cap; a store may check with the commit, which the refusal then fails.
+	AdmitUnpaid(ctx context.Context, o *order.Order, limit UnpaidCap) error
 }
 
 // AwaitingQuery selects a page of card orders awaiting payment.

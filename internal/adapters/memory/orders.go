@@ -104,10 +104,25 @@ func (r orders) ListWithPendingRefunds(ctx context.Context, requestedBefore time
 	return ids, err
 }
 
-// UnpaidCardHolding needs no lock of its own: the store's one lock serializes transactions.
-func (r orders) UnpaidCardHolding(ctx context.Context, customerID string) (held app.UnpaidHolding, err error) {
+func (r orders) UnpaidCardHolding(ctx context.Context, customerID string) (app.UnpaidHolding, error) {
+	return r.holding(ctx, customerID, "")
+}
+
+// AdmitUnpaid needs no lock of its own: the store's one lock serializes transactions.
+func (r orders) AdmitUnpaid(ctx context.Context, o *order.Order, limit app.UnpaidCap) error {
+	held, err := r.holding(ctx, o.CustomerID(), o.ID())
+	if err != nil {
+		return err
+	}
+	return limit.Refusal(held, app.UnitsOf(o))
+}
+
+// holding is what customerID holds in unpaid card orders, leaving the order except out.
+func (r orders) holding(ctx context.Context, customerID, except string) (held app.UnpaidHolding, err error) {
 	err = r.run(ctx, func(st *state) error {
-		for _, s := range st.ordersWhere(func(s order.Snapshot) bool { return s.CustomerID == customerID && unpaidCard(s) }) {
+		for _, s := range st.ordersWhere(func(s order.Snapshot) bool {
+			return s.CustomerID == customerID && s.ID != except && unpaidCard(s)
+		}) {
 			held.Orders++
 			for _, it := range s.Items {
 				held.Units += it.Quantity

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 
 	"github.com/wolfix/orders/internal/app"
@@ -173,31 +172,9 @@ func (r productRepo) reserveAtOnce(ctx context.Context, lines []app.StockLine) e
 		ids[i], quantities[i] = l.ProductID, l.Quantity
 	}
 	if _, err := rawConn(r.db).ExecContext(execAtCommit(ctx), reserveStockCall, ids, quantities); err != nil {
-		return fmt.Errorf("reserve stock: %w", stockFault(err))
+		return fmt.Errorf("reserve stock: %w", raisedFault(err))
 	}
 	return nil
-}
-
-// SQLSTATEs that reserve_stock raises, with the product in the error's DETAIL.
-const (
-	pgStockShort   = "WX001"
-	pgStockMissing = "WX002"
-)
-
-// stockFault turns what reserve_stock raised (when called, or with the COMMIT it travelled with)
-// into the domain's error naming the product; other errors are returned as they are.
-func stockFault(err error) error {
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) {
-		return err
-	}
-	switch pgErr.Code {
-	case pgStockShort:
-		return app.ShortOf(pgErr.Detail)
-	case pgStockMissing:
-		return catalog.ErrNotFound.WithMessage("product %q does not exist", pgErr.Detail)
-	}
-	return err
 }
 
 func (r productRepo) Release(ctx context.Context, id string, qty int64) error {

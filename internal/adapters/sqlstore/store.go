@@ -174,14 +174,15 @@ func runInTxUnclassified(ctx context.Context, db bun.IDB, fn func(ctx context.Co
 			_ = btx.Rollback() // fn's error (or panic) is what the caller needs to see
 		}
 	}()
-	// A stock reservation held for the COMMIT (execAtCommit) that cannot be served fails the
-	// COMMIT, or the statement the transaction ran after it: stockFault names the product.
+	// A check held for the COMMIT (execAtCommit: a stock reservation, the unpaid cap) that
+	// refuses fails the COMMIT, or the statement the transaction ran after it: raisedFault turns
+	// the refusal back into the domain's error.
 	if err := fn(ctx, btx); err != nil {
-		return stockFault(err)
+		return raisedFault(err)
 	}
 	committed = true
 	if err := btx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", stockFault(err))
+		return fmt.Errorf("commit transaction: %w", raisedFault(err))
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,6 +176,33 @@ func (s storeSuite) orders(t *testing.T) {
 		if held, err := repo.UnpaidCardHolding(ctx, "nobody"); err != nil || held != (app.UnpaidHolding{}) {
 			t.Errorf("a customer without orders: got %+v, %v; want nothing held", held, err)
 		}
+		// "holder" holds 2 orders of 4 units; an order of 3 more units (p1 + p2) is refused or
+		// admitted, by the time its transaction commits (a store may check with the COMMIT)
+		for i, c := range []struct {
+			limit app.UnpaidCap
+			want  string // "" admits; else words of the refusal's message
+		}{
+			{app.UnpaidCap{MaxOrders: 2}, "2 unpaid card orders"},
+			{app.UnpaidCap{MaxUnits: 6}, "hold 4 units; with these 3"},
+			{app.UnpaidCap{MaxOrders: 3, MaxUnits: 7}, ""}, // last: it stores a third order
+		} {
+			placing := PlaceOrder(t, OrderSpec{ID: fmt.Sprintf("card-placing-%d", i), Customer: "holder"}, p1, p2)
+			err := store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
+				if err := tx.Orders().Add(ctx, placing); err != nil { // stored first or not, it is left out
+					return err
+				}
+				return tx.Orders().AdmitUnpaid(ctx, placing, c.limit)
+			})
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("AdmitUnpaid under %+v: %v; want admitted", c.limit, err)
+			case c.want != "" && (!errors.Is(err, app.ErrUnpaidReservationsExceeded) || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("AdmitUnpaid under %+v: %v; want unpaid_reservations_exceeded saying %q", c.limit, err, c.want)
+			}
+		}
+		if held, err := repo.UnpaidCardHolding(ctx, "holder"); err != nil || held != (app.UnpaidHolding{Orders: 3, Units: 7}) {
+			t.Errorf("after two refusals and an admission: %+v, %v; want 3 orders holding 7 units", held, err)
+		}
 	})
 }
 
@@ -321,22 +349,20 @@ func (s storeSuite) orderRaces(t *testing.T) {
 		}
 	})
 
-	t.Run("UnpaidCardHolding in a transaction serializes the customer's checkouts", func(t *testing.T) {
-		errCapped := errors.New("the customer holds an unpaid order already")
+	t.Run("AdmitUnpaid in a transaction serializes the customer's checkouts", func(t *testing.T) {
 		checkouts := make([]*order.Order, racers)
 		for i, id := range ids(racers, "o-hoard") {
 			checkouts[i] = PlaceOrder(t, OrderSpec{ID: id, Customer: "hoarder"}, p)
 		}
 		errs := Parallel(racers, func(i int) error {
 			return store.InTx(ctx, func(ctx context.Context, tx app.StoreTx) error {
-				held, err := tx.Orders().UnpaidCardHolding(ctx, "hoarder")
-				if err != nil || held.Orders > 0 {
-					return errors.Join(err, errCapped)
+				if err := tx.Orders().AdmitUnpaid(ctx, checkouts[i], app.UnpaidCap{MaxOrders: 1}); err != nil {
+					return err
 				}
 				return tx.Orders().Add(ctx, checkouts[i])
 			})
 		})
-		if won := Winners(t, errs, errCapped); won != 1 {
+		if won := Winners(t, errs, app.ErrUnpaidReservationsExceeded); won != 1 {
 			t.Errorf("%d checkouts passed a cap of one unpaid order; want 1", won)
 		}
 		if held, err := store.Orders().UnpaidCardHolding(ctx, "hoarder"); err != nil || held.Orders != 1 {
