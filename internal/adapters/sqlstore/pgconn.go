@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -180,7 +182,32 @@ func (t lazyTx) end(statement string) (string, error) {
 		return "", nil
 	}
 	tag, err := t.conn.Conn.Conn().Exec(t.ctx, statement)
+	if err != nil {
+		err = t.conn.rollBackOnServer(t.ctx, err)
+	}
 	return tag.String(), err
+}
+
+// rollbackTimeout bounds the ROLLBACK that ends a transaction whose own end failed.
+const rollbackTimeout = 5 * time.Second
+
+// rollBackOnServer ends a transaction that is still open on the server after its COMMIT or
+// ROLLBACK failed with err, most often because its context ended first (a client that hung up),
+// so that the statement never went out: it sends ROLLBACK without that context. Left open, the
+// transaction would keep its row locks, and hold back the snapshot horizon up to which the outbox
+// relay reads, until the pool happened to hand its connection out again. When even the ROLLBACK
+// fails, the returned error is also driver.ErrBadConn: database/sql then closes the connection,
+// which ends the transaction.
+func (c *oneTripConn) rollBackOnServer(ctx context.Context, err error) error {
+	if pg := c.Conn.Conn().PgConn(); pg.IsClosed() || pg.TxStatus() == 'I' {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	if _, rollbackErr := c.Conn.Conn().Exec(ctx, "ROLLBACK"); rollbackErr != nil {
+		return fmt.Errorf("%w; then ROLLBACK: %w", err, errors.Join(rollbackErr, driver.ErrBadConn))
+	}
+	return err
 }
 
 // commitHeld sends the statements held for the COMMIT and the COMMIT in one pipelined batch (and
@@ -191,8 +218,7 @@ func (c *oneTripConn) commitHeld(ctx context.Context) error {
 	tag, err := c.sendHeldWith(ctx, "COMMIT")
 	c.inLazyTx = false
 	if err != nil {
-		_, _ = c.Conn.Conn().Exec(context.WithoutCancel(ctx), "ROLLBACK") // a connection that fails it is not reused (ResetSession)
-		return fmt.Errorf("commit with %d held statements: %w", held, err)
+		return fmt.Errorf("commit with %d held statements: %w", held, c.rollBackOnServer(ctx, err))
 	}
 	if tag.String() == "ROLLBACK" {
 		return pgx.ErrTxCommitRollback

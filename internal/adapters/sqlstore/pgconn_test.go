@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -220,4 +221,74 @@ func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 			t.Fatalf("exec: %v, %d rows; want 4", err, count(pool))
 		}
 	})
+}
+
+// A transaction whose context ends while it is open (a client that hangs up mid-checkout) must
+// end on the server too, whoever ends it: the code that rolls back after the failure, or
+// database/sql on its own. A transaction left open would hold its row locks, and the snapshot
+// horizon the outbox relay reads up to, until its connection happened to be reused: the relay
+// then stalls on every event committed after it.
+func TestCancelledTransactionEndsOnTheServer_Postgres(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	observer, err := sql.Open("pgx", url) // never takes a connection of the pools under test
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = observer.Close() })
+	if _, err := observer.Exec("CREATE TABLE cancelled (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	ends := map[string]func(tx *sql.Tx){
+		"rolled back by the caller":  func(tx *sql.Tx) { _ = tx.Rollback() },
+		"committed by the caller":    func(tx *sql.Tx) { _ = tx.Commit() },
+		"left to database/sql":       func(*sql.Tx) {},
+		"with an Exec held, commits": func(tx *sql.Tx) { _ = tx.Commit() },
+	}
+	id := 0
+	for name, end := range ends {
+		t.Run(name, func(t *testing.T) {
+			pool, err := openPostgresPool(url) // a pool of its own: no other case reuses its connection
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = pool.Close() })
+			ctx, cancel := context.WithCancel(context.Background())
+			tx, err := pool.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id++
+			if _, err := tx.ExecContext(ctx, "INSERT INTO cancelled VALUES ("+strconv.Itoa(id)+")"); err != nil {
+				t.Fatal(err) // BEGIN travelled with it: the transaction is open on the server
+			}
+			if _, err := tx.ExecContext(execAtCommit(ctx), "INSERT INTO cancelled VALUES ($1)", -id); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			end(tx)
+			waitNoneIdleInTransaction(t, observer)
+		})
+	}
+	var n int
+	if err := observer.QueryRow("SELECT count(*) FROM cancelled").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("after the cancelled transactions: %d rows, %v; want none", n, err)
+	}
+}
+
+// waitNoneIdleInTransaction fails unless, within a second, no session of the database is idle
+// inside a transaction.
+func waitNoneIdleInTransaction(t *testing.T, observer *sql.DB) {
+	t.Helper()
+	var open int
+	for range 50 {
+		if err := observer.QueryRow(`SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND state LIKE 'idle in transaction%'`).Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+		if open == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%d sessions are still idle inside a transaction a second after its context ended", open)
 }
