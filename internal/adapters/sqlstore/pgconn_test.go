@@ -238,14 +238,19 @@ func TestCancelledTransactionEndsOnTheServer_Postgres(t *testing.T) {
 	if _, err := observer.Exec("CREATE TABLE cancelled (id INTEGER PRIMARY KEY)"); err != nil {
 		t.Fatal(err)
 	}
-	ends := map[string]func(tx *sql.Tx){
-		"rolled back by the caller":  func(tx *sql.Tx) { _ = tx.Rollback() },
-		"committed by the caller":    func(tx *sql.Tx) { _ = tx.Commit() },
-		"left to database/sql":       func(*sql.Tx) {},
-		"with an Exec held, commits": func(tx *sql.Tx) { _ = tx.Commit() },
+	rollback, commit := func(tx *sql.Tx) { _ = tx.Rollback() }, func(tx *sql.Tx) { _ = tx.Commit() }
+	cases := map[string]struct {
+		hold bool // an Exec held for the COMMIT too
+		end  func(tx *sql.Tx)
+	}{
+		"rolled back by the caller":               {false, rollback},
+		"rolled back by the caller, an Exec held": {true, rollback},
+		"committed by the caller":                 {false, commit},
+		"committed by the caller, an Exec held":   {true, commit},
+		"left to database/sql":                    {true, func(*sql.Tx) {}},
 	}
 	id := 0
-	for name, end := range ends {
+	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			pool, err := openPostgresPool(url) // a pool of its own: no other case reuses its connection
 			if err != nil {
@@ -261,11 +266,13 @@ func TestCancelledTransactionEndsOnTheServer_Postgres(t *testing.T) {
 			if _, err := tx.ExecContext(ctx, "INSERT INTO cancelled VALUES ("+strconv.Itoa(id)+")"); err != nil {
 				t.Fatal(err) // BEGIN travelled with it: the transaction is open on the server
 			}
-			if _, err := tx.ExecContext(execAtCommit(ctx), "INSERT INTO cancelled VALUES ($1)", -id); err != nil {
-				t.Fatal(err)
+			if c.hold {
+				if _, err := tx.ExecContext(execAtCommit(ctx), "INSERT INTO cancelled VALUES ($1)", -id); err != nil {
+					t.Fatal(err)
+				}
 			}
 			cancel()
-			end(tx)
+			c.end(tx)
 			waitNoneIdleInTransaction(t, observer)
 		})
 	}
