@@ -57,6 +57,10 @@ func openSQLite(t testing.TB) *sql.DB {
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
+	// As few connections as the service's pool (sqlstore opens 8): a test's hundred concurrent
+	// writers then queue in database/sql instead of in SQLite's busy handler, which is not fair,
+	// and under -race on a loaded machine kept one waiting past busy_timeout (SQLITE_BUSY).
+	db.SetMaxOpenConns(8)
 	t.Cleanup(func() { _ = db.Close() })
 	applyOutboxMigration(t, db, migrations.SQLite())
 	return db
