@@ -13,16 +13,6 @@ import (
 	"github.com/wolfix/orders/internal/testenv"
 )
 
-// Postgres sessions of the test's database idle inside a transaction, and outbox rows the relay
-// has not relayed yet.
-const (
-	idleInTransactionQuery = `SELECT count(*) FROM pg_stat_activity
-		WHERE datname = current_database() AND state LIKE 'idle in transaction%'`
-	unrelayedQuery = `SELECT count(*) FROM outbox_messages m WHERE NOT EXISTS (
-		SELECT 1 FROM outbox_offsets o
-		WHERE (m.transaction_id, m."offset") <= (o.last_processed_transaction_id, o.offset_acked))`
-)
-
 // Customers who hang up mid-checkout end its request's context between the statements of its
 // transaction. None of those transactions may stay open on Postgres: one left open keeps its
 // locks, and holds back the snapshot horizon up to which the outbox relay reads, so the events of
@@ -42,12 +32,18 @@ func TestE2ECustomersHangingUpMidCheckoutLeaveNoTransactionOpen(t *testing.T) {
 	for range rounds {
 		hungUp += shopThenHangUp(s, customer, body, customers, load)
 		waitUntil(t, 3*time.Second, "no session idle inside a transaction once the customers hung up",
-			func() bool { return countRows(t, db, idleInTransactionQuery) == 0 })
+			func() bool { return countRows(t, db, testenv.PostgresIdleInTransaction) == 0 })
 	}
 	if hungUp == 0 {
 		t.Fatal("no customer hung up before its answer: the test exercised nothing")
 	}
-	waitUntil(t, 10*time.Second, "the outbox relayed every event", func() bool { return countRows(t, db, unrelayedQuery) == 0 })
+	series := awaitSeries(t, s, func(series map[string]float64) bool {
+		backlog, ok := series["wolfix_outbox_backlog"]
+		return ok && backlog == 0
+	})
+	if backlog, ok := series["wolfix_outbox_backlog"]; !ok || backlog != 0 {
+		t.Fatalf("the outbox still holds %v events not relayed (exported: %v)", backlog, ok)
+	}
 }
 
 // shopThenHangUp has customers place cash orders one after the other for the length of load, all

@@ -26,6 +26,11 @@ const (
 	DefaultAMQPURL     = "amqp://guest:guest@127.0.0.1:5672/"
 )
 
+// PostgresIdleInTransaction counts the sessions of the current database that sit idle inside a
+// transaction; a transaction nobody ends keeps its locks, and the outbox relay's snapshot horizon.
+const PostgresIdleInTransaction = `SELECT count(*) FROM pg_stat_activity
+	WHERE datname = current_database() AND state LIKE 'idle in transaction%'`
+
 // InCI reports whether the tests run under CI: any non-empty CI variable counts (CI=1 as much as
 // CI=true), so a CI system that spells it differently can never turn a missing service into a skip.
 func InCI() bool { return os.Getenv("CI") != "" }

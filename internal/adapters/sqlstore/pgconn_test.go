@@ -288,8 +288,7 @@ func waitNoneIdleInTransaction(t *testing.T, observer *sql.DB) {
 	t.Helper()
 	var open int
 	for range 50 {
-		if err := observer.QueryRow(`SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND state LIKE 'idle in transaction%'`).Scan(&open); err != nil {
+		if err := observer.QueryRow(testenv.PostgresIdleInTransaction).Scan(&open); err != nil {
 			t.Fatal(err)
 		}
 		if open == 0 {
