@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/google/wire"
@@ -31,7 +32,7 @@ var (
 		wire.Bind(new(app.Store), new(*sqlstore.Store)))
 	outboxSet   = wire.NewSet(provideOutboxOpener, provideBroker, provideRelay, provideConsumers)
 	paymentsSet = wire.NewSet(providePayments, provideProviders)
-	appSet      = wire.NewSet(provideClock, providePricing, provideReconcilerConfig, provideInboxConfig,
+	appSet      = wire.NewSet(provideClock, providePricing, provideReconcilerConfig, provideInboxConfig, provideCheckoutSlots,
 		provideMetrics, wire.Bind(new(app.Observer), new(*metrics.Metrics)),
 		wire.Struct(new(app.Dependencies), "*"), app.New)
 	httpSet = wire.NewSet(provideJWTSecret, provideAuthenticator, provideHTTPServer)
@@ -139,6 +140,16 @@ func provideReconcilerConfig(cfg config.Config) app.ReconcilerConfig {
 
 func provideInboxConfig(cfg config.Config) app.InboxConfig {
 	return app.InboxConfig{Lease: cfg.InboxLease, SweepEvery: cfg.InboxSweepEvery, Workers: cfg.InboxWorkers}
+}
+
+// provideCheckoutSlots bounds the card checkouts using the database at once: by default one per
+// CPU the process may use, since what the bound protects (settlement's share of CPU) scales so.
+func provideCheckoutSlots(cfg config.Config) *app.CheckoutSlots {
+	slots := cfg.CardCheckoutSlots
+	if slots == 0 {
+		slots = runtime.GOMAXPROCS(0)
+	}
+	return app.NewCheckoutSlots(app.CheckoutSlotsConfig{Slots: slots, MaxWait: cfg.CardCheckoutMaxWait})
 }
 
 // provideAuthenticator verifies bearer tokens: RS256/ES256 against WOLFIX_JWKS_URL's keys when it

@@ -51,6 +51,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	reconcilerConfig := provideReconcilerConfig(cfg)
 	inboxConfig := provideInboxConfig(cfg)
 	unpaidCap := provideUnpaidCap(cfg)
+	checkoutSlots := provideCheckoutSlots(cfg)
 	broker, cleanup4, err := provideBroker(ctx, cfg, log)
 	if err != nil {
 		cleanup3()
@@ -66,7 +67,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		cleanup()
 		return nil, nil, err
 	}
-	metrics, err := provideMetrics(cfg, mainDatabase, outboxRelay)
+	metrics, err := provideMetrics(cfg, mainDatabase, outboxRelay, checkoutSlots)
 	if err != nil {
 		cleanup5()
 		cleanup4()
@@ -76,15 +77,16 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		return nil, nil, err
 	}
 	dependencies := app.Dependencies{
-		Store:      store,
-		Providers:  providers,
-		Pricing:    pricing,
-		Clock:      clock,
-		Reconciler: reconcilerConfig,
-		Inbox:      inboxConfig,
-		UnpaidCap:  unpaidCap,
-		Log:        log,
-		Observer:   metrics,
+		Store:         store,
+		Providers:     providers,
+		Pricing:       pricing,
+		Clock:         clock,
+		Reconciler:    reconcilerConfig,
+		Inbox:         inboxConfig,
+		UnpaidCap:     unpaidCap,
+		CheckoutSlots: checkoutSlots,
+		Log:           log,
+		Observer:      metrics,
 	}
 	application := app.New(dependencies)
 	jwtSecret, err := provideJWTSecret(cfg)

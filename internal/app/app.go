@@ -29,7 +29,9 @@ type Dependencies struct {
 	Inbox InboxConfig
 	// UnpaidCap bounds the stock one customer holds in unpaid card orders; zero caps nothing.
 	UnpaidCap UnpaidCap
-	Log       *slog.Logger
+	// CheckoutSlots bounds the card checkouts using the database at once; nil bounds none.
+	CheckoutSlots *CheckoutSlots
+	Log           *slog.Logger
 	// Observer is told what the use cases did (metrics); nil observes nothing.
 	Observer Observer
 }
@@ -46,7 +48,7 @@ func New(d Dependencies) *Application {
 	cancel := NewCancelHandler(uow, d.Providers, finalizer, refunds, d.Clock, d.Log)
 	return &Application{
 		Catalog:     NewCatalogHandler(uow, d.Clock, d.Log),
-		PlaceOrder:  NewPlaceOrderHandler(uow, d.Providers, d.Pricing, d.Clock, d.Log).CapUnpaid(d.UnpaidCap),
+		PlaceOrder:  NewPlaceOrderHandler(uow, d.Providers, d.Pricing, d.Clock, d.Log).CapUnpaid(d.UnpaidCap).TakeTurns(d.CheckoutSlots),
 		ConfirmPaid: NewConfirmPaidHandler(uow, finalizer, d.Clock),
 		Finalizer:   finalizer,
 		Webhooks:    NewWebhookHandler(uow, d.Providers, finalizer, refunds, d.Clock, d.Log, d.Observer).WorkWith(d.Inbox),

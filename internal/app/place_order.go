@@ -58,6 +58,7 @@ type PlaceOrderHandler struct {
 	providers *Providers
 	pricing   Pricing
 	unpaid    UnpaidCap
+	slots     *CheckoutSlots
 	clock     Clock
 	log       *slog.Logger
 }
@@ -73,17 +74,21 @@ func (h *PlaceOrderHandler) CapUnpaid(c UnpaidCap) *PlaceOrderHandler {
 	return h
 }
 
+// TakeTurns makes card checkouts wait for one of slots for their database phases; unset, none
+// waits.
+func (h *PlaceOrderHandler) TakeTurns(slots *CheckoutSlots) *PlaceOrderHandler {
+	h.slots = slots
+	return h
+}
+
 // Handle places the order. No transaction is held open across the provider call: if reserving
 // stock fails after the intent was created, the intent is cancelled and nothing stays reserved.
 func (h *PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (PlacedOrder, error) {
 	if err := cmd.Actor.Require(RoleCustomer); err != nil {
 		return PlacedOrder{}, err
 	}
-	o, err := h.price(ctx, cmd)
+	o, err := h.admit(ctx, cmd)
 	if err != nil {
-		return PlacedOrder{}, err
-	}
-	if err := h.unpaid.admit(ctx, h.store.Orders(), o); err != nil { // before any intent is opened
 		return PlacedOrder{}, err
 	}
 	var secret string
@@ -93,10 +98,7 @@ func (h *PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (PlacedO
 		}
 	}
 	placed := PlacedOrder{Order: o, ClientSecret: secret}
-	if err := h.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		answer(ctx, placed) // an Idempotency-Key's answer commits with the order
-		return h.save(ctx, tx, o)
-	}); err != nil {
+	if err := h.commit(ctx, cmd.Method, placed); err != nil {
 		if !errors.Is(err, ErrIdempotencyClaimLost) { // else the retry that took over uses the intent
 			h.releaseIntent(ctx, o)
 		}
@@ -105,6 +107,35 @@ func (h *PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (PlacedO
 	h.log.InfoContext(ctx, "order placed", "order_id", o.ID(), "number", o.Number(),
 		"method", cmd.Method, "total", o.Total().String())
 	return placed, nil
+}
+
+// inTurn runs a database phase of a checkout: a card checkout's in one of the checkout slots.
+func (h *PlaceOrderHandler) inTurn(ctx context.Context, method payment.Method, phase func() error) error {
+	if method != payment.MethodCard {
+		return phase()
+	}
+	return h.slots.run(ctx, phase)
+}
+
+// admit prices the order and checks the customer's unpaid cap, before any intent is opened.
+func (h *PlaceOrderHandler) admit(ctx context.Context, cmd PlaceOrder) (o *order.Order, err error) {
+	err = h.inTurn(ctx, cmd.Method, func() error {
+		if o, err = h.price(ctx, cmd); err != nil {
+			return err
+		}
+		return h.unpaid.admit(ctx, h.store.Orders(), o)
+	})
+	return o, err
+}
+
+// commit stores the placed order in one transaction, with an Idempotency-Key's answer.
+func (h *PlaceOrderHandler) commit(ctx context.Context, method payment.Method, placed PlacedOrder) error {
+	return h.inTurn(ctx, method, func() error {
+		return h.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+			answer(ctx, placed)
+			return h.save(ctx, tx, placed.Order)
+		})
+	})
 }
 
 // price reads the products (without locks) and builds the order with server-computed totals. It

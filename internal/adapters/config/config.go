@@ -111,6 +111,12 @@ type Config struct {
 	InboxSweepEvery time.Duration `yaml:"inboxSweepEvery" env:"WOLFIX_INBOX_SWEEP_EVERY"`
 	// InboxWorkers is how many webhook events one process works on at once.
 	InboxWorkers int `yaml:"inboxWorkers" env:"WOLFIX_INBOX_WORKERS"`
+	// CardCheckoutSlots is how many card checkouts may use the database at once, so that under
+	// load paid orders settle before new unpaid ones are admitted (app.CheckoutSlots): 0 = one per
+	// CPU the process may use (GOMAXPROCS), -1 = no bound. CardCheckoutMaxWait is how long a card
+	// checkout waits for a slot before it is answered 503 checkout_busy.
+	CardCheckoutSlots   int           `yaml:"cardCheckoutSlots" env:"WOLFIX_CARD_CHECKOUT_SLOTS"`
+	CardCheckoutMaxWait time.Duration `yaml:"cardCheckoutMaxWait" env:"WOLFIX_CARD_CHECKOUT_MAX_WAIT"`
 
 	// OpsAddr is where the worker roles (wolfix relay) serve /healthz, /readyz and /metrics;
 	// empty = no operations listener. The API serves them on HTTPAddr.
@@ -155,7 +161,7 @@ func Defaults() Config {
 		DeliveryFeeBranch: 500, DeliveryFeeLocker: 400, BrokerKind: "gochannel", RunRelay: true,
 		PaymentTTL: 30 * time.Minute, ReconcileAfter: 5 * time.Minute, ReconcileEvery: 30 * time.Second,
 		IdempotencyLease: 5 * time.Second, IdempotencyTTL: 24 * time.Hour, InboxLease: time.Minute, InboxSweepEvery: 30 * time.Second, InboxWorkers: 16,
-		UnpaidOrdersMax: 5, UnpaidUnitsMax: 50, RateOrders: "30-M", RateSandboxConfirm: "60-M", RateAuthFailures: "20-M",
+		CardCheckoutMaxWait: 5 * time.Second, UnpaidOrdersMax: 5, UnpaidUnitsMax: 50, RateOrders: "30-M", RateSandboxConfirm: "60-M", RateAuthFailures: "20-M",
 		SandboxWebhooks: true, RelayStuckAfter: 15 * time.Second, OpsAddr: "127.0.0.1:9090",
 		PruneEvery: 10 * time.Minute, PruneBatchSize: 500, PruneOutboxAfter: 24 * time.Hour,
 		PruneIdempotencyAfter: time.Hour, PruneWebhooksAfter: 30 * 24 * time.Hour, PruneConsumedAfter: 7 * 24 * time.Hour}

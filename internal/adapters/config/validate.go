@@ -136,6 +136,12 @@ func (c Config) validateRecovery(bad func(key, format string, args ...any)) {
 	if c.InboxWorkers < 1 || c.InboxWorkers > 256 {
 		bad("WOLFIX_INBOX_WORKERS", "must be a number from 1 to 256")
 	}
+	if c.CardCheckoutSlots < -1 || c.CardCheckoutSlots > 1024 {
+		bad("WOLFIX_CARD_CHECKOUT_SLOTS", "must be -1 (no bound), 0 (one per CPU) or a number up to 1024")
+	}
+	if c.CardCheckoutMaxWait < 100*time.Millisecond || c.CardCheckoutMaxWait > time.Minute {
+		bad("WOLFIX_CARD_CHECKOUT_MAX_WAIT", "must be a duration between 100ms and 1m, such as 5s")
+	}
 }
 
 // validateTransport checks HTTPS and the trusted proxies, and refuses a provider's live key on

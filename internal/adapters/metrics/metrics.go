@@ -1,7 +1,7 @@
 // Package metrics owns the service's Prometheus series and the registry a process serves on
 // /metrics: HTTP request durations by route template, what the use cases report through
-// app.Observer (payments, refunds, reconciler repairs, webhook events), the database pool, the
-// build, the Go runtime and the process. Collectors of other adapters (the outbox relay's) are
+// app.Observer (payments, refunds, reconciler repairs, webhook events), the card checkout slots,
+// the database pool, the build, the Go runtime and the process. Collectors of other adapters (the outbox relay's) are
 // registered only by the processes that run them, so a series is never exported by a process
 // that cannot move it.
 package metrics
@@ -82,6 +82,18 @@ func (m *Metrics) Register(cs ...prometheus.Collector) error {
 // WatchDB exports db's connection pool statistics (go_sql_*{db_name="wolfix"}).
 func (m *Metrics) WatchDB(db *sql.DB) error {
 	return m.registry.Register(collectors.NewDBStatsCollector(db, "wolfix"))
+}
+
+// WatchCheckoutSlots exports how many card checkouts hold a slot and wait for one
+// (app.CheckoutSlots): a waiting count that stays up says checkouts are held back for settlement.
+func (m *Metrics) WatchCheckoutSlots(s *app.CheckoutSlots) error {
+	return m.Register(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wolfix_card_checkouts_waiting",
+			Help: "Card checkouts waiting for a checkout slot to use the database."},
+			func() float64 { return float64(s.Waiting()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wolfix_card_checkouts_in_slot",
+			Help: "Card checkouts holding a checkout slot (using the database)."},
+			func() float64 { return float64(s.Held()) }))
 }
 
 // Handler serves the registry in the Prometheus exposition format. A collector that fails (the
