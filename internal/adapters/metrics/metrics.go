@@ -1,9 +1,9 @@
 // Package metrics owns the service's Prometheus series and the registry a process serves on
 // /metrics: HTTP request durations by route template, what the use cases report through
 // app.Observer (payments, refunds, reconciler repairs, webhook events), the card checkout slots,
-// the database pool, the build, the Go runtime and the process. Collectors of other adapters (the outbox relay's) are
-// registered only by the processes that run them, so a series is never exported by a process
-// that cannot move it.
+// the database pool, the build, the Go runtime and the process. Collectors of other adapters (the
+// outbox relay's) are registered only by the processes that run them, so a series is never
+// exported by a process that cannot move it.
 package metrics
 
 import (
