@@ -18,6 +18,7 @@ import (
 
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
+	"github.com/wolfix/orders/internal/app"
 )
 
 // The example alert rules and the Grafana dashboard may name only series a Wolfix process
@@ -60,8 +61,8 @@ func familyOf(name string, exported map[string]bool) string {
 	return name
 }
 
-// exportedFamilies is every family a process that serves and relays registers, samples or not
-// (a counter vector has none until first counted).
+// exportedFamilies is every family a process that serves and relays registers (as provideMetrics
+// does), samples or not (a counter vector has none until first counted).
 func exportedFamilies(t *testing.T) map[string]bool {
 	t.Helper()
 	db, dialect, err := sqlstore.Open(context.Background(), "", t.TempDir())
@@ -80,6 +81,9 @@ func exportedFamilies(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	if err := m.Register(relay.Collectors()...); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WatchCheckoutSlots(app.NewCheckoutSlots(app.CheckoutSlotsConfig{Slots: 2})); err != nil {
 		t.Fatal(err)
 	}
 	descs := make(chan *prometheus.Desc)
