@@ -20,7 +20,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+	"modernc.org/sqlite"
 )
 
 // Dialect names the SQL database behind a *bun.DB.
@@ -35,10 +35,15 @@ const (
 // SQLiteFile is the name of the embedded database file inside the data directory.
 const SQLiteFile = "wolfix.db"
 
+// sqliteBusyTimeout is how long a write waits for SQLite's write lock, in turn (sqliteturns.go)
+// and in SQLite's busy handler.
+const sqliteBusyTimeout = 10 * time.Second
+
 // sqliteParams makes every connection wait for locks instead of failing at once, lets readers run
 // beside the one writer (WAL), enforces foreign keys, and begins every write transaction
 // IMMEDIATE so that a read-then-write transaction never fails half-way with SQLITE_BUSY.
-const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+var sqliteParams = fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate",
+	sqliteBusyTimeout.Milliseconds())
 
 // Pool sizes. SQLite has one writer at a time, so a few connections serve it; Postgres gets enough
 // for concurrent requests and the relay without crowding its default max_connections of 100.
@@ -87,11 +92,10 @@ func openSQLite(dataDir string) (*bun.DB, error) {
 	if err := ownerOnly(path); err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	sqldb, err := sql.Open("sqlite", path+"?"+sqliteParams)
+	sqldb, err := openSQLitePool(path, newWriteTurns(sqliteBusyTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	configurePool(sqldb, sqliteMaxConns)
 	return bun.NewDB(sqldb, sqlitedialect.New(), classifyErrors(sqldb)), nil
 }
 
@@ -110,6 +114,17 @@ func ownerOnly(path string) error {
 		}
 	}
 	return nil
+}
+
+// openSQLitePool is the pool of the SQLite file at path, whose writers take turns.
+func openSQLitePool(path string, turns *writeTurns) (*sql.DB, error) {
+	base, err := sqlite.NewConnector(path + "?" + sqliteParams)
+	if err != nil {
+		return nil, err
+	}
+	sqldb := sql.OpenDB(turnConnector{Connector: base, turns: turns})
+	configurePool(sqldb, sqliteMaxConns)
+	return sqldb, nil
 }
 
 func openPostgres(databaseURL string) (*bun.DB, error) {
