@@ -20,8 +20,9 @@ import (
 // write statement outside a transaction for its run. The lock is handed on at once and in order,
 // and the busy handler is left to what comes from another process on the same file.
 //
-// A writer that waits longer than busyTimeout for its turn goes ahead anyway and waits in
-// SQLite's handler as before, so a turn never waits forever where SQLite would have given up.
+// A writer that waits longer than the busy timeout (sqliteBusyTimeout) for its turn goes ahead
+// anyway and waits in SQLite's handler as before, so a turn never waits forever where SQLite would
+// have given up. Statements prepared ahead (none of the service's) take no turn.
 
 // sqliteConn is what database/sql uses of a modernc SQLite connection.
 type sqliteConn interface {
@@ -127,7 +128,9 @@ func (c *turnConn) QueryContext(ctx context.Context, query string, args []driver
 	if err != nil {
 		return nil, err
 	}
-	defer release() // a write's RETURNING rows are computed by the time Query returns its first
+	// The turn covers the statement's start: a write whose RETURNING rows are read after Query
+	// returns holds SQLite's lock until they are, and a writer then waits in SQLite's handler.
+	defer release()
 	return c.sqliteConn.QueryContext(ctx, query, args)
 }
 
