@@ -60,10 +60,10 @@ func (w *writeTurns) take(ctx context.Context) (release func(), err error) {
 
 // wait waits for the turn, at most maxWait: ok when it came; an error when ctx ended first.
 func (w *writeTurns) wait(ctx context.Context) (ok bool, err error) {
-	w.waiting.Add(1)
-	defer w.waiting.Add(-1)
 	waitCtx, cancel := context.WithTimeout(ctx, w.maxWait)
 	defer cancel()
+	w.waiting.Add(1)
+	defer w.waiting.Add(-1)
 	if err := w.turn.Acquire(waitCtx, 1); err != nil {
 		return false, ctx.Err()
 	}

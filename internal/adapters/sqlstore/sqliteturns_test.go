@@ -24,7 +24,8 @@ func turnsDB(t *testing.T, turns *writeTurns) *sql.DB {
 	return db
 }
 
-// waitUntilWaiting polls until n writers wait for their turn.
+// waitUntilWaiting polls until n writers wait for their turn. A writer is counted just before it
+// joins the queue, so the poll then gives it a moment to join, and the next writer queues behind.
 func waitUntilWaiting(t *testing.T, turns *writeTurns, n int64) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); turns.waiting.Load() != n; time.Sleep(time.Millisecond) {
@@ -32,6 +33,7 @@ func waitUntilWaiting(t *testing.T, turns *writeTurns, n int64) {
 			t.Fatalf("%d writers wait for their turn; want %d", turns.waiting.Load(), n)
 		}
 	}
+	time.Sleep(20 * time.Millisecond)
 }
 
 func TestSQLiteWritersTakeTurnsInTheOrderTheyAsked(t *testing.T) {
