@@ -75,8 +75,12 @@ func (s *CheckoutSlots) run(ctx context.Context, phase func() error) error {
 	return phase()
 }
 
-// acquire waits for a slot, at most maxWait; the request's own end is its error unchanged.
+// acquire takes a free slot at once, or waits for one, at most maxWait; the request's own end is
+// its error unchanged.
 func (s *CheckoutSlots) acquire(ctx context.Context) error {
+	if s.slots.TryAcquire(1) {
+		return nil
+	}
 	s.waiting.Add(1)
 	defer s.waiting.Add(-1)
 	waitCtx := ctx

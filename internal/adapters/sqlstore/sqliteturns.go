@@ -115,32 +115,32 @@ func (c *turnConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.T
 }
 
 func (c *turnConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	release, err := c.writeTurn(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	return c.sqliteConn.ExecContext(ctx, query, args)
+	return inWriteTurn(ctx, c, query, func() (driver.Result, error) {
+		return c.sqliteConn.ExecContext(ctx, query, args)
+	})
 }
 
 func (c *turnConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	release, err := c.writeTurn(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	// The turn covers the statement's start: a write whose RETURNING rows are read after Query
-	// returns holds SQLite's lock until they are, and a writer then waits in SQLite's handler.
-	defer release()
-	return c.sqliteConn.QueryContext(ctx, query, args)
+	return inWriteTurn(ctx, c, query, func() (driver.Rows, error) {
+		return c.sqliteConn.QueryContext(ctx, query, args)
+	})
 }
 
-// writeTurn takes a turn for a statement run outside a transaction that may write: anything but
-// a SELECT (INSERT … RETURNING comes through Query too).
-func (c *turnConn) writeTurn(ctx context.Context, query string) (release func(), err error) {
+// inWriteTurn runs a statement of c's, in a turn when it runs outside a transaction and may
+// write: anything but a SELECT (INSERT … RETURNING comes through Query too). The turn covers the
+// statement's start: a write whose RETURNING rows are read after Query returns holds SQLite's
+// lock until they are, and a writer then waits in SQLite's handler.
+func inWriteTurn[T any](ctx context.Context, c *turnConn, query string, run func() (T, error)) (T, error) {
 	if c.inTx || readsOnly(query) {
-		return func() {}, nil
+		return run()
 	}
-	return c.turns.take(ctx)
+	release, err := c.turns.take(ctx)
+	if err != nil {
+		var none T
+		return none, err
+	}
+	defer release()
+	return run()
 }
 
 // readsOnly reports whether query is a SELECT, which takes no write lock.
