@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,7 +105,7 @@ func TestInboxOncePostgresIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	applyMigration(t, db, migrations.Postgres())
+	applyMigrations(t, db, migrations.Postgres())
 	inbox := newInbox(t, db, sqlstore.Postgres)
 	var calls atomic.Int32
 	fn := func(context.Context) error { calls.Add(1); return nil }
@@ -158,7 +159,7 @@ func openSQLite(t *testing.T) *sql.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	applyMigration(t, db, migrations.SQLite())
+	applyMigrations(t, db, migrations.SQLite())
 	return db
 }
 
@@ -227,15 +228,23 @@ func subscribe(t *testing.T, b broker.Broker, topic string) <-chan *message.Mess
 	return msgs
 }
 
-func applyMigration(t *testing.T, db *sql.DB, files fs.FS) {
+// applyMigrations runs the dialect's up migrations in name order, as `wolfix migrate` does.
+func applyMigrations(t *testing.T, db *sql.DB, files fs.FS) {
 	t.Helper()
-	body, err := fs.ReadFile(files, "20261124000200_outbox.tx.up.sql")
+	names, err := fs.Glob(files, "*.up.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stmt := range strings.Split(string(body), "--bun:split") {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatalf("migration: %v", err)
+	slices.Sort(names)
+	for _, name := range names {
+		body, err := fs.ReadFile(files, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range strings.Split(string(body), "--bun:split") {
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatalf("migration %s: %v", name, err)
+			}
 		}
 	}
 }

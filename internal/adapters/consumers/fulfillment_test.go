@@ -57,7 +57,7 @@ func TestFulfillmentOncePerPaidEvent(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = db.Close() })
-			applyMigration(t, db, migrations.Postgres())
+			applyMigrations(t, db, migrations.Postgres())
 			b := openBroker(t)
 			inbox := newInbox(t, db, sqlstore.Postgres)
 			logger := discardLogger()

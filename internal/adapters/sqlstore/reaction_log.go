@@ -44,9 +44,10 @@ const (
 // redelivery of one runs it again once the claim's lease has run out, as after a crash while it
 // ran.
 type ReactionLog struct {
-	db     *sql.DB
-	rebind func(string) string
-	now    func() time.Time
+	db      *sql.DB
+	dialect Dialect
+	rebind  func(string) string
+	now     func() time.Time
 	// oneTx writes the marks and a claim in one transaction (SQLite: one take of the write lock);
 	// otherwise each is a statement on its own (PostgreSQL: no BEGIN and COMMIT round trips).
 	oneTx bool
@@ -70,9 +71,9 @@ func NewReactionLog(db *sql.DB, dialect Dialect) (*ReactionLog, error) {
 	var l *ReactionLog
 	switch dialect {
 	case Postgres:
-		l = &ReactionLog{db: db, rebind: dollarPlaceholders, now: time.Now}
+		l = &ReactionLog{db: db, dialect: dialect, rebind: dollarPlaceholders, now: time.Now}
 	case SQLite:
-		l = &ReactionLog{db: db, rebind: func(q string) string { return q }, now: time.Now, oneTx: true}
+		l = &ReactionLog{db: db, dialect: dialect, rebind: func(q string) string { return q }, now: time.Now, oneTx: true}
 	default:
 		return nil, fmt.Errorf("sqlstore: reaction log: unknown dialect %q", dialect)
 	}
@@ -194,21 +195,42 @@ func (l *ReactionLog) markAndRun(ctx context.Context, db execer, marks []doneMar
 	return fn(db)
 }
 
-// markDone writes marks, up to marksPerStatement in each statement.
+// markDone writes marks: on Postgres in one call of mark_events_done (see its migration), which
+// looks each event up by its key; on SQLite up to marksPerStatement in each UPDATE (markDoneQuery).
 func (l *ReactionLog) markDone(ctx context.Context, db execer, marks []doneMark) error {
+	if len(marks) == 0 {
+		return nil
+	}
 	now := l.now().UnixMilli()
+	if l.dialect == Postgres {
+		consumers, eventIDs := make([]string, len(marks)), make([]string, len(marks))
+		for i, m := range marks {
+			consumers[i], eventIDs[i] = m.consumer, m.eventID
+		}
+		_, err := l.exec(ctx, db, markEventsDoneCall, now, consumers, eventIDs)
+		return err
+	}
 	for chunk := range slices.Chunk(marks, marksPerStatement) {
 		args := make([]any, 0, 1+2*len(chunk))
 		args = append(args, now)
 		for _, m := range chunk {
 			args = append(args, m.consumer, m.eventID)
 		}
-		if _, err := l.exec(ctx, db, `UPDATE consumed_events SET done_at = ? WHERE (consumer, event_id) IN (`+
-			placeholderRows(len(chunk), "(?, ?)")+`)`, args...); err != nil {
+		if _, err := l.exec(ctx, db, markDoneQuery(len(chunk)), args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// markEventsDoneCall calls the mark_events_done function: the time, the consumers and the events.
+const markEventsDoneCall = "SELECT mark_events_done(?, ?::text[], ?::text[])"
+
+// markDoneQuery sets done_at (the first parameter) on n events, each a (consumer, event_id) pair
+// of parameters, joined on the whole primary key: SQLite looks each one up by it.
+func markDoneQuery(n int) string {
+	return `UPDATE consumed_events SET done_at = ? FROM (VALUES ` + placeholderRows(n, "(?, ?)") + `) AS marked
+		WHERE consumed_events.consumer = marked.column1 AND consumed_events.event_id = marked.column2`
 }
 
 // claimTaken claims an event whose row exists: it takes over a claim whose lease ran out, else

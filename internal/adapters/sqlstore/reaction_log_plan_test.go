@@ -1,0 +1,103 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// A consumer's handled events pile up in consumed_events (pruned only after days). Writing the
+// "done" marks of a few events must look up just those rows, by key, also before the table has
+// statistics: a freshly filled table that no ANALYZE has seen is the case where Postgres planned
+// the old row-value IN list as a scan of all the consumer's rows.
+func TestReactionLogMarksDoneByKeyWithoutStatistics_SQLiteAndPostgres(t *testing.T) {
+	const handledBefore, newEvents = 5000, 20
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		ctx := context.Background()
+		if _, err := tdb.db.DB.ExecContext(ctx, fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
+			INSERT INTO consumed_events (consumer, event_id, claimed_at, done_at) SELECT 'notifications', 'old-' || i, 1, 2 FROM n`, handledBefore)); err != nil {
+			t.Fatalf("fill consumed_events: %v", err)
+		}
+		log, err := NewReactionLog(tdb.db.DB, tdb.dialect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var marks []doneMark
+		for i := range newEvents {
+			m := doneMark{consumer: "notifications", eventID: fmt.Sprintf("new-%d", i)}
+			if _, err := log.Claim(ctx, m.consumer, m.eventID); err != nil {
+				t.Fatal(err)
+			}
+			marks = append(marks, m)
+		}
+		if tdb.dialect == SQLite {
+			assertSQLitePlanSearchesByKey(t, tdb, len(marks))
+		}
+		tx, err := tdb.db.DB.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback() }()
+		if err := log.markDone(ctx, tx, marks); err != nil {
+			t.Fatalf("mark done: %v", err)
+		}
+		if tdb.dialect == Postgres {
+			assertPostgresReadOnlyTheMarkedRows(t, tx, len(marks))
+		}
+		var done int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM consumed_events WHERE done_at IS NOT NULL AND event_id LIKE 'new-%'`).Scan(&done); err != nil {
+			t.Fatal(err)
+		}
+		if done != len(marks) {
+			t.Errorf("events marked done: got %d; want %d", done, len(marks))
+		}
+	})
+}
+
+// assertPostgresReadOnlyTheMarkedRows fails unless the transaction so far read consumed_events by
+// index only, one row per marked event (pg_stat_xact_user_tables counts this
+// transaction's reads).
+func assertPostgresReadOnlyTheMarkedRows(t *testing.T, tx *sql.Tx, marks int) {
+	t.Helper()
+	var seqRead, idxRead int
+	if err := tx.QueryRowContext(context.Background(), `SELECT coalesce(seq_tup_read, 0), coalesce(idx_tup_fetch, 0)
+		FROM pg_stat_xact_user_tables WHERE relname = 'consumed_events'`).Scan(&seqRead, &idxRead); err != nil {
+		t.Fatal(err)
+	}
+	if seqRead != 0 || idxRead > marks {
+		t.Errorf("marking %d events done read %d rows by scan and fetched %d by index; want 0 and at most %d", marks, seqRead, idxRead, marks)
+	}
+}
+
+// assertSQLitePlanSearchesByKey fails if SQLite's plan for marking that many events done scans
+// consumed_events.
+func assertSQLitePlanSearchesByKey(t *testing.T, tdb *testDB, marks int) {
+	t.Helper()
+	args := []any{int64(3)}
+	for i := range marks {
+		args = append(args, "notifications", fmt.Sprintf("new-%d", i))
+	}
+	rows, err := tdb.db.DB.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+markDoneQuery(marks), args...)
+	if err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var steps []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(steps, "\n")
+	if strings.Contains(plan, "SCAN consumed_events") || !strings.Contains(plan, "SEARCH consumed_events") {
+		t.Errorf("SQLite's plan does not look the events up by key:\n%s", plan)
+	}
+}

@@ -1,0 +1,1 @@
+DROP FUNCTION mark_events_done(BIGINT, TEXT[], TEXT[]);
