@@ -59,11 +59,12 @@ func (r orderRepo) Update(ctx context.Context, id string, fn func(o *order.Order
 		if err != nil {
 			return err
 		}
+		loadedPayment := o.Payment().Snapshot()
 		if err := fn(o); err != nil {
 			return err
 		}
 		updated = o
-		return save(ctx, db, o)
+		return save(ctx, db, o, o.Payment().Snapshot() != loadedPayment)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update order %s: %w", id, err)
@@ -303,16 +304,20 @@ func withChildren(sel *bun.SelectQuery) *bun.SelectQuery {
 		Relation("Timeline", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("tl.seq") })
 }
 
-// save stores a loaded order in one text (one round trip on Postgres): the payment, the refunds,
+// save stores a loaded order in one text (one round trip on Postgres): the payment when it
+// changed since the order was read (most changes leave it as it was), the refunds,
 // the new timeline entries, and last the row with its version bumped, whose count of changed rows
 // (execAll's result) proves nobody stored the order since it was read; otherwise the caller's
 // rollback undoes the writes before it. A timeline entry already there can only be a stale
 // order's (every save bumps the version), so it is skipped and the version check reports it.
 // Items never change after the order is placed.
-func save(ctx context.Context, db bun.IDB, o *order.Order) error {
+func save(ctx context.Context, db bun.IDB, o *order.Order, paymentChanged bool) error {
 	row, changes := orderToRows(o)
 	row.Version = o.Version() + 1
-	writes := []bun.Query{db.NewUpdate().Model(row.Payment).WherePK()}
+	var writes []bun.Query
+	if paymentChanged {
+		writes = append(writes, db.NewUpdate().Model(row.Payment).WherePK())
+	}
 	if len(row.Refunds) > 0 {
 		writes = append(writes, refundsUpsert(db, row.Refunds))
 	}
