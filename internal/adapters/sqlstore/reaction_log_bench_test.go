@@ -1,0 +1,67 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/wolfix/orders/internal/adapters/sqlstore"
+	"github.com/wolfix/orders/internal/testenv"
+)
+
+func BenchmarkReactionLogBatchSQLite(b *testing.B)   { benchReactionLog(b, "", b.TempDir()) }
+func BenchmarkReactionLogBatchPostgres(b *testing.B) { benchReactionLog(b, testenv.PostgresURL(b), "") }
+
+// Sizes of benchReactionLog's batches and of the consumer's history before them.
+const (
+	reactionBatch   = 20
+	handledAlready  = 20000
+	benchedConsumer = "notifications"
+)
+
+// benchReactionLog times one batch of a consumer's bookkeeping as the in-process broker's lanes
+// bring it about: reactionBatch events claimed at once, then their "done" marks written. The
+// consumer has handledAlready events behind it in consumed_events, and the table has no
+// statistics yet, as when it grew faster than autovacuum analysed it.
+func benchReactionLog(b *testing.B, url, dir string) {
+	ctx := context.Background()
+	db, dialect, err := sqlstore.Open(ctx, url, dir)
+	if err != nil {
+		b.Fatalf("open: %v", err)
+	}
+	b.Cleanup(func() { _ = db.Close() })
+	if _, err := sqlstore.Migrate(ctx, db, dialect); err != nil {
+		b.Fatalf("migrate: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
+		INSERT INTO consumed_events (consumer, event_id, claimed_at, done_at) SELECT '%s', 'old-' || i, 1, 2 FROM n`,
+		handledAlready, benchedConsumer)); err != nil {
+		b.Fatalf("fill consumed_events: %v", err)
+	}
+	log, err := sqlstore.NewReactionLog(db.DB, dialect)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		var handled sync.WaitGroup
+		for j := range reactionBatch {
+			handled.Go(func() {
+				eventID := fmt.Sprintf("bench-%d-%d", i, j)
+				if _, err := log.Claim(ctx, benchedConsumer, eventID); err != nil {
+					b.Errorf("claim: %v", err)
+				}
+				if err := log.Done(ctx, benchedConsumer, eventID); err != nil {
+					b.Errorf("done: %v", err)
+				}
+			})
+		}
+		handled.Wait()
+		if err := log.Flush(ctx); err != nil {
+			b.Fatalf("flush: %v", err)
+		}
+	}
+	reportRate(b, "batches/s")
+}
