@@ -26,14 +26,7 @@ const (
 // statistics yet, as when it grew faster than autovacuum analysed it.
 func benchReactionLog(b *testing.B, url, dir string) {
 	ctx := context.Background()
-	db, dialect, err := sqlstore.Open(ctx, url, dir)
-	if err != nil {
-		b.Fatalf("open: %v", err)
-	}
-	b.Cleanup(func() { _ = db.Close() })
-	if _, err := sqlstore.Migrate(ctx, db, dialect); err != nil {
-		b.Fatalf("migrate: %v", err)
-	}
+	db, dialect := benchDB(b, url, dir)
 	if _, err := db.ExecContext(ctx, fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
 		INSERT INTO consumed_events (consumer, event_id, claimed_at, done_at) SELECT '%s', 'old-' || i, 1, 2 FROM n`,
 		handledAlready, benchedConsumer)); err != nil {

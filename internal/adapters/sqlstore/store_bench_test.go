@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/wolfix/orders/internal/adapters/outbox"
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
 	"github.com/wolfix/orders/internal/app"
@@ -182,9 +184,21 @@ func benchSQLite(tb testing.TB) *sqlstore.Store { return benchStore(tb, "", tb.T
 
 func benchPostgres(tb testing.TB) *sqlstore.Store { return benchStore(tb, testenv.PostgresURL(tb), "") }
 
-// benchStore opens and migrates a database with the real outbox; it is closed at cleanup (before
-// testenv drops a Postgres database, since cleanups run last-in first-out).
+// benchStore opens and migrates a database (benchDB) and builds the store over it with the real
+// outbox.
 func benchStore(tb testing.TB, url, dir string) *sqlstore.Store {
+	tb.Helper()
+	db, dialect := benchDB(tb, url, dir)
+	opener, err := outbox.NewOpener(string(dialect), slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatalf("outbox: %v", err)
+	}
+	return sqlstore.NewStore(db, dialect, sqlstore.OutboxOpener(opener))
+}
+
+// benchDB opens and migrates a database; it is closed at cleanup (before testenv drops a Postgres
+// database, since cleanups run last-in first-out).
+func benchDB(tb testing.TB, url, dir string) (*bun.DB, sqlstore.Dialect) {
 	tb.Helper()
 	ctx := context.Background()
 	db, dialect, err := sqlstore.Open(ctx, url, dir)
@@ -195,11 +209,7 @@ func benchStore(tb testing.TB, url, dir string) *sqlstore.Store {
 	if _, err := sqlstore.Migrate(ctx, db, dialect); err != nil {
 		tb.Fatalf("migrate: %v", err)
 	}
-	opener, err := outbox.NewOpener(string(dialect), slog.New(slog.DiscardHandler))
-	if err != nil {
-		tb.Fatalf("outbox: %v", err)
-	}
-	return sqlstore.NewStore(db, dialect, sqlstore.OutboxOpener(opener))
+	return db, dialect
 }
 
 func reportRate(b *testing.B, unit string) {
