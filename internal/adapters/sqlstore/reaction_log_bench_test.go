@@ -27,10 +27,8 @@ const (
 func benchReactionLog(b *testing.B, url, dir string) {
 	ctx := context.Background()
 	db, dialect := benchDB(b, url, dir)
-	if _, err := db.ExecContext(ctx, fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
-		INSERT INTO consumed_events (consumer, event_id, claimed_at, done_at) SELECT '%s', 'old-' || i, 1, 2 FROM n`,
-		handledAlready, benchedConsumer)); err != nil {
-		b.Fatalf("fill consumed_events: %v", err)
+	if err := sqlstore.FillHandledEvents(ctx, db.DB, benchedConsumer, handledAlready); err != nil {
+		b.Fatal(err)
 	}
 	log, err := sqlstore.NewReactionLog(db.DB, dialect)
 	if err != nil {
