@@ -48,9 +48,6 @@ type ReactionLog struct {
 	dialect Dialect
 	rebind  func(string) string
 	now     func() time.Time
-	// oneTx writes the marks and a claim in one transaction (SQLite: one take of the write lock);
-	// otherwise each is a statement on its own (PostgreSQL: no BEGIN and COMMIT round trips).
-	oneTx bool
 	// batch gathers concurrent claims into one statement.
 	batch *claimBatch
 
@@ -73,7 +70,7 @@ func NewReactionLog(db *sql.DB, dialect Dialect) (*ReactionLog, error) {
 	case Postgres:
 		l = &ReactionLog{db: db, dialect: dialect, rebind: dollarPlaceholders, now: time.Now}
 	case SQLite:
-		l = &ReactionLog{db: db, dialect: dialect, rebind: func(q string) string { return q }, now: time.Now, oneTx: true}
+		l = &ReactionLog{db: db, dialect: dialect, rebind: func(q string) string { return q }, now: time.Now}
 	default:
 		return nil, fmt.Errorf("sqlstore: reaction log: unknown dialect %q", dialect)
 	}
@@ -150,9 +147,9 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// write writes the pending "done" marks, then runs fn (if any): in one transaction when oneTx,
-// else each statement on its own. When it fails, the marks are pending again (writing a mark
-// twice does no harm).
+// write writes the pending "done" marks, then runs fn (if any): in one transaction on SQLite (one
+// take of the write lock), else each statement on its own (PostgreSQL: no BEGIN and COMMIT round
+// trips). When it fails, the marks are pending again (writing a mark twice does no harm).
 func (l *ReactionLog) write(ctx context.Context, fn func(db execer) error) (err error) {
 	l.mu.Lock()
 	marks := l.pending
@@ -168,7 +165,7 @@ func (l *ReactionLog) write(ctx context.Context, fn func(db execer) error) (err 
 	if len(marks) == 0 && fn == nil {
 		return nil
 	}
-	if !l.oneTx {
+	if l.dialect != SQLite {
 		return l.markAndRun(ctx, l.db, marks, fn)
 	}
 	tx, err := l.db.BeginTx(ctx, nil)
