@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"maps"
@@ -62,7 +63,8 @@ func familyOf(name string, exported map[string]bool) string {
 }
 
 // exportedFamilies is every family a process that serves and relays registers (as provideMetrics
-// does), samples or not (a counter vector has none until first counted).
+// does), samples or not (a counter vector has none until first counted), on SQLite or on Postgres,
+// whose relay exports one series more.
 func exportedFamilies(t *testing.T) map[string]bool {
 	t.Helper()
 	db, dialect, err := sqlstore.Open(context.Background(), "", t.TempDir())
@@ -70,25 +72,51 @@ func exportedFamilies(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	broker := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
-	t.Cleanup(func() { _ = broker.Close() })
-	relay, err := outbox.NewRelay(db.DB, string(dialect), broker, slog.New(slog.DiscardHandler), outbox.RelayConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	m := New(ReadBuild(""))
 	if err := m.WatchDB(db.DB); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Register(relay.Collectors()...); err != nil {
+	if err := m.Register(newRelay(t, db.DB, string(dialect)).Collectors()...); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.WatchCheckoutSlots(app.NewCheckoutSlots(app.CheckoutSlotsConfig{Slots: 2})); err != nil {
 		t.Fatal(err)
 	}
+	families := describedFamilies(m.registry)
+	// Describing a collector reads nothing, so the Postgres relay's pool never connects.
+	pg, err := sql.Open("pgx", "postgres://127.0.0.1:5432/wolfix_described_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pg.Close() })
+	pgRegistry := prometheus.NewRegistry()
+	pgRegistry.MustRegister(newRelay(t, pg, outbox.DialectPostgres).Collectors()...)
+	maps.Copy(families, describedFamilies(pgRegistry))
+	for _, want := range []string{"wolfix_build_info", "wolfix_outbox_backlog", "go_sql_max_open_connections",
+		"wolfix_outbox_oldest_open_transaction_seconds"} {
+		if !families[want] {
+			t.Fatalf("the registry does not describe %s; it describes %v", want, slices.Sorted(maps.Keys(families)))
+		}
+	}
+	return families
+}
+
+func newRelay(t *testing.T, db *sql.DB, dialect string) *outbox.Relay {
+	t.Helper()
+	broker := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
+	t.Cleanup(func() { _ = broker.Close() })
+	relay, err := outbox.NewRelay(db, dialect, broker, slog.New(slog.DiscardHandler), outbox.RelayConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return relay
+}
+
+// describedFamilies is the name of every family registry describes.
+func describedFamilies(registry *prometheus.Registry) map[string]bool {
 	descs := make(chan *prometheus.Desc)
 	go func() {
-		m.registry.Describe(descs)
+		registry.Describe(descs)
 		close(descs)
 	}()
 	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
@@ -96,11 +124,6 @@ func exportedFamilies(t *testing.T) map[string]bool {
 	for d := range descs {
 		if match := fqName.FindStringSubmatch(d.String()); match != nil {
 			families[match[1]] = true
-		}
-	}
-	for _, want := range []string{"wolfix_build_info", "wolfix_outbox_backlog", "go_sql_max_open_connections"} {
-		if !families[want] {
-			t.Fatalf("the registry does not describe %s; it describes %v", want, slices.Sorted(maps.Keys(families)))
 		}
 	}
 	return families

@@ -38,6 +38,10 @@ type dialect struct {
 	pendingQuery string
 	// limitBatch returns the schema with reads of at most n rows (n ≤ the configured batch).
 	limitBatch func(n int) wsql.SchemaAdapter
+	// oldestWriterQuery answers, in seconds (NULL when there is none), the age of the oldest
+	// transaction that holds a transaction id anywhere in the database's cluster: reads stop below
+	// it. Empty where reads have no such horizon (SQLite has one writer at a time).
+	oldestWriterQuery string
 }
 
 func dialectFor(name string, batchSize int) (dialect, error) {
@@ -61,6 +65,12 @@ func dialectFor(name string, batchSize int) (dialect, error) {
 			backlogQuery: `SELECT count(*) FROM ` + messagesTable + ` m WHERE NOT EXISTS (
 				SELECT 1 FROM ` + offsetsTable + ` o WHERE o.consumer_group = $1
 				AND (m.transaction_id, m."offset") <= (o.last_processed_transaction_id, o.offset_acked))`,
+			// watermill reads rows whose transaction_id < pg_snapshot_xmin(pg_current_snapshot()):
+			// the oldest running transaction id of the cluster, any database's, and prepared ones.
+			// Another role's sessions show no backend_xid without pg_read_all_stats.
+			oldestWriterQuery: `SELECT EXTRACT(EPOCH FROM clock_timestamp() - min(began))::float8 FROM (
+				SELECT xact_start AS began FROM pg_stat_activity WHERE backend_xid IS NOT NULL
+				UNION ALL SELECT prepared FROM pg_prepared_xacts) AS writers`,
 			ackDeadline: 30 * time.Second,
 		}, nil
 	case DialectSQLite:

@@ -14,14 +14,16 @@ type metrics struct {
 	published *prometheus.CounterVec
 	failed    *prometheus.CounterVec
 	lag       prometheus.Histogram
-	backlog   backlogCollector
+	// gauges are read from the database at scrape time: the backlog, and on Postgres the age of
+	// the oldest open transaction that holds the relay's reads back.
+	gauges []prometheus.Collector
 
 	mu           sync.Mutex
 	lastProgress time.Time
 	publishErr   error
 }
 
-func newMetrics(backlog func(context.Context) (int64, error)) *metrics {
+func newMetrics(gauges ...prometheus.Collector) *metrics {
 	return &metrics{
 		published: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wolfix_outbox_events_published_total",
@@ -36,16 +38,12 @@ func newMetrics(backlog func(context.Context) (int64, error)) *metrics {
 			Help:    "Time from an event's occurredAt to its publication on the broker.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}),
-		backlog: backlogCollector{
-			count: backlog,
-			desc: prometheus.NewDesc("wolfix_outbox_backlog",
-				"Committed events in the outbox not yet relayed to the broker.", nil, nil),
-		},
+		gauges: gauges,
 	}
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.published, m.failed, m.lag, m.backlog}
+	return append([]prometheus.Collector{m.published, m.failed, m.lag}, m.gauges...)
 }
 
 func (m *metrics) markProgress(at time.Time) {
@@ -96,24 +94,28 @@ func (p meteredPublisher) Publish(topic string, msgs ...*message.Message) error 
 // Close does nothing: the broker publisher belongs to whoever gave it to the relay.
 func (meteredPublisher) Close() error { return nil }
 
-// backlogCollector counts the backlog in the database at scrape time.
-type backlogCollector struct {
-	count func(context.Context) (int64, error)
-	desc  *prometheus.Desc
+// scrapedGauge is a gauge read from the database at scrape time.
+type scrapedGauge struct {
+	read func(context.Context) (float64, error)
+	desc *prometheus.Desc
 }
 
-// backlogScrapeTimeout bounds the count a scrape waits for.
-const backlogScrapeTimeout = 2 * time.Second
+func newScrapedGauge(name, help string, read func(context.Context) (float64, error)) scrapedGauge {
+	return scrapedGauge{read: read, desc: prometheus.NewDesc(name, help, nil, nil)}
+}
 
-func (c backlogCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+// gaugeScrapeTimeout bounds the query a scrape waits for.
+const gaugeScrapeTimeout = 2 * time.Second
 
-func (c backlogCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), backlogScrapeTimeout)
+func (c scrapedGauge) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c scrapedGauge) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), gaugeScrapeTimeout)
 	defer cancel()
-	n, err := c.count(ctx)
+	v, err := c.read(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.desc, err)
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v)
 }

@@ -101,7 +101,7 @@ func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *
 	}
 	wlog := watermill.NewSlogLogger(logger)
 	r := &Relay{db: db, dialect: d, cfg: cfg, runDone: make(chan struct{})}
-	r.metrics = newMetrics(r.Backlog)
+	r.metrics = newMetrics(r.scrapedGauges()...)
 	gate := readGate{Beginner: wsql.BeginnerFromStdSQL(db), db: db, pendingQuery: d.pendingQuery}
 	schema := d.schema
 	if roomer, ok := broker.(Roomer); ok {
@@ -277,9 +277,54 @@ func (r *Relay) Health(ctx context.Context) error {
 		return err
 	}
 	if idle := time.Since(lastProgress); backlog > 0 && idle > r.cfg.StuckAfter {
-		return fmt.Errorf("%w: %d events waiting, nothing published for %s", ErrRelayStuck, backlog, idle.Round(time.Second))
+		return fmt.Errorf("%w: %d events waiting, nothing published for %s%s", ErrRelayStuck, backlog,
+			idle.Round(time.Second), r.heldBackBy(ctx))
 	}
 	return nil
+}
+
+// OldestOpenWriter returns how long the oldest transaction holding a transaction id has been open
+// in the database's cluster (0 when none, and always on SQLite). On Postgres the relay reads only
+// events of transactions older than that one, so a transaction left open stalls the relay while
+// the broker is well: every event committed after it began waits until it ends.
+func (r *Relay) OldestOpenWriter(ctx context.Context) (time.Duration, error) {
+	if r.dialect.oldestWriterQuery == "" {
+		return 0, nil
+	}
+	var seconds sql.NullFloat64
+	if err := r.db.QueryRowContext(ctx, r.dialect.oldestWriterQuery).Scan(&seconds); err != nil {
+		return 0, fmt.Errorf("outbox: oldest open transaction: %w", err)
+	}
+	return time.Duration(max(seconds.Float64, 0) * float64(time.Second)), nil
+}
+
+// heldBackBy names, for a stuck relay's report, a transaction open longer than StuckAfter: the
+// likely cause when the broker takes what it is given.
+func (r *Relay) heldBackBy(ctx context.Context) string {
+	age, err := r.OldestOpenWriter(ctx)
+	if err != nil || age <= r.cfg.StuckAfter {
+		return ""
+	}
+	return fmt.Sprintf("; a transaction open for %s holds back the reads (pg_stat_activity)", age.Round(time.Second))
+}
+
+// scrapedGauges are the relay's series read from the database at scrape time.
+func (r *Relay) scrapedGauges() []prometheus.Collector {
+	gauges := []prometheus.Collector{newScrapedGauge("wolfix_outbox_backlog",
+		"Committed events in the outbox not yet relayed to the broker.",
+		func(ctx context.Context) (float64, error) {
+			n, err := r.Backlog(ctx)
+			return float64(n), err
+		})}
+	if r.dialect.oldestWriterQuery != "" {
+		gauges = append(gauges, newScrapedGauge("wolfix_outbox_oldest_open_transaction_seconds",
+			"Age of the oldest open transaction holding a transaction id in the Postgres cluster: the relay reads no event of a transaction that began after it until it ends.",
+			func(ctx context.Context) (float64, error) {
+				age, err := r.OldestOpenWriter(ctx)
+				return age.Seconds(), err
+			}))
+	}
+	return gauges
 }
 
 // Collectors are the relay's Prometheus metrics, for the caller to register: the outbox backlog,
