@@ -62,9 +62,9 @@ func dialectFor(name string, batchSize int) (dialect, error) {
 			offsets: wsql.DefaultPostgreSQLOffsetsAdapter{
 				GenerateMessagesOffsetsTableName: func(string) string { return offsetsTable },
 			},
-			backlogQuery: `SELECT count(*) FROM ` + messagesTable + ` m WHERE NOT EXISTS (
-				SELECT 1 FROM ` + offsetsTable + ` o WHERE o.consumer_group = $1
-				AND (m.transaction_id, m."offset") <= (o.last_processed_transaction_id, o.offset_acked))`,
+			// a function (migration 20261202000200) that walks the primary key from the acked
+			// position, whatever the statistics, instead of reading the day of relayed rows kept
+			backlogQuery: `SELECT outbox_backlog($1)`,
 			// watermill reads rows whose transaction_id < pg_snapshot_xmin(pg_current_snapshot()):
 			// the oldest running transaction id of the cluster, any database's, and prepared ones.
 			// Another role's sessions show no backend_xid without pg_read_all_stats.

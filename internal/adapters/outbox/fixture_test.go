@@ -78,17 +78,19 @@ func openPostgres(t testing.TB) *sql.DB {
 	return db
 }
 
-// applyOutboxMigration runs this package's migration the way bun/migrate does (statements split at
-// --bun:split), without the core schema the outbox does not need.
+// applyOutboxMigration runs this package's migrations the way bun/migrate does (statements split
+// at --bun:split), without the core schema the outbox does not need.
 func applyOutboxMigration(t testing.TB, db *sql.DB, files fs.FS) {
 	t.Helper()
-	body, err := fs.ReadFile(files, "20261124000200_outbox.tx.up.sql")
-	if err != nil {
-		t.Fatalf("read outbox migration: %v", err)
-	}
-	for _, stmt := range strings.Split(string(body), "--bun:split") {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatalf("outbox migration: %v", err)
+	for _, name := range []string{"20261124000200_outbox.tx.up.sql", "20261202000200_outbox_backlog.tx.up.sql"} {
+		body, err := fs.ReadFile(files, name)
+		if err != nil {
+			t.Fatalf("read outbox migration: %v", err)
+		}
+		for _, stmt := range strings.Split(string(body), "--bun:split") {
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatalf("outbox migration %s: %v", name, err)
+			}
 		}
 	}
 }
