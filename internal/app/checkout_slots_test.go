@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,24 +146,25 @@ func TestACardCheckoutThatWaitsTooLongIsRefusedBusyAndChangesNothing(t *testing.
 	}
 }
 
-// stalledGateway is a provider whose first intent creation waits until the test lets it go.
+// stalledGateway is a provider whose first intent creation tells the test it has begun, then
+// waits until the test lets it go; later ones go straight through.
 type stalledGateway struct {
 	*memory.Gateway
+	calls           *atomic.Int64
 	stalled, resume chan struct{}
 }
 
 func (g stalledGateway) CreateIntent(ctx context.Context, req app.IntentRequest) (payment.Intent, error) {
-	select {
-	case g.stalled <- struct{}{}:
+	if g.calls.Add(1) == 1 {
+		g.stalled <- struct{}{}
 		<-g.resume
-	default: // only the first call stalls: the test takes stalled once
 	}
 	return g.Gateway.CreateIntent(ctx, req)
 }
 
 func TestAProviderCallHoldsNoCheckoutSlot(t *testing.T) {
 	f := newFixture(t)
-	gw := stalledGateway{Gateway: f.gateway, stalled: make(chan struct{}), resume: make(chan struct{})}
+	gw := stalledGateway{Gateway: f.gateway, calls: new(atomic.Int64), stalled: make(chan struct{}), resume: make(chan struct{})}
 	providers, err := app.NewProviders(app.PaymentProvider{Gateway: gw, Verifier: fakeVerifier{}})
 	if err != nil {
 		t.Fatal(err)
