@@ -26,8 +26,12 @@ type MigrationState struct {
 	MigratedAt time.Time
 }
 
-// Migrate applies every migration the database lacks, as one group, and returns their names.
+// Migrate applies every migration the database lacks, as one group, and returns their names. A
+// database that has them all, as on every restart, is told so by one read, without the lock.
 func Migrate(ctx context.Context, db *bun.DB, dialect Dialect) ([]string, error) {
+	if upToDate(ctx, db, dialect) {
+		return nil, nil
+	}
 	var applied []string
 	err := withMigrator(ctx, db, dialect, func(m *migrate.Migrator) error {
 		group, err := m.Migrate(ctx)
@@ -75,15 +79,10 @@ func Status(ctx context.Context, db *bun.DB, dialect Dialect) ([]MigrationState,
 // the migration lock. Migrations are marked applied only after they succeed; each SQL file runs in
 // its own transaction (.tx.up.sql), so a failed migration leaves nothing behind and can be retried.
 func withMigrator(ctx context.Context, db *bun.DB, dialect Dialect, fn func(*migrate.Migrator) error) error {
-	files, err := migrationFiles(dialect)
+	m, err := newMigrator(db, dialect)
 	if err != nil {
 		return err
 	}
-	set := migrate.NewMigrations()
-	if err := set.Discover(files); err != nil {
-		return fmt.Errorf("discover migrations: %w", err)
-	}
-	m := migrate.NewMigrator(db, set, migrate.WithMarkAppliedOnSuccess(true))
 	unlock, err := lockMigrations(ctx, db, dialect)
 	if err != nil {
 		return err
@@ -93,6 +92,32 @@ func withMigrator(ctx context.Context, db *bun.DB, dialect Dialect, fn func(*mig
 		return fmt.Errorf("create migration tables: %w", err)
 	}
 	return fn(m)
+}
+
+// upToDate reports whether the database has applied every embedded migration, from one read of
+// bun's table, with no lock and no second connection. A migration is marked applied only once it
+// has succeeded, so one missing or still running elsewhere says no, and so does any error (a new
+// database has no table yet): the caller then migrates under the lock.
+func upToDate(ctx context.Context, db *bun.DB, dialect Dialect) bool {
+	m, err := newMigrator(db, dialect)
+	if err != nil {
+		return false
+	}
+	all, err := m.MigrationsWithStatus(ctx)
+	return err == nil && len(all.Unapplied()) == 0
+}
+
+// newMigrator is bun's migrator over the dialect's embedded files.
+func newMigrator(db *bun.DB, dialect Dialect) (*migrate.Migrator, error) {
+	files, err := migrationFiles(dialect)
+	if err != nil {
+		return nil, err
+	}
+	set := migrate.NewMigrations()
+	if err := set.Discover(files); err != nil {
+		return nil, fmt.Errorf("discover migrations: %w", err)
+	}
+	return migrate.NewMigrator(db, set, migrate.WithMarkAppliedOnSuccess(true)), nil
 }
 
 func migrationFiles(dialect Dialect) (fs.FS, error) {

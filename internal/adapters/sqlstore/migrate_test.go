@@ -4,6 +4,9 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/wolfix/orders/internal/testenv"
 )
 
 const coreMigration = "20261124000100_core"
@@ -38,4 +41,47 @@ func TestMigrations_SQLiteAndPostgres(t *testing.T) {
 			t.Fatalf("count after re-migrating = %d, %v; want 0, nil", n, err)
 		}
 	})
+}
+
+// A restart finds every migration applied: it must learn so without the migration lock, which
+// costs a connection of its own and waits behind a replica that is migrating. A database that
+// lacks a migration still migrates, under the lock.
+func TestMigrateOnAnUpToDateDatabaseTakesNoLock_Postgres(t *testing.T) {
+	tdb := openTestDB(t, testenv.PostgresURL(t))
+	ctx := t.Context()
+	holder, err := tdb.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = holder.Close() }()
+	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrationLockKey); err != nil {
+		t.Fatal(err)
+	}
+
+	quick, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if applied, err := Migrate(quick, tdb.db, tdb.dialect); err != nil || len(applied) != 0 {
+		t.Fatalf("migrate an up-to-date database while another holds the lock = %v, %v; want nothing to do at once", applied, err)
+	}
+
+	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_unlock(?)", migrationLockKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Rollback(ctx, tdb.db, tdb.dialect); err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrationLockKey); err != nil {
+		t.Fatal(err)
+	}
+	waiting, cancelWaiting := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelWaiting()
+	if _, err := Migrate(waiting, tdb.db, tdb.dialect); err == nil {
+		t.Fatal("a database lacking a migration was migrated without the lock")
+	}
+	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_unlock(?)", migrationLockKey); err != nil {
+		t.Fatal(err)
+	}
+	if applied, err := Migrate(ctx, tdb.db, tdb.dialect); err != nil || len(applied) == 0 {
+		t.Fatalf("migrate after the lock is free = %v, %v; want the rolled-back migrations applied", applied, err)
+	}
 }
