@@ -31,6 +31,19 @@ const (
 const PostgresIdleInTransaction = `SELECT count(*) FROM pg_stat_activity
 	WHERE datname = current_database() AND state LIKE 'idle in transaction%'`
 
+// PostgresTableReads returns the rows of table that tx's connection has read so far by sequential
+// scan and fetched by index (pg_stat_xact_user_tables): this transaction's reads, plus any of the
+// connection's earlier ones not yet flushed, so a test that must count one statement alone reads
+// them before and after it.
+func PostgresTableReads(t testing.TB, tx *sql.Tx, table string) (seqRead, idxFetched int64) {
+	t.Helper()
+	if err := tx.QueryRowContext(context.Background(), `SELECT COALESCE(sum(seq_tup_read), 0), COALESCE(sum(idx_tup_fetch), 0)
+		FROM pg_stat_xact_user_tables WHERE relname = $1`, table).Scan(&seqRead, &idxFetched); err != nil {
+		t.Fatalf("reads of %s: %v", table, err)
+	}
+	return seqRead, idxFetched
+}
+
 // InCI reports whether the tests run under CI: any non-empty CI variable counts (CI=1 as much as
 // CI=true), so a CI system that spells it differently can never turn a missing service into a skip.
 func InCI() bool { return os.Getenv("CI") != "" }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/wolfix/orders/internal/adapters/outbox"
+	"github.com/wolfix/orders/internal/testenv"
 )
 
 // The outbox keeps relayed rows for a day, and the backlog is counted on every scrape and every
@@ -40,20 +41,12 @@ func TestBacklogReadsOnlyTheRowsNotRelayed_Postgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	reads := func() (seq, idx int64) {
-		t.Helper()
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(sum(seq_tup_read), 0), COALESCE(sum(idx_tup_fetch), 0)
-			FROM pg_stat_xact_user_tables WHERE relname = 'outbox_messages'`).Scan(&seq, &idx); err != nil {
-			t.Fatal(err)
-		}
-		return seq, idx
-	}
-	seqBefore, idxBefore := reads()
+	seqBefore, idxBefore := testenv.PostgresTableReads(t, tx, "outbox_messages")
 	var n int64
 	if err := tx.QueryRowContext(ctx, outbox.BacklogQuery(outbox.DialectPostgres), outbox.RelayGroup).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	seqAfter, idxAfter := reads()
+	seqAfter, idxAfter := testenv.PostgresTableReads(t, tx, "outbox_messages")
 	if seqRead, idxFetched := seqAfter-seqBefore, idxAfter-idxBefore; seqRead != 0 || idxFetched > 5 {
 		t.Errorf("counting a backlog of %d read %d rows by scan and fetched %d by index; want 0 and at most 5", n, seqRead, idxFetched)
 	}

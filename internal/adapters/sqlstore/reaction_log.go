@@ -46,7 +46,6 @@ const (
 type ReactionLog struct {
 	db      *sql.DB
 	dialect Dialect
-	rebind  func(string) string
 	now     func() time.Time
 	// batch gathers concurrent claims into one statement.
 	batch *claimBatch
@@ -65,15 +64,10 @@ const marksPerStatement = 500
 
 // NewReactionLog returns the reaction log in db.
 func NewReactionLog(db *sql.DB, dialect Dialect) (*ReactionLog, error) {
-	var l *ReactionLog
-	switch dialect {
-	case Postgres:
-		l = &ReactionLog{db: db, dialect: dialect, rebind: dollarPlaceholders, now: time.Now}
-	case SQLite:
-		l = &ReactionLog{db: db, dialect: dialect, rebind: func(q string) string { return q }, now: time.Now}
-	default:
+	if dialect != Postgres && dialect != SQLite {
 		return nil, fmt.Errorf("sqlstore: reaction log: unknown dialect %q", dialect)
 	}
+	l := &ReactionLog{db: db, dialect: dialect, now: time.Now}
 	l.batch = &claimBatch{log: l}
 	return l, nil
 }
@@ -268,6 +262,14 @@ func (l *ReactionLog) exec(ctx context.Context, tx execer, query string, args ..
 // placeholderRows is n copies of row, comma-separated: the rows of a multi-row VALUES or IN.
 func placeholderRows(n int, row string) string {
 	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+// rebind writes a query's ? placeholders as the dialect wants them.
+func (l *ReactionLog) rebind(query string) string {
+	if l.dialect == Postgres {
+		return dollarPlaceholders(query)
+	}
+	return query
 }
 
 // dollarPlaceholders turns ? placeholders into PostgreSQL's $1, $2, …

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wolfix/orders/internal/testenv"
 )
 
 // A consumer's handled events pile up in consumed_events (pruned only after days). Writing the
@@ -61,12 +63,8 @@ func TestReactionLogMarksDoneByKeyWithoutStatistics_SQLiteAndPostgres(t *testing
 // transaction's reads).
 func assertPostgresReadOnlyTheMarkedRows(t *testing.T, tx *sql.Tx, marks int) {
 	t.Helper()
-	var seqRead, idxRead int
-	if err := tx.QueryRowContext(context.Background(), `SELECT coalesce(seq_tup_read, 0), coalesce(idx_tup_fetch, 0)
-		FROM pg_stat_xact_user_tables WHERE relname = 'consumed_events'`).Scan(&seqRead, &idxRead); err != nil {
-		t.Fatal(err)
-	}
-	if seqRead != 0 || idxRead > marks {
+	seqRead, idxRead := testenv.PostgresTableReads(t, tx, "consumed_events")
+	if seqRead != 0 || idxRead > int64(marks) {
 		t.Errorf("marking %d events done read %d rows by scan and fetched %d by index; want 0 and at most %d", marks, seqRead, idxRead, marks)
 	}
 }
