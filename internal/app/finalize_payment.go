@@ -223,14 +223,14 @@ func (h *ConfirmPaidHandler) Handle(ctx context.Context, cmd ConfirmPaid) error 
 	if err := cmd.Actor.Require(RoleCustomer, RoleAdmin); err != nil {
 		return err
 	}
-	o, err := visibleOrder(ctx, h.store, cmd.Actor, cmd.OrderID)
+	g, err := visibleGlance(ctx, h.store, cmd.Actor, cmd.OrderID)
 	if err != nil {
 		return err
 	}
-	if o.Payment().Method() == payment.MethodCash {
+	if g.PaymentMethod == payment.MethodCash {
 		return h.collectCash(ctx, cmd)
 	}
-	if o.Payment().IsPaid() || o.Payment().Status() == payment.StatusRefunded {
+	if g.PaymentStatus == payment.StatusPaid || g.PaymentStatus == payment.StatusRefunded {
 		return nil
 	}
 	res, err := h.finalizer.Finalize(ctx, cmd.OrderID, order.CauseClientConfirm(cmd.Actor.UserID))
@@ -254,6 +254,19 @@ func (h *ConfirmPaidHandler) collectCash(ctx context.Context, cmd ConfirmPaid) e
 		})
 		return err
 	})
+}
+
+// visibleGlance glances at an order the actor may see (Glance); others' orders are reported as not
+// found, as visibleOrder does.
+func visibleGlance(ctx context.Context, store UnitOfWork, actor Actor, id string) (OrderGlance, error) {
+	g, err := store.Orders().Glance(ctx, id)
+	if err != nil {
+		return OrderGlance{}, err
+	}
+	if !g.IsVisibleTo(actor.UserID, actor.IsAdmin()) {
+		return OrderGlance{}, order.ErrNotFound
+	}
+	return g, nil
 }
 
 // visibleOrder loads an order the actor may see; others' orders are reported as not found.

@@ -47,11 +47,14 @@ func (q *OrderQueries) Get(ctx context.Context, actor Actor, id string) (*order.
 
 // Await is Get for a reader that already holds the order at one of the versions known (an
 // If-None-Match): it returns the order once its version is none of them, or as it is when wait
-// runs out or ctx ends first (its version then is one of known: not modified). With no known
-// version or no wait it answers at once. Who may see the order is Get's rule, checked before any
-// wait: to anyone else it does not exist, at once. It wakes as soon as this process commits a
-// change to the order, and re-reads the order every OrderRereadEvery for the changes other
-// replicas commit. After EndWaits it answers at once.
+// runs out or the waits are ended first (its version then is one of known: not modified). With
+// no known version or no wait it answers at once. Who may see the order is Get's rule, checked
+// before any wait: to anyone else it does not exist, at once. It wakes as soon as this process
+// commits a change to the order, and looks again every OrderRereadEvery for the changes other
+// replicas commit. While the order stays at a version the reader knows it is only glanced at
+// (Glance), never read whole: a wait a commit of this process ends reads no order at all. When
+// ctx ends first it returns ctx's error: nobody is left to answer. After EndWaits it answers at
+// once.
 func (q *OrderQueries) Await(ctx context.Context, actor Actor, id string, known []int64, wait time.Duration) (*order.Order, error) {
 	if wait < 0 || wait > MaxOrderWait {
 		return nil, ErrWait
@@ -59,53 +62,57 @@ func (q *OrderQueries) Await(ctx context.Context, actor Actor, id string, known 
 	if wait == 0 || len(known) == 0 || ended(q.changes.closing()) {
 		return q.Get(ctx, actor, id)
 	}
-	changed, stop := q.changes.Watch(id) // before the first read, so no commit slips in between
+	if err := actor.Require(RoleCustomer, RoleAdmin); err != nil {
+		return nil, err
+	}
+	changed, stop := q.changes.Watch(id) // before the first look, so no commit slips in between
 	defer stop()
-	o, err := q.Get(ctx, actor, id)
+	g, err := visibleGlance(ctx, q.store, actor, id)
 	if err != nil {
 		return nil, err
 	}
-	return q.awaitChange(ctx, actor, o, known, changed, wait)
+	if !slices.Contains(known, g.Version) {
+		return q.Get(ctx, actor, id)
+	}
+	return q.awaitChange(ctx, actor, id, g.Version, known, changed, wait)
 }
 
-// awaitChange waits until last's version is none of known: it takes the order a commit of this
-// process hands over (when it is newer than last and the actor may see it), and re-reads it when
-// told of a change without it or every q.reread; when wait runs out, ctx ends or the waits are
-// ended it returns last as it was read.
-func (q *OrderQueries) awaitChange(ctx context.Context, actor Actor, last *order.Order, known []int64,
+// awaitChange waits while the order, last seen at version seen, is at a version of known: it
+// takes an order a commit of this process hands over (when it is newer than seen and the actor
+// may see it), and glances at the order when told of a change without it or every q.reread,
+// reading it whole once its version is none of known; when wait runs out or the waits are ended
+// it reads the order as it is.
+func (q *OrderQueries) awaitChange(ctx context.Context, actor Actor, id string, seen int64, known []int64,
 	changed <-chan *order.Order, wait time.Duration) (*order.Order, error) {
 	timeout := time.NewTimer(wait)
 	defer timeout.Stop()
 	reread := time.NewTicker(q.reread)
 	defer reread.Stop()
-	for slices.Contains(known, last.Version()) {
+	for slices.Contains(known, seen) {
 		select {
 		case stored := <-changed:
 			if stored != nil && stored.IsVisibleTo(actor.UserID, actor.IsAdmin()) {
-				if stored.Version() > last.Version() {
-					last = stored
+				if stored.Version() > seen && !slices.Contains(known, stored.Version()) {
+					return stored, nil
 				}
+				seen = max(seen, stored.Version())
 				continue
 			}
 		case <-reread.C:
 		case <-timeout.C:
-			return last, nil
-		case <-ctx.Done():
-			return last, nil
+			return q.Get(ctx, actor, id)
 		case <-q.changes.closing():
-			return last, nil
+			return q.Get(ctx, actor, id)
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		o, err := visibleOrder(ctx, q.store, actor, last.ID())
-		switch {
-		case err == nil:
-			last = o
-		case ctx.Err() != nil: // ended while reading: what was read last stands
-			return last, nil
-		default:
+		g, err := visibleGlance(ctx, q.store, actor, id)
+		if err != nil {
 			return nil, err
 		}
+		seen = g.Version
 	}
-	return last, nil
+	return q.Get(ctx, actor, id)
 }
 
 // EndWaits makes every Await under way return at once (the order as it last read it, so a reader

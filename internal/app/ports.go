@@ -90,6 +90,9 @@ type OrderRepository interface {
 	Add(ctx context.Context, o *order.Order) error
 	// Get returns order.ErrNotFound when there is no such order.
 	Get(ctx context.Context, id string) (*order.Order, error)
+	// Glance returns whose the order is, its version and where its payment stands, without
+	// reading it whole; order.ErrNotFound when there is no such order.
+	Glance(ctx context.Context, id string) (OrderGlance, error)
 	// Update locks the order, lets fn change it, and stores it with its new timeline entries
 	// unless fn fails. Concurrent updates of one order are serialized.
 	Update(ctx context.Context, id string, fn func(o *order.Order) error) (*order.Order, error)
@@ -112,6 +115,20 @@ type OrderRepository interface {
 	// serializes the customer's checkouts until the commit, so two concurrent checkouts cannot
 	// both pass the cap; a store may check with the commit, which the refusal then fails.
 	AdmitUnpaid(ctx context.Context, o *order.Order, limit UnpaidCap) error
+}
+
+// OrderGlance is what a check of an order needs of it: whose it is, its version (every stored
+// change bumps it) and its payment's method and status.
+type OrderGlance struct {
+	CustomerID    string
+	Version       int64
+	PaymentMethod payment.Method
+	PaymentStatus payment.Status
+}
+
+// IsVisibleTo is order.Order's IsVisibleTo for the order glanced at.
+func (g OrderGlance) IsVisibleTo(userID string, isAdmin bool) bool {
+	return order.VisibleTo(g.CustomerID, userID, isAdmin)
 }
 
 // AwaitingQuery selects a page of card orders awaiting payment.

@@ -36,6 +36,15 @@ func (r orders) Get(ctx context.Context, id string) (o *order.Order, err error) 
 	return o, err
 }
 
+func (r orders) Glance(ctx context.Context, id string) (app.OrderGlance, error) {
+	o, err := r.Get(ctx, id)
+	if err != nil {
+		return app.OrderGlance{}, err
+	}
+	return app.OrderGlance{CustomerID: o.CustomerID(), Version: o.Version(),
+		PaymentMethod: o.Payment().Method(), PaymentStatus: o.Payment().Status()}, nil
+}
+
 // Update stores what fn changed at the next version; the order it returns keeps its new changes.
 func (r orders) Update(ctx context.Context, id string, fn func(o *order.Order) error) (o *order.Order, err error) {
 	err = r.run(ctx, func(st *state) error {

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -49,6 +50,26 @@ func (r orderRepo) Get(ctx context.Context, id string) (*order.Order, error) {
 		return nil, fmt.Errorf("get order %s: %w", id, err)
 	}
 	return o, nil
+}
+
+// glanceQuery reads what OrderGlance holds; with its $1 it is prepared once per connection.
+const glanceQuery = `SELECT o.customer_id, o.version, pay.method, pay.status
+  FROM orders AS o JOIN payments AS pay ON pay.order_id = o.id WHERE o.id = $1`
+
+func (r orderRepo) Glance(ctx context.Context, id string) (app.OrderGlance, error) {
+	var g app.OrderGlance
+	rows, err := rawConn(r.db).QueryContext(ctx, glanceQuery, id)
+	if err != nil {
+		return g, fmt.Errorf("glance at order %s: %w", id, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return g, fmt.Errorf("glance at order %s: %w", id, cmp.Or(rows.Err(), error(order.ErrNotFound)))
+	}
+	if err := rows.Scan(&g.CustomerID, &g.Version, &g.PaymentMethod, &g.PaymentStatus); err != nil {
+		return app.OrderGlance{}, fmt.Errorf("glance at order %s: %w", id, err)
+	}
+	return g, nil
 }
 
 // Update returns the order fn changed, whose NewChanges are the entries this call stored.

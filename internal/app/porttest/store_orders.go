@@ -51,6 +51,31 @@ func (s storeSuite) orders(t *testing.T) {
 		}
 	})
 
+	t.Run("Glance tells whose an order is, its version and its payment's state", func(t *testing.T) {
+		for _, method := range []payment.Method{payment.MethodCard, payment.MethodCash} {
+			o := AddOrder(t, store, OrderSpec{ID: "o-glance-" + string(method), Method: method}, p1)
+			want := app.OrderGlance{CustomerID: o.CustomerID(), Version: o.Version(),
+				PaymentMethod: method, PaymentStatus: o.Payment().Status()}
+			if got, err := repo.Glance(ctx, o.ID()); err != nil || got != want {
+				t.Errorf("Glance(%s) = %+v, %v; want %+v", o.ID(), got, err, want)
+			}
+		}
+		o := AddOrder(t, store, OrderSpec{ID: "o-glance-paid"}, p1)
+		if _, err := repo.Update(ctx, o.ID(), func(o *order.Order) error {
+			_, err := o.ApplyIntent(succeeded(o), order.CauseWebhook("evt_glance"), t0.Add(time.Minute))
+			return err
+		}); err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+		got, err := repo.Glance(ctx, o.ID())
+		if err != nil || got.Version != o.Version()+1 || got.PaymentStatus != payment.StatusPaid {
+			t.Errorf("Glance after the payment = %+v, %v; want version %d, Paid", got, err, o.Version()+1)
+		}
+		if _, err := repo.Glance(ctx, "nope"); !errors.Is(err, order.ErrNotFound) {
+			t.Errorf("Glance(nope): got %v; want ErrNotFound", err)
+		}
+	})
+
 	t.Run("an order is added once", func(t *testing.T) {
 		o := AddOrder(t, store, OrderSpec{ID: "o-once"}, p1)
 		if err := repo.Add(ctx, PlaceOrder(t, OrderSpec{ID: o.ID(), Method: payment.MethodCash}, p2)); err == nil {

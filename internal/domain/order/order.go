@@ -294,7 +294,12 @@ func (o *Order) NewChanges() []Change {
 
 // IsVisibleTo reports whether a user may see the order: its customer or an admin.
 func (o *Order) IsVisibleTo(userID string, isAdmin bool) bool {
-	return isAdmin || (userID != "" && userID == o.customerID)
+	return VisibleTo(o.customerID, userID, isAdmin)
+}
+
+// VisibleTo reports whether a user may see an order of customerID: its customer or an admin.
+func VisibleTo(customerID, userID string, isAdmin bool) bool {
+	return isAdmin || (userID != "" && userID == customerID)
 }
 
 // ID returns the order id.
