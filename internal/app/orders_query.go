@@ -115,9 +115,10 @@ func (q *OrderQueries) awaitChange(ctx context.Context, actor Actor, id string, 
 	return q.Get(ctx, actor, id)
 }
 
-// EndWaits makes every Await under way return at once (the order as it last read it, so a reader
-// learns "not modified") and every later one answer without waiting. A server calls it as it
-// starts shutting down, so that no reader it holds outlasts the drain of requests in flight.
+// EndWaits makes every Await under way return at once (the order as it is: a reader whose
+// version still stands learns "not modified") and every later one answer without waiting. A
+// server calls it as it starts shutting down, so that no reader it holds outlasts the drain of
+// requests in flight.
 func (q *OrderQueries) EndWaits() { q.changes.Close() }
 
 // ended reports whether done is closed.
