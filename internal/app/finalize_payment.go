@@ -50,18 +50,24 @@ type paymentRef struct{ provider, intentID string }
 var errIntentMoved = fault.Conflict("payment_intent_moved", "the order's payment moved to another intent; try again")
 
 // finalizeWith is Finalize with extra work (e.g. claiming a webhook in the inbox) done inside the
-// same transaction before the order is touched; if before reports false, nothing else runs. The
-// order is read first to learn its intent.
+// same transaction before the order is touched; if before reports false, nothing else runs. A
+// glance at the order tells its intent first; the order is read whole only under its lock.
 func (f *PaymentFinalizer) finalizeWith(ctx context.Context, orderID string, cause order.Cause,
 	before func(ctx context.Context, tx Tx) (bool, error)) (Finalization, error) {
-	current, err := f.store.Orders().Get(ctx, orderID)
+	g, err := f.store.Orders().Glance(ctx, orderID)
 	if err != nil {
 		return Finalization{}, err
 	}
-	if current.Payment().Method() != payment.MethodCard {
+	return f.finalizeGlanced(ctx, orderID, g, cause, before)
+}
+
+// finalizeGlanced is finalizeWith for an order already glanced at (g).
+func (f *PaymentFinalizer) finalizeGlanced(ctx context.Context, orderID string, g OrderGlance, cause order.Cause,
+	before func(ctx context.Context, tx Tx) (bool, error)) (Finalization, error) {
+	if g.PaymentMethod != payment.MethodCard {
 		return Finalization{}, payment.ErrNotCard
 	}
-	ref := paymentRef{provider: current.Payment().Provider(), intentID: current.Payment().IntentID()}
+	ref := paymentRef{provider: g.PaymentProvider, intentID: g.IntentID}
 	gateway, intent, err := f.readIntent(ctx, ref)
 	if err != nil {
 		return Finalization{}, err
@@ -233,7 +239,7 @@ func (h *ConfirmPaidHandler) Handle(ctx context.Context, cmd ConfirmPaid) error 
 	if g.PaymentStatus == payment.StatusPaid || g.PaymentStatus == payment.StatusRefunded {
 		return nil
 	}
-	res, err := h.finalizer.Finalize(ctx, cmd.OrderID, order.CauseClientConfirm(cmd.Actor.UserID))
+	res, err := h.finalizer.finalizeGlanced(ctx, cmd.OrderID, g, order.CauseClientConfirm(cmd.Actor.UserID), nil)
 	if err != nil {
 		return err
 	}

@@ -137,6 +137,36 @@ func TestConfirmingAPaidOrderReadsNoWholeOrder(t *testing.T) {
 	}
 }
 
+// PATCH /paid on a card order not yet paid, and the reconciler's Finalize, learn the order's intent
+// from a glance: the order is read whole only under its lock, inside the transaction that settles
+// it. A cash order is refused before any provider is asked.
+func TestFinalizingReadsTheOrderWholeOnlyUnderItsLock(t *testing.T) {
+	f := newFixture(t)
+	gets := f.countReads().gets
+	confirmed, reconciled := f.pending(t), f.pending(t)
+	f.succeed(confirmed)
+	f.succeed(reconciled)
+	before := gets.Load()
+	if err := f.app.ConfirmPaid.Handle(context.Background(), app.ConfirmPaid{Actor: customer, OrderID: confirmed.ID()}); err != nil {
+		t.Fatalf("confirm: %v", err)
+	}
+	if _, err := f.app.Finalizer.Finalize(context.Background(), reconciled.ID(), order.CauseReconciler); err != nil {
+		t.Fatalf("finalize: %v", err)
+	}
+	if n := gets.Load() - before; n != 0 {
+		t.Errorf("settling two orders read them whole %d times outside their transactions; want 0", n)
+	}
+	for _, o := range []*order.Order{confirmed, reconciled} {
+		if got := f.get(t, o.ID()).Payment().Status(); got != payment.StatusPaid {
+			t.Errorf("order %s: payment %s; want paid", o.ID(), got)
+		}
+	}
+	cash := f.place(t, payment.MethodCash, app.LineRequest{ProductID: "p1", Quantity: 1}).Order
+	if _, err := f.app.Finalizer.Finalize(context.Background(), cash.ID(), order.CauseReconciler); !errors.Is(err, payment.ErrNotCard) {
+		t.Errorf("finalizing a cash order: %v; want payment.ErrNotCard", err)
+	}
+}
+
 // Of the orders handed to a waiter before it takes one, it gets the newest; a change known only
 // by its id makes it read the order again.
 func TestHubKeepsTheNewestOrderForAWaiter(t *testing.T) {

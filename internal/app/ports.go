@@ -118,12 +118,15 @@ type OrderRepository interface {
 }
 
 // OrderGlance is what a check of an order needs of it: whose it is, its version (every stored
-// change bumps it) and its payment's method and status.
+// change bumps it), its payment's method and status, and the provider and intent that settle a
+// card payment (empty for cash).
 type OrderGlance struct {
-	CustomerID    string
-	Version       int64
-	PaymentMethod payment.Method
-	PaymentStatus payment.Status
+	CustomerID      string
+	Version         int64
+	PaymentMethod   payment.Method
+	PaymentStatus   payment.Status
+	PaymentProvider string
+	IntentID        string
 }
 
 // IsVisibleTo is order.Order's IsVisibleTo for the order glanced at.

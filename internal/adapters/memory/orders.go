@@ -41,8 +41,9 @@ func (r orders) Glance(ctx context.Context, id string) (app.OrderGlance, error) 
 	if err != nil {
 		return app.OrderGlance{}, err
 	}
-	return app.OrderGlance{CustomerID: o.CustomerID(), Version: o.Version(),
-		PaymentMethod: o.Payment().Method(), PaymentStatus: o.Payment().Status()}, nil
+	p := o.Payment()
+	return app.OrderGlance{CustomerID: o.CustomerID(), Version: o.Version(), PaymentMethod: p.Method(),
+		PaymentStatus: p.Status(), PaymentProvider: p.Provider(), IntentID: p.IntentID()}, nil
 }
 
 // Update stores what fn changed at the next version; the order it returns keeps its new changes.

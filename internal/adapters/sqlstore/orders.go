@@ -53,7 +53,7 @@ func (r orderRepo) Get(ctx context.Context, id string) (*order.Order, error) {
 }
 
 // glanceQuery reads what OrderGlance holds; with its $1 it is prepared once per connection.
-const glanceQuery = `SELECT o.customer_id, o.version, pay.method, pay.status
+const glanceQuery = `SELECT o.customer_id, o.version, pay.method, pay.status, pay.provider, COALESCE(pay.intent_id, '')
   FROM orders AS o JOIN payments AS pay ON pay.order_id = o.id WHERE o.id = $1`
 
 func (r orderRepo) Glance(ctx context.Context, id string) (app.OrderGlance, error) {
@@ -66,7 +66,7 @@ func (r orderRepo) Glance(ctx context.Context, id string) (app.OrderGlance, erro
 	if !rows.Next() {
 		return g, fmt.Errorf("glance at order %s: %w", id, cmp.Or(rows.Err(), error(order.ErrNotFound)))
 	}
-	if err := rows.Scan(&g.CustomerID, &g.Version, &g.PaymentMethod, &g.PaymentStatus); err != nil {
+	if err := rows.Scan(&g.CustomerID, &g.Version, &g.PaymentMethod, &g.PaymentStatus, &g.PaymentProvider, &g.IntentID); err != nil {
 		return app.OrderGlance{}, fmt.Errorf("glance at order %s: %w", id, err)
 	}
 	return g, nil

@@ -51,11 +51,12 @@ func (s storeSuite) orders(t *testing.T) {
 		}
 	})
 
-	t.Run("Glance tells whose an order is, its version and its payment's state", func(t *testing.T) {
+	t.Run("Glance tells whose an order is, its version and its payment's state and intent", func(t *testing.T) {
 		for _, method := range []payment.Method{payment.MethodCard, payment.MethodCash} {
 			o := AddOrder(t, store, OrderSpec{ID: "o-glance-" + string(method), Method: method}, p1)
-			want := app.OrderGlance{CustomerID: o.CustomerID(), Version: o.Version(),
-				PaymentMethod: method, PaymentStatus: o.Payment().Status()}
+			pay := o.Payment()
+			want := app.OrderGlance{CustomerID: o.CustomerID(), Version: o.Version(), PaymentMethod: method,
+				PaymentStatus: pay.Status(), PaymentProvider: pay.Provider(), IntentID: pay.IntentID()}
 			if got, err := repo.Glance(ctx, o.ID()); err != nil || got != want {
 				t.Errorf("Glance(%s) = %+v, %v; want %+v", o.ID(), got, err, want)
 			}
