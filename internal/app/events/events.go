@@ -108,12 +108,23 @@ func Encode(ev Event) ([]byte, error) {
 		return nil, fmt.Errorf("%w: event %q of type %q: id, occurredAt and a dotted lowercase type are required",
 			ErrMalformed, ev.ID, ev.Type)
 	}
-	data, err := json.Marshal(ev.Data)
+	payload, err := json.Marshal(outgoing{ID: ev.ID, Type: ev.Type, Version: Version, OccurredAt: ev.OccurredAt.UTC(),
+		OrderID: ev.OrderID, Data: ev.Data})
 	if err != nil {
 		return nil, fmt.Errorf("events: encode %s event %s: %w", ev.Type, ev.ID, err)
 	}
-	return json.Marshal(Envelope{ID: ev.ID, Type: ev.Type, Version: Version, OccurredAt: ev.OccurredAt.UTC(),
-		OrderID: ev.OrderID, Data: data})
+	return payload, nil
+}
+
+// outgoing is an Envelope as Encode writes it: the data is encoded in the same pass as the
+// envelope, where an Envelope's already encoded data would be scanned again to be embedded.
+type outgoing struct {
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	Version    int       `json:"version"`
+	OccurredAt time.Time `json:"occurredAt"`
+	OrderID    string    `json:"orderId"`
+	Data       any       `json:"data"`
 }
 
 // Decode reads an envelope's JSON. It refuses one without an id or type, and one of a later
@@ -139,8 +150,25 @@ func Decode(payload []byte) (Envelope, error) {
 // OrderData decodes the data of an orders.* envelope.
 func (e Envelope) OrderData() (OrderData, error) {
 	var d OrderData
-	if err := json.Unmarshal(e.Data, &d); err != nil {
-		return OrderData{}, fmt.Errorf("%w: %s event %s: data: %w", ErrMalformed, e.Type, e.ID, err)
+	return d, e.decodeData(&d)
+}
+
+// OrderSummary is the part of OrderData that says whose order it is and how it is paid: all that a
+// consumer which only addresses or sorts order events needs, decoded without the rest.
+type OrderSummary struct {
+	CustomerID    string `json:"customerId"`
+	PaymentMethod string `json:"paymentMethod"`
+}
+
+// OrderSummary decodes the customer and payment method of an orders.* envelope.
+func (e Envelope) OrderSummary() (OrderSummary, error) {
+	var s OrderSummary
+	return s, e.decodeData(&s)
+}
+
+func (e Envelope) decodeData(into any) error {
+	if err := json.Unmarshal(e.Data, into); err != nil {
+		return fmt.Errorf("%w: %s event %s: data: %w", ErrMalformed, e.Type, e.ID, err)
 	}
-	return d, nil
+	return nil
 }
