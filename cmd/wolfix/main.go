@@ -40,6 +40,7 @@ const exitCodesHelp = `Exit codes:
 var version string
 
 func main() {
+	tuneGC()
 	registerBrokers()
 	registerPaymentProviders()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
