@@ -12,14 +12,10 @@ import (
 // shrunk, took an eighth of its CPU under load (see Speed in the README).
 const defaultGCPercent = 200
 
-// tuneGC sets defaultGCPercent unless the operator chose with GOGC, which the runtime has read
-// (as it reads GOMEMLIMIT). It returns the target in force.
-func tuneGC() int {
-	if _, chosen := os.LookupEnv("GOGC"); chosen {
-		target := debug.SetGCPercent(-1) // read it, then put it back
-		debug.SetGCPercent(target)
-		return target
+// tuneGC sets defaultGCPercent unless the operator chose with GOGC, which the runtime has read at
+// start (as it reads GOMEMLIMIT).
+func tuneGC() {
+	if _, chosen := os.LookupEnv("GOGC"); !chosen {
+		debug.SetGCPercent(defaultGCPercent)
 	}
-	debug.SetGCPercent(defaultGCPercent)
-	return defaultGCPercent
 }

@@ -64,8 +64,8 @@ func (r notificationRule) wants(method string) bool { return r.method == "" || m
 // skips reports an event of another payment method than the rule's; an event whose data does not
 // decode is not skipped (handling it fails, and it is poisoned).
 func (r notificationRule) skips(ev events.Envelope) bool {
-	order, err := ev.OrderSummary()
-	return err == nil && !r.wants(order.PaymentMethod)
+	summary, err := ev.OrderSummary()
+	return err == nil && !r.wants(summary.PaymentMethod)
 }
 
 // notificationRules maps the topics the customer hears about to their message. A card order is
@@ -99,15 +99,15 @@ func NotificationReactions(n Notifier) []Reaction {
 		rule := r.rule
 		out = append(out, Reaction{Consumer: NotificationsConsumer, Topic: r.topic, Skips: rule.skips,
 			Handle: func(ctx context.Context, ev events.Envelope) error {
-				order, err := ev.OrderSummary()
+				summary, err := ev.OrderSummary()
 				if err != nil {
 					return err
 				}
-				if !rule.wants(order.PaymentMethod) {
+				if !rule.wants(summary.PaymentMethod) {
 					return nil
 				}
 				return n.Notify(ctx, Notification{Kind: rule.kind, EventID: ev.ID, OrderID: ev.OrderID,
-					CustomerID: order.CustomerID})
+					CustomerID: summary.CustomerID})
 			}})
 	}
 	return out
