@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	stripeapi "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/wolfix/orders/internal/adapters/inputcheck"
@@ -51,18 +50,13 @@ func NewVerifierWithClock(secret string, now func() time.Time) (*Verifier, error
 // timestamp is more than Tolerance before or after now, and with app.ErrWebhookPayload when a
 // correctly signed body is not an event.
 func (v *Verifier) Verify(payload []byte, signatureHeader string) (payment.Event, error) {
-	ev, err := webhook.ConstructEventWithOptions(payload, signatureHeader, v.secret,
-		webhook.ConstructEventOptions{IgnoreTolerance: true, IgnoreAPIVersionMismatch: true})
-	if err != nil {
-		if isSignatureError(err) {
-			return payment.Event{}, app.ErrWebhookSignature.Wrap(err)
-		}
-		return payment.Event{}, app.ErrWebhookPayload.Wrap(err)
+	if err := webhook.ValidatePayloadIgnoringTolerance(payload, signatureHeader, v.secret); err != nil {
+		return payment.Event{}, app.ErrWebhookSignature.Wrap(err)
 	}
 	if err := v.checkTimestamp(signatureHeader); err != nil {
 		return payment.Event{}, err
 	}
-	return toEvent(ev, payload)
+	return v.Decode(payload)
 }
 
 // VerifyDelivery is Verify on the Stripe-Signature header of a delivery: Stripe sends one event
@@ -105,22 +99,17 @@ func signedTimestamp(header string) (time.Time, bool) {
 // replay from the webhook inbox); never call it on a body fresh from the network. It fails with
 // app.ErrWebhookPayload when the payload is not an event.
 func (v *Verifier) Decode(payload []byte) (payment.Event, error) {
-	var ev stripeapi.Event
+	var ev signedEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
-		return payment.Event{}, app.ErrWebhookPayload.Wrap(fmt.Errorf("stripe: read stored event: %w", err))
+		return payment.Event{}, app.ErrWebhookPayload.Wrap(fmt.Errorf("stripe: read event: %w", err))
 	}
-	return toEvent(ev, payload)
-}
-
-// toEvent maps a Stripe event to the service's; Verify and Decode share it.
-func toEvent(ev stripeapi.Event, payload []byte) (payment.Event, error) {
 	if ev.ID == "" || ev.Type == "" || ev.Data == nil {
 		return payment.Event{}, app.ErrWebhookPayload.WithMessage("the webhook event lacks an id, type or data")
 	}
-	if !inputcheck.ID(ev.ID) || !inputcheck.ID(string(ev.Type)) || !optionalID(ev.APIVersion) {
+	if !inputcheck.ID(ev.ID) || !inputcheck.ID(ev.Type) || !optionalID(ev.APIVersion) {
 		return payment.Event{}, app.ErrWebhookPayload.WithMessage("the webhook event's id, type or api_version is not an identifier")
 	}
-	obj, err := decodeObject(ev.Data.Raw)
+	obj, err := decodeObject(ev.Data.Object)
 	if err != nil {
 		return payment.Event{}, app.ErrWebhookPayload.Wrap(err)
 	}
@@ -141,14 +130,20 @@ func toEvent(ev stripeapi.Event, payload []byte) (payment.Event, error) {
 	}, nil
 }
 
+// signedEvent holds the fields of a Stripe event the service reads. stripe-go's Event would also
+// decode the whole data.object into a map, and its other fields, none of which the service reads.
+type signedEvent struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	APIVersion string `json:"api_version"`
+	Data       *struct {
+		Object json.RawMessage `json:"object"`
+	} `json:"data"`
+}
+
 // optionalID accepts "" or an identifier: the values the service stores from an event body are
 // all ids or enum words, and none may carry a NUL byte PostgreSQL would refuse.
 func optionalID(s string) bool { return s == "" || inputcheck.ID(s) }
-
-func isSignatureError(err error) bool {
-	return errors.Is(err, webhook.ErrNotSigned) || errors.Is(err, webhook.ErrInvalidHeader) ||
-		errors.Is(err, webhook.ErrNoValidSignature)
-}
 
 // eventObject holds the fields of an event's data.object the service reads: what names the
 // payment intent, and for disputes their state.

@@ -1,6 +1,7 @@
 package stripe_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	stripeapi "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/wolfix/orders/internal/adapters/stripe"
@@ -162,7 +164,7 @@ func TestNewVerifierNeedsASecret(t *testing.T) {
 	}
 }
 
-func newVerifier(t *testing.T) *stripe.Verifier {
+func newVerifier(t testing.TB) *stripe.Verifier {
 	t.Helper()
 	v, err := stripe.NewVerifier(whSecret)
 	if err != nil {
@@ -232,6 +234,8 @@ func TestDecodeRefusesWhatIsNotAnEvent(t *testing.T) {
 		"no type":               `{"id":"evt_1","data":{"object":{}}}`,
 		"no data":               `{"id":"evt_1","type":"payment_intent.succeeded"}`,
 		"object not an object":  `{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":"pi_1"}}`,
+		"data without object":   `{"id":"evt_1","type":"payment_intent.succeeded","data":{}}`,
+		"data null":             `{"id":"evt_1","type":"payment_intent.succeeded","data":null}`,
 		"intent reference junk": `{"id":"evt_1","type":"charge.refunded","data":{"object":{"id":"ch_1","object":"charge","payment_intent":17}}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -239,5 +243,52 @@ func TestDecodeRefusesWhatIsNotAnEvent(t *testing.T) {
 				t.Errorf("error = %v; want %v", err, app.ErrWebhookPayload)
 			}
 		})
+	}
+}
+
+// FuzzDecodeReadsWhatStripeGoReads holds Decode, which reads only the fields the service needs, to
+// stripe-go's own decoding of an event: whatever Decode accepts, stripe-go reads with the same id,
+// type and api_version, and an event that stripe-go finds without an id, type or data, Decode
+// refuses.
+func FuzzDecodeReadsWhatStripeGoReads(f *testing.F) {
+	f.Add(event("payment_intent.succeeded", stripe.Version, `{"id":"pi_1","object":"payment_intent"}`))
+	f.Add(event("charge.dispute.created", stripe.Version, `{"id":"dp_1","payment_intent":{"id":"pi_4"},"status":"needs_response","amount":1000,"currency":"usd"}`))
+	f.Add([]byte(`{"ID":"evt_1","TYPE":"refund.updated","data":{"object":{"payment_intent":"pi_3"}},"type":"refund.created"}`))
+	f.Add([]byte(`{"id":"evt_1","type":"payment_intent.succeeded","data":{}}`))
+	f.Add([]byte(`{"id":"evt_1","type":"payment_intent.succeeded","data":null}`))
+	v := newVerifier(f)
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		ev, err := v.Decode(payload)
+		var full stripeapi.Event
+		if json.Unmarshal(payload, &full) != nil {
+			return // stripe-go refuses it whole; Decode may still read the fields it needs
+		}
+		if full.ID == "" || full.Type == "" || full.Data == nil {
+			if err == nil {
+				t.Fatalf("Decode accepted %q, which stripe-go reads without an id, type or data", payload)
+			}
+			return
+		}
+		if err == nil && (ev.ID != full.ID || string(ev.Type) != string(full.Type) || ev.APIVersion != full.APIVersion) {
+			t.Fatalf("Decode read %q/%q/%q, stripe-go %q/%q/%q", ev.ID, ev.Type, ev.APIVersion, full.ID, full.Type, full.APIVersion)
+		}
+	})
+}
+
+// BenchmarkVerifyWebhook verifies and decodes a signed payment_intent.succeeded the size Stripe
+// sends (the intent whole).
+func BenchmarkVerifyWebhook(b *testing.B) {
+	object := `{"id":"pi_3OeX","object":"payment_intent","amount":4599,"amount_capturable":0,"amount_received":4599,` +
+		`"capture_method":"automatic","client_secret":"pi_3OeX_secret_x","confirmation_method":"automatic","created":1700000000,` +
+		`"currency":"eur","latest_charge":"ch_3OeX","livemode":false,"metadata":{"order_id":"8c1f0e0a-2b7e-4f7e-9d59-3f0a0c1b2d3e"},` +
+		`"payment_method":"pm_1","payment_method_types":["card"],"status":"succeeded"}`
+	payload := event("payment_intent.succeeded", stripe.Version, object)
+	header := sign(payload, whSecret, time.Now())
+	v := newVerifier(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(payload, header); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
