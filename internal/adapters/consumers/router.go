@@ -15,12 +15,12 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/cenkalti/backoff/v5"
 
 	"github.com/wolfix/orders/internal/adapters/outage"
+	"github.com/wolfix/orders/internal/adapters/telemetry"
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/app/events"
 )
@@ -87,7 +87,7 @@ type Router struct {
 // events with poison, and remember handled events in inbox.
 func NewRouter(subscribers Subscribers, poison message.Publisher, inbox *Inbox, logger *slog.Logger, cfg RouterConfig) (*Router, error) {
 	cfg = cfg.withDefaults()
-	wlog := watermill.NewSlogLogger(logger)
+	wlog := telemetry.WatermillLogger(logger)
 	router, err := message.NewRouter(message.RouterConfig{}, wlog)
 	if err != nil {
 		return nil, fmt.Errorf("consumers: router: %w", err)

@@ -12,11 +12,11 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/wolfix/orders/internal/adapters/telemetry"
 	"github.com/wolfix/orders/internal/app"
 )
 
@@ -31,7 +31,7 @@ func NewOpener(dialect string, logger *slog.Logger) (Opener, error) {
 	if err != nil {
 		return nil, err
 	}
-	wlog := watermill.NewSlogLogger(logger)
+	wlog := telemetry.WatermillLogger(logger)
 	return func(_ context.Context, tx *sql.Tx) (app.Outbox, error) {
 		pub, err := wsql.NewPublisher(wsql.TxFromStdSQL(tx), wsql.PublisherConfig{SchemaAdapter: d.schema}, wlog)
 		if err != nil {

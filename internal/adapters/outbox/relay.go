@@ -9,11 +9,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wolfix/orders/internal/adapters/telemetry"
 )
 
 // ErrRelayStuck is wrapped by Relay.Health when committed events are not reaching the broker.
@@ -99,7 +100,7 @@ func NewRelay(db *sql.DB, dialectName string, broker message.Publisher, logger *
 	if err != nil {
 		return nil, err
 	}
-	wlog := watermill.NewSlogLogger(logger)
+	wlog := telemetry.WatermillLogger(logger)
 	r := &Relay{db: db, dialect: d, cfg: cfg, runDone: make(chan struct{})}
 	r.metrics = newMetrics(r.scrapedGauges()...)
 	gate := readGate{Beginner: wsql.BeginnerFromStdSQL(db), db: db, pendingQuery: d.pendingQuery}

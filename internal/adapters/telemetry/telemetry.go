@@ -1,8 +1,8 @@
 // Package telemetry owns the service's OpenTelemetry tracing: setting up the process's tracer
 // provider from the standard OTEL_* environment variables (spans exported over OTLP/HTTP, or
 // nothing at all when no exporter is configured), carrying a trace from one process to another in
-// a message's metadata (the outbox and the consumers use it), and the trace and span ids on log
-// lines.
+// a message's metadata (the outbox and the consumers use it), the trace and span ids on log
+// lines, and watermill's log lines through slog (WatermillLogger).
 //
 // The instrumented adapters (gin through otelgin, bun through bunotel, outgoing HTTP through
 // otelhttp, the outbox and the consumers) use OpenTelemetry's global tracer provider and

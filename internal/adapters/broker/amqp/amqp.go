@@ -19,6 +19,7 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/telemetry"
 )
 
 // Kind is the name WOLFIX_BROKER_KIND gives RabbitMQ.
@@ -74,7 +75,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 	if cfg.Exchange == "" {
 		cfg.Exchange = DefaultExchange
 	}
-	wlog := watermill.NewSlogLogger(logger)
+	wlog := telemetry.WatermillLogger(logger)
 	topology := cfg.topology()
 	topology.Publish.ConfirmDelivery = true
 	topology.Publish.ChannelPoolSize = publishChannels

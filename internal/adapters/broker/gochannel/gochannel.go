@@ -10,11 +10,11 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	wgochannel "github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
 	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/telemetry"
 )
 
 // Kind is the name WOLFIX_BROKER_KIND gives the in-process broker.
@@ -69,7 +69,7 @@ type Broker struct {
 
 // New opens an in-process broker.
 func New(logger *slog.Logger) *Broker {
-	wlog := watermill.NewSlogLogger(logger)
+	wlog := telemetry.WatermillLogger(logger)
 	pubsub := wgochannel.NewGoChannel(wgochannel.Config{BlockPublishUntilSubscriberAck: true}, wlog)
 	queue := newQueuedPublisher(pubsub, wlog, queueSize, deliveryLanes)
 	queue.highWater = highWater

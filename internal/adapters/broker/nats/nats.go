@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/telemetry"
 )
 
 // Kind is the name WOLFIX_BROKER_KIND gives NATS JetStream.
@@ -94,7 +95,7 @@ func New(cfg Config, logger *slog.Logger) (*Broker, error) {
 		conn.Close()
 		return nil, err
 	}
-	return &Broker{cfg: cfg, publisher: pub, logger: watermill.NewSlogLogger(logger)}, nil
+	return &Broker{cfg: cfg, publisher: pub, logger: telemetry.WatermillLogger(logger)}, nil
 }
 
 // Publisher publishes to JetStream; it pipelines (PublishAsync, Flush).

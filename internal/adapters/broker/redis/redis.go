@@ -19,6 +19,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/wolfix/orders/internal/adapters/broker"
+	"github.com/wolfix/orders/internal/adapters/telemetry"
 )
 
 // Kind is the name WOLFIX_BROKER_KIND gives Redis Streams.
@@ -76,7 +77,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Broker, error) 
 		_ = client.Close()
 		return nil, fmt.Errorf("broker: connect to Redis: %w", err)
 	}
-	wlog := watermill.NewSlogLogger(logger)
+	wlog := telemetry.WatermillLogger(logger)
 	pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: client}, wlog)
 	if err != nil {
 		_ = client.Close()
