@@ -23,9 +23,14 @@ var errVersionConflict = fault.Conflict("order_version_conflict", "the order cha
 // payment, refunds and timeline; the order row's version counts the updates.
 type orderRepo struct{ repos }
 
+// Add inserts the order's row, items, payment, refunds and timeline. On Postgres, an order without
+// refunds (every checkout's) goes in bound inserts (insertBound), held for the COMMIT.
 func (r orderRepo) Add(ctx context.Context, o *order.Order) error {
 	row, changes := orderToRows(o)
 	err := r.transact(ctx, func(ctx context.Context, db bun.IDB) error {
+		if r.dialect == Postgres && len(row.Refunds) == 0 {
+			return insertBoundAll(ctx, db, row, &row.Items, row.Payment, &changes)
+		}
 		// The defaults of NULL columns are known: no RETURNING to read them back.
 		inserts := []bun.Query{db.NewInsert().Model(row).Returning("NULL"), db.NewInsert().Model(&row.Items),
 			db.NewInsert().Model(row.Payment).Returning("NULL")}

@@ -50,11 +50,12 @@ func (c oneTripConnector) Connect(ctx context.Context) (driver.Conn, error) {
 //     transaction's first statement when that is an Exec without arguments (the simple protocol
 //     runs both in one round trip, and the result is still that statement's), and alone just
 //     before any other first statement. A transaction that runs nothing sends nothing.
-//   - In such a transaction, an Exec whose context says so (execAtCommit: the outbox's insert and
-//     the stock reservation, whose results nobody reads) is held and sent with the COMMIT, in one
-//     pipelined round trip; if it fails, the commit fails and the transaction is rolled back. A
-//     statement the transaction runs after it sends what was held first, so the transaction still
-//     reads its own writes; a held statement that fails then fails that statement instead.
+//   - In such a transaction, an Exec whose context says so (execAtCommit: a checkout's inserts, the
+//     outbox's insert and the stock reservation, whose results nobody reads) is held and sent with
+//     the COMMIT, in one pipelined round trip; if it fails, the commit fails and the transaction is
+//     rolled back. A statement the transaction runs after it sends what was held first, so the
+//     transaction still reads its own writes; a held statement that fails then fails that
+//     statement instead.
 //
 // database/sql uses a connection from one goroutine at a time, so its fields need no lock.
 type oneTripConn struct {
