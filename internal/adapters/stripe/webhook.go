@@ -96,8 +96,9 @@ func signedTimestamp(header string) (time.Time, bool) {
 
 // Decode rebuilds the payment.Event of a stored payload exactly as Verify would, dispute details
 // included, but checks no signature. It is only for payloads that were verified on receipt (a
-// replay from the webhook inbox); never call it on a body fresh from the network. It fails with
-// app.ErrWebhookPayload when the payload is not an event.
+// replay from the webhook inbox), or, in Verify, once the signature is checked; never call it on
+// a body fresh from the network. It fails with app.ErrWebhookPayload when the payload is not an
+// event.
 func (v *Verifier) Decode(payload []byte) (payment.Event, error) {
 	var ev signedEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
