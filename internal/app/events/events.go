@@ -108,23 +108,20 @@ func Encode(ev Event) ([]byte, error) {
 		return nil, fmt.Errorf("%w: event %q of type %q: id, occurredAt and a dotted lowercase type are required",
 			ErrMalformed, ev.ID, ev.Type)
 	}
-	payload, err := json.Marshal(outgoing{ID: ev.ID, Type: ev.Type, Version: Version, OccurredAt: ev.OccurredAt.UTC(),
-		OrderID: ev.OrderID, Data: ev.Data})
+	payload, err := json.Marshal(outgoing{Envelope: Envelope{ID: ev.ID, Type: ev.Type, Version: Version,
+		OccurredAt: ev.OccurredAt.UTC(), OrderID: ev.OrderID}, Data: ev.Data})
 	if err != nil {
 		return nil, fmt.Errorf("events: encode %s event %s: %w", ev.Type, ev.ID, err)
 	}
 	return payload, nil
 }
 
-// outgoing is an Envelope as Encode writes it: the data is encoded in the same pass as the
-// envelope, where an Envelope's already encoded data would be scanned again to be embedded.
+// outgoing is an Envelope as Encode writes it: its Data, not yet encoded, takes the place of the
+// Envelope's (the shallower field wins), so the data is encoded in the same pass as the envelope,
+// where already encoded data would be scanned again to be embedded.
 type outgoing struct {
-	ID         string    `json:"id"`
-	Type       string    `json:"type"`
-	Version    int       `json:"version"`
-	OccurredAt time.Time `json:"occurredAt"`
-	OrderID    string    `json:"orderId"`
-	Data       any       `json:"data"`
+	Envelope
+	Data any `json:"data"`
 }
 
 // Decode reads an envelope's JSON. It refuses one without an id or type, and one of a later
