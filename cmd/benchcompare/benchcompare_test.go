@@ -37,12 +37,16 @@ func TestProcReadsThisProcess(t *testing.T) {
 	if kb := procStatusKB(os.Getpid(), "VmHWM"); kb <= 0 {
 		t.Fatalf("VmHWM of this process = %d kB; want > 0", kb)
 	}
+	machineBefore := machineBusyTime()
 	busy := 0
 	for i := range 50_000_000 {
 		busy += i
 	}
 	if cpu := procCPUTime(os.Getpid()); cpu <= 0 {
 		t.Fatalf("CPU time of this process = %v after a busy loop (%d); want > 0", cpu, busy)
+	}
+	if machine := machineBusyTime(); machine <= machineBefore {
+		t.Fatalf("the machine's busy time went from %v to %v over a busy loop; want it to grow", machineBefore, machine)
 	}
 }
 

@@ -31,6 +31,28 @@ func procCPUTime(pid int) time.Duration {
 	return time.Duration(utime+stime) * time.Second / clockTicks
 }
 
+// machineBusyTime is the CPU time all of the machine's processors spent busy so far (user, nice,
+// system, irq and softirq in /proc/stat's cpu line; idle, I/O wait and time stolen by the
+// hypervisor left out), 0 if unreadable: the service's, Postgres's and the load generator's work
+// alike.
+func machineBusyTime() time.Duration {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 8 || fields[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for _, i := range []int{1, 2, 3, 6, 7} { // user, nice, system, irq, softirq
+		n, _ := strconv.ParseInt(fields[i], 10, 64)
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / clockTicks
+}
+
 // procStatusKB reads a "<key>: N kB" line of /proc/<pid>/status, e.g. VmHWM (peak resident set).
 func procStatusKB(pid int, key string) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))

@@ -18,13 +18,13 @@ type round struct {
 func report(out io.Writer, s settings, floorLabel string, rounds []round) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(out, "\nper run (%d clients, %s each; latencies in ms)\n", s.customers, s.duration)
-	fmt.Fprintln(tw, "run\tfloor tps\tworkload\torders/s\tratio\tfailures\tp50\tp90\tp99\tconfirm→Paid p50\tp99\tCPU-ms/order\tevents behind\tdrained in s\t")
+	fmt.Fprintln(tw, "run\tfloor tps\tworkload\torders/s\tratio\tfailures\tp50\tp90\tp99\tconfirm→Paid p50\tp99\tCPU-ms/order\tmachine CPU-ms/order\tevents behind\tdrained in s\t")
 	for i, r := range rounds {
 		for _, mode := range s.modes {
 			m := r.service.modes[mode]
-			fmt.Fprintf(tw, "%d\t%.0f\t%s\t%.1f\t%.3f\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.0f\t%.1f\t\n", i+1, r.floorTPS, mode,
+			fmt.Fprintf(tw, "%d\t%.0f\t%s\t%.1f\t%.3f\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%.1f\t\n", i+1, r.floorTPS, mode,
 				m.OrdersPerSec, m.OrdersPerSec/r.floorTPS, m.Failures, m.Create.P50, m.Create.P90, m.Create.P99,
-				m.ConfirmToPaid.P50, m.ConfirmToPaid.P99, m.CPUMsPerOrder, m.EventsBehind, m.DrainSeconds)
+				m.ConfirmToPaid.P50, m.ConfirmToPaid.P99, m.CPUMsPerOrder, m.MachineCPUMsPerOrder, m.EventsBehind, m.DrainSeconds)
 		}
 	}
 	_ = tw.Flush()
@@ -36,12 +36,12 @@ func report(out io.Writer, s settings, floorLabel string, rounds []round) {
 		pick := func(f func(modeFigures) float64) float64 {
 			return median(rounds, func(r round) float64 { return f(r.service.modes[mode]) })
 		}
-		fmt.Fprintf(tw, "%s\t%.1f orders/s = %.3f × floor; p50/p90/p99 %.1f/%.1f/%.1f ms; %.0f failures; %.2f CPU-ms/order\n",
+		fmt.Fprintf(tw, "%s\t%.1f orders/s = %.3f × floor; p50/p90/p99 %.1f/%.1f/%.1f ms; %.0f failures; %.2f CPU-ms/order (machine %.2f)\n",
 			mode, pick(func(m modeFigures) float64 { return m.OrdersPerSec }),
 			median(rounds, func(r round) float64 { return r.service.modes[mode].OrdersPerSec / r.floorTPS }),
 			pick(func(m modeFigures) float64 { return m.Create.P50 }), pick(func(m modeFigures) float64 { return m.Create.P90 }),
 			pick(func(m modeFigures) float64 { return m.Create.P99 }), pick(func(m modeFigures) float64 { return float64(m.Failures) }),
-			pick(func(m modeFigures) float64 { return m.CPUMsPerOrder }))
+			pick(func(m modeFigures) float64 { return m.CPUMsPerOrder }), pick(func(m modeFigures) float64 { return m.MachineCPUMsPerOrder }))
 		fmt.Fprintf(tw, "  events not relayed as the load ended\t%.0f, relayed %.1f s later (CPU/order counts until then)\n",
 			pick(func(m modeFigures) float64 { return m.EventsBehind }), pick(func(m modeFigures) float64 { return m.DrainSeconds }))
 		if mode == "card-flow" {

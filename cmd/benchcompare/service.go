@@ -64,6 +64,9 @@ type modeFigures struct {
 	// the load were relayed (EventsBehind, drained in DrainSeconds), so work the load left behind
 	// is counted too.
 	CPUMsPerOrder float64
+	// MachineCPUMsPerOrder is the same span's busy CPU of the whole machine (machineBusyTime): the
+	// service's, Postgres's and loadgen's, the figure that decides the orders/s of a saturated box.
+	MachineCPUMsPerOrder float64
 	// EventsBehind is the outbox backlog (events not relayed yet) as the load ended.
 	EventsBehind float64
 	DrainSeconds float64
@@ -94,8 +97,8 @@ func measureService(ctx context.Context, db backend, bins binaries, s settings, 
 			srv.stop()
 			return serviceFigures{}, fmt.Errorf("%s: %w", mode, err)
 		}
-		fmt.Fprintf(out, "  service %s: %.0f orders/s, %d failures, create p99 %.1f ms, %.2f CPU-ms/order\n",
-			mode, m.OrdersPerSec, m.Failures, m.Create.P99, m.CPUMsPerOrder)
+		fmt.Fprintf(out, "  service %s: %.0f orders/s, %d failures, create p99 %.1f ms, %.2f CPU-ms/order (machine %.2f)\n",
+			mode, m.OrdersPerSec, m.Failures, m.Create.P99, m.CPUMsPerOrder, m.MachineCPUMsPerOrder)
 		figures.modes[mode] = m
 	}
 	figures.peakRSSMB = float64(procStatusKB(srv.cmd.Process.Pid, "VmHWM")) / 1024
@@ -113,14 +116,16 @@ func measureService(ctx context.Context, db backend, bins binaries, s settings, 
 // The server's CPU time is read from when loadgen starts measuring (its "loadgen: …" line, after
 // it made its products and tokens) to its end.
 func runLoad(ctx context.Context, bins binaries, s settings, srv *serveProcess, mode, secret string) (modeFigures, error) {
-	cpuBefore := procCPUTime(srv.cmd.Process.Pid)
+	cpuBefore, machineBefore := procCPUTime(srv.cmd.Process.Pid), machineBusyTime()
 	jsonPath := filepath.Join(bins.dir, "loadgen-"+mode+".json")
 	cmd := exec.CommandContext(ctx, bins.loadgen, "-base", srv.base, "-mode", mode,
 		"-customers", strconv.Itoa(s.customers), "-duration", s.duration.String(),
 		"-products", strconv.Itoa(s.products), "-lines", strconv.Itoa(s.lines),
 		"-jwt-secret", secret, "-json", jsonPath)
 	var out bytes.Buffer
-	started := &lineWatch{prefix: "loadgen: ", seen: func() { cpuBefore = procCPUTime(srv.cmd.Process.Pid) }}
+	started := &lineWatch{prefix: "loadgen: ", seen: func() {
+		cpuBefore, machineBefore = procCPUTime(srv.cmd.Process.Pid), machineBusyTime()
+	}}
 	both := io.MultiWriter(&out, started) // one writer for both: exec then writes from one goroutine
 	cmd.Stdout, cmd.Stderr = both, both
 	if err := cmd.Run(); err != nil {
@@ -130,7 +135,7 @@ func runLoad(ctx context.Context, bins binaries, s settings, srv *serveProcess, 
 	if err != nil {
 		return modeFigures{}, err
 	}
-	cpu := procCPUTime(srv.cmd.Process.Pid) - cpuBefore
+	cpu, machine := procCPUTime(srv.cmd.Process.Pid)-cpuBefore, machineBusyTime()-machineBefore
 	raw, err := os.ReadFile(jsonPath)
 	if err != nil {
 		return modeFigures{}, err
@@ -149,6 +154,7 @@ func runLoad(ctx context.Context, bins binaries, s settings, srv *serveProcess, 
 	}
 	if sum.Orders > 0 {
 		m.CPUMsPerOrder = float64(cpu.Microseconds()) / 1000 / float64(sum.Orders)
+		m.MachineCPUMsPerOrder = float64(machine.Microseconds()) / 1000 / float64(sum.Orders)
 	}
 	return m, nil
 }
