@@ -43,7 +43,7 @@ func (s idempotencyStore) Claim(ctx context.Context, req app.IdempotencyRequest)
 	for range claimAttempts {
 		claim := &idempotencyRow{Scope: req.Scope, Key: req.Key, RequestHash: req.RequestHash, Token: 1,
 			LockedUntil: now.Add(req.Lease), CreatedAt: now, ExpiresAt: req.ExpiresAt.UTC()}
-		claimed, err := insertIfAbsent(ctx, s.db.NewInsert().Model(claim), "scope, key")
+		claimed, err := insertIfAbsent(ctx, s.db, claim, "scope, key")
 		if err != nil {
 			return app.IdempotencyRecord{}, fmt.Errorf("claim idempotency key: %w", err)
 		}

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -63,16 +62,10 @@ const glanceQuery = `SELECT o.customer_id, o.version, pay.method, pay.status, pa
 
 func (r orderRepo) Glance(ctx context.Context, id string) (app.OrderGlance, error) {
 	var g app.OrderGlance
-	rows, err := rawConn(r.db).QueryContext(ctx, glanceQuery, id)
+	err := scanOne(rawConn(r.db).QueryContext(ctx, glanceQuery, id))(
+		&g.CustomerID, &g.Version, &g.PaymentMethod, &g.PaymentStatus, &g.PaymentProvider, &g.IntentID)
 	if err != nil {
-		return g, fmt.Errorf("glance at order %s: %w", id, err)
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		return g, fmt.Errorf("glance at order %s: %w", id, cmp.Or(rows.Err(), error(order.ErrNotFound)))
-	}
-	if err := rows.Scan(&g.CustomerID, &g.Version, &g.PaymentMethod, &g.PaymentStatus, &g.PaymentProvider, &g.IntentID); err != nil {
-		return app.OrderGlance{}, fmt.Errorf("glance at order %s: %w", id, err)
+		return app.OrderGlance{}, fmt.Errorf("glance at order %s: %w", id, notFound(err, order.ErrNotFound))
 	}
 	return g, nil
 }
@@ -90,7 +83,7 @@ func (r orderRepo) Update(ctx context.Context, id string, fn func(o *order.Order
 			return err
 		}
 		updated = o
-		return save(ctx, db, o, o.Payment().Snapshot() != loadedPayment)
+		return r.save(ctx, db, o, o.Payment().Snapshot() != loadedPayment)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update order %s: %w", id, err)
@@ -218,7 +211,7 @@ func (r orderRepo) load(ctx context.Context, db bun.IDB, id string) (*order.Orde
 // payment and children in one query.
 func (r orderRepo) loadLocked(ctx context.Context, db bun.IDB, id string) (*order.Order, error) {
 	if r.dialect == Postgres {
-		if err := r.lockRoot(ctx, db, (*orderRow)(nil), "o", id); err != nil {
+		if err := r.lockRoot(ctx, db, (*orderRow)(nil), id); err != nil {
 			return nil, notFound(err, order.ErrNotFound)
 		}
 		return loadJoined(ctx, db, id)
@@ -330,16 +323,22 @@ func withChildren(sel *bun.SelectQuery) *bun.SelectQuery {
 		Relation("Timeline", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("tl.seq") })
 }
 
-// save stores a loaded order in one text (one round trip on Postgres): the payment when it
-// changed since the order was read (most changes leave it as it was), the refunds,
-// the new timeline entries, and last the row with its version bumped, whose count of changed rows
-// (execAll's result) proves nobody stored the order since it was read; otherwise the caller's
-// rollback undoes the writes before it. A timeline entry already there can only be a stale
-// order's (every save bumps the version), so it is skipped and the version check reports it.
-// Items never change after the order is placed.
-func save(ctx context.Context, db bun.IDB, o *order.Order, paymentChanged bool) error {
+// save stores a loaded order: the payment when it changed since the order was read (most changes
+// leave it as it was), the refunds, the new timeline entries, and last the row with its version
+// bumped, written only where the version is still the one read, which proves nobody stored the
+// order since; otherwise the caller's rollback undoes the writes before it. A timeline entry
+// already there can only be a stale order's (every save bumps the version), so it is skipped and
+// the version check reports it. Items never change after the order is placed.
+//
+// On Postgres an order without refunds goes in bound statements held for the COMMIT (saveBound);
+// otherwise in one text (one round trip), whose count of changed rows (execAll's result) is the
+// version check.
+func (r orderRepo) save(ctx context.Context, db bun.IDB, o *order.Order, paymentChanged bool) error {
 	row, changes := orderToRows(o)
 	row.Version = o.Version() + 1
+	if r.dialect == Postgres && len(row.Refunds) == 0 {
+		return saveBound(ctx, db, row, changes, paymentChanged, o.Version())
+	}
 	var writes []bun.Query
 	if paymentChanged {
 		writes = append(writes, db.NewUpdate().Model(row.Payment).WherePK())
@@ -348,7 +347,7 @@ func save(ctx context.Context, db bun.IDB, o *order.Order, paymentChanged bool) 
 		writes = append(writes, refundsUpsert(db, row.Refunds))
 	}
 	if len(changes) > 0 {
-		writes = append(writes, db.NewInsert().Model(&changes).On("CONFLICT (order_id, seq) DO NOTHING"))
+		writes = append(writes, db.NewInsert().Model(&changes).On(timelineOnConflict))
 	}
 	writes = append(writes, db.NewUpdate().Model(row).WherePK().Where("version = ?", o.Version()))
 	res, err := execAll(ctx, db, writes...)
@@ -357,6 +356,30 @@ func save(ctx context.Context, db bun.IDB, o *order.Order, paymentChanged bool) 
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return errVersionConflict.Wrap(err)
+	}
+	return nil
+}
+
+// timelineOnConflict skips a timeline entry that is already stored (see save).
+const timelineOnConflict = "CONFLICT (order_id, seq) DO NOTHING"
+
+// saveBound is save's writes as bound statements (updateBound, insertBoundOn), held for the
+// COMMIT: nothing in the transaction waits for them. The row's update carries the version check
+// (expect_one_row), so a lost check fails the COMMIT, or the statement the transaction runs next,
+// and raisedFault reports it as errVersionConflict.
+func saveBound(ctx context.Context, db bun.IDB, row *orderRow, changes []*timelineRow, paymentChanged bool, readVersion int64) error {
+	if paymentChanged {
+		if err := updateBound(ctx, db, row.Payment, "", nil); err != nil {
+			return fmt.Errorf("store payment: %w", err)
+		}
+	}
+	if len(changes) > 0 {
+		if _, err := insertBoundOn(execAtCommit(ctx), db, &changes, "ON "+timelineOnConflict); err != nil {
+			return fmt.Errorf("store timeline: %w", err)
+		}
+	}
+	if err := updateBound(ctx, db, row, "version", readVersion); err != nil {
+		return fmt.Errorf("store order: %w", raisedFault(err))
 	}
 	return nil
 }

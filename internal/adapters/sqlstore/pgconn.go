@@ -47,15 +47,16 @@ func (c oneTripConnector) Connect(ctx context.Context) (driver.Conn, error) {
 //     older ones to make room, on every query. Statements sent with $n arguments still use the
 //     cache: prepared once per connection, then one round trip each.
 //   - A transaction with default options begins lazily: BEGIN travels in front of the
-//     transaction's first statement when that is an Exec without arguments (the simple protocol
-//     runs both in one round trip, and the result is still that statement's), and alone just
-//     before any other first statement. A transaction that runs nothing sends nothing.
-//   - In such a transaction, an Exec whose context says so (execAtCommit: a checkout's inserts, the
-//     outbox's insert and the stock reservation, whose results nobody reads) is held and sent with
-//     the COMMIT, in one pipelined round trip; if it fails, the commit fails and the transaction is
-//     rolled back. A statement the transaction runs after it sends what was held first, so the
-//     transaction still reads its own writes; a held statement that fails then fails that
-//     statement instead.
+//     transaction's first statement when that is an Exec (without arguments, the simple protocol
+//     runs both in one round trip; with arguments, they go as one pipelined batch; either way the
+//     result is still that statement's), and alone just before a first Query. A transaction that
+//     runs nothing sends nothing.
+//   - In such a transaction, an Exec whose context says so (execAtCommit: a checkout's inserts, an
+//     order's save, the outbox's insert and the stock reservation, whose results nobody reads) is
+//     held and sent with the COMMIT, in one pipelined round trip; if it fails, the commit fails and
+//     the transaction is rolled back. A statement the transaction runs after it sends what was
+//     held first (an Exec with arguments in the same batch), so the transaction still reads its
+//     own writes; a held statement that fails then fails that statement instead.
 //
 // database/sql uses a connection from one goroutine at a time, so its fields need no lock.
 type oneTripConn struct {
@@ -96,24 +97,33 @@ func (c *oneTripConn) QueryContext(ctx context.Context, query string, args []dri
 
 func (c *oneTripConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if c.inLazyTx && ctx.Value(execAtCommitKey{}) != nil {
-		values := make([]any, len(args))
-		for i, a := range args {
-			values[i] = a.Value
-		}
-		c.atCommit = append(c.atCommit, heldExec{query: query, args: values})
+		c.atCommit = append(c.atCommit, heldExec{query: query, args: argValues(args)})
 		return driver.ResultNoRows, nil
+	}
+	if len(args) > 0 && (c.beginPending || len(c.atCommit) > 0) {
+		tag, err := c.sendHeldWith(ctx, heldExec{query: query, args: argValues(args)})
+		if err != nil {
+			return nil, err
+		}
+		return driver.RowsAffected(tag.RowsAffected()), nil
 	}
 	if err := c.sendHeld(ctx); err != nil {
 		return nil, err
 	}
-	if c.beginPending && len(args) == 0 {
+	if c.beginPending {
 		c.beginPending = false
 		return c.Conn.ExecContext(ctx, "BEGIN;\n"+query, nil)
 	}
-	if err := c.begin(ctx); err != nil {
-		return nil, err
-	}
 	return c.Conn.ExecContext(ctx, query, args)
+}
+
+// argValues are a statement's arguments as pgx takes them in a batch.
+func argValues(args []driver.NamedValue) []any {
+	values := make([]any, len(args))
+	for i, a := range args {
+		values[i] = a.Value
+	}
+	return values
 }
 
 // begin sends the pending BEGIN on its own.
@@ -216,7 +226,7 @@ func (c *oneTripConn) rollBackOnServer(ctx context.Context, err error) error {
 // transaction is rolled back and that failure returned.
 func (c *oneTripConn) commitHeld(ctx context.Context) error {
 	held := len(c.atCommit)
-	tag, err := c.sendHeldWith(ctx, "COMMIT")
+	tag, err := c.sendHeldWith(ctx, heldExec{query: "COMMIT"})
 	c.inLazyTx = false
 	if err != nil {
 		return fmt.Errorf("commit with %d held statements: %w", held, c.rollBackOnServer(ctx, err))
@@ -233,7 +243,7 @@ func (c *oneTripConn) sendHeld(ctx context.Context) error {
 	if len(c.atCommit) == 0 {
 		return nil
 	}
-	if _, err := c.sendHeldWith(ctx, ""); err != nil {
+	if _, err := c.sendHeldWith(ctx, heldExec{}); err != nil {
 		return fmt.Errorf("statement held for the commit: %w", err)
 	}
 	return nil
@@ -242,7 +252,7 @@ func (c *oneTripConn) sendHeld(ctx context.Context) error {
 // sendHeldWith sends the pending BEGIN, the held statements and then last (unless empty) in one
 // pipelined batch, and returns the command tag of the batch's last statement. It stops at the
 // first failure, which Postgres also does: the rest is skipped and the transaction has failed.
-func (c *oneTripConn) sendHeldWith(ctx context.Context, last string) (pgconn.CommandTag, error) {
+func (c *oneTripConn) sendHeldWith(ctx context.Context, last heldExec) (pgconn.CommandTag, error) {
 	batch := &pgx.Batch{}
 	if c.beginPending {
 		batch.Queue("BEGIN")
@@ -250,8 +260,8 @@ func (c *oneTripConn) sendHeldWith(ctx context.Context, last string) (pgconn.Com
 	for _, h := range c.atCommit {
 		batch.Queue(h.query, h.args...)
 	}
-	if last != "" {
-		batch.Queue(last)
+	if last.query != "" {
+		batch.Queue(last.query, last.args...)
 	}
 	c.beginPending, c.atCommit = false, nil
 	results := c.Conn.Conn().SendBatch(ctx, batch)

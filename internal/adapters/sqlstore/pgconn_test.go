@@ -193,6 +193,23 @@ func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 			t.Fatalf("%d rows after the rollback; want 2", n)
 		}
 	})
+	t.Run("an exec with arguments goes in one batch with what was held, and fails with it", func(t *testing.T) {
+		tx := begin(20, 21)
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM held").Scan(&n); err != nil || n != 4 {
+			t.Fatalf("the transaction sees %d rows (%v); want 4", n, err)
+		}
+		insert(tx, execAtCommit(ctx), 1) // a duplicate key, held
+		if _, err := tx.ExecContext(ctx, "INSERT INTO held VALUES ($1)", 22); err == nil {
+			t.Fatal("the exec sent with a failing held insert succeeded")
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatalf("rollback: %v", err)
+		}
+		if n := count(pool); n != 2 {
+			t.Fatalf("%d rows after the rollback; want 2", n)
+		}
+	})
 	t.Run("a held insert that fails fails the commit and undoes the transaction", func(t *testing.T) {
 		tx := begin(3, 1) // a duplicate key
 		if err := tx.Commit(); err == nil {

@@ -112,7 +112,7 @@ func (r productRepo) Add(ctx context.Context, p *catalog.Product) error {
 func (r productRepo) Update(ctx context.Context, id string, fn func(p *catalog.Product) error) (*catalog.Product, error) {
 	var updated *catalog.Product
 	err := r.transact(ctx, func(ctx context.Context, db bun.IDB) error {
-		if err := r.lockRoot(ctx, db, (*productRow)(nil), "p", id); err != nil {
+		if err := r.lockRoot(ctx, db, (*productRow)(nil), id); err != nil {
 			return notFound(err, catalog.ErrNotFound)
 		}
 		p, err := r.load(ctx, db, id)

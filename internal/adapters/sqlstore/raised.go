@@ -16,6 +16,7 @@ const (
 	pgStockShort   = "WX001" // reserve_stock: DETAIL is the product's id
 	pgStockMissing = "WX002" // reserve_stock: DETAIL is the product's id
 	pgUnpaidCapped = "WX003" // admit_unpaid: DETAIL is unpaidCapDetail's fields
+	pgRowChanged   = "WX004" // expect_one_row: DETAIL names the row (only an order's row uses it)
 )
 
 // unpaidCapDetail is admit_unpaid's DETAIL: the orders and units held, the units the order adds,
@@ -36,6 +37,8 @@ func raisedFault(err error) error {
 		return catalog.ErrNotFound.WithMessage("product %q does not exist", pgErr.Detail)
 	case pgUnpaidCapped:
 		return unpaidRefusal(pgErr.Detail)
+	case pgRowChanged:
+		return errVersionConflict.Wrap(err)
 	}
 	return err
 }

@@ -50,7 +50,7 @@ func (s *SandboxIntents) AddIntent(ctx context.Context, rec sandbox.IntentRecord
 	if err != nil {
 		return sandbox.IntentRecord{}, err
 	}
-	inserted, err := insertIfAbsent(ctx, s.db.NewInsert().Model(row), "payment_id")
+	inserted, err := insertIfAbsent(ctx, s.db, row, "payment_id")
 	if err != nil {
 		return sandbox.IntentRecord{}, fmt.Errorf("add sandbox intent: %w", err)
 	}

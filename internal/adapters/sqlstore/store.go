@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
@@ -90,19 +91,21 @@ func (r repos) transact(ctx context.Context, fn func(ctx context.Context, db bun
 	return runInTx(ctx, r.db, func(ctx context.Context, btx bun.Tx) error { return fn(ctx, btx) })
 }
 
-// lockRoot takes the row lock of an aggregate's root (table alias, primary key id) until the
-// transaction ends, before the aggregate is read. Postgres needs SELECT … FOR UPDATE, and it must be
-// a statement of its own: under READ COMMITTED a locking SELECT that waited re-reads only the rows
-// it locks, so children joined into it (an order's payment) would come from the stale snapshot.
-// SQLite has no row locks; its IMMEDIATE transaction already holds the only write lock.
+// lockRoot takes the row lock of an aggregate's root (a nil pointer of its model, primary key id)
+// until the transaction ends, before the aggregate is read. Postgres needs SELECT … FOR UPDATE, and
+// it must be a statement of its own: under READ COMMITTED a locking SELECT that waited re-reads
+// only the rows it locks, so children joined into it (an order's payment) would come from the
+// stale snapshot. SQLite has no row locks; its IMMEDIATE transaction already holds the only write
+// lock.
 //
-// It is an Exec, so that as a transaction's first statement it travels with the BEGIN (oneTripConn);
-// a missing row is sql.ErrNoRows.
-func (r repos) lockRoot(ctx context.Context, db bun.IDB, model any, alias, id string) error {
+// It is an Exec with its id as $1: prepared once per connection, and as a transaction's first
+// statement it travels with the BEGIN (oneTripConn); a missing row is sql.ErrNoRows.
+func (r repos) lockRoot(ctx context.Context, db bun.IDB, model any, id string) error {
 	if r.dialect != Postgres {
 		return nil
 	}
-	res, err := db.NewSelect().Model(model).ColumnExpr("1").Where(alias+".id = ?", id).For("UPDATE").Exec(ctx)
+	table := db.Dialect().Tables().Get(reflect.TypeOf(model).Elem())
+	res, err := rawExec(ctx, db, "SELECT 1 FROM "+string(table.SQLName)+" WHERE id = $1 FOR UPDATE", id)
 	if err != nil {
 		return err
 	}
@@ -116,6 +119,33 @@ func (r repos) lockRoot(ctx context.Context, db bun.IDB, model any, alias, id st
 type sqlConn interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// rawExec runs a statement with $n arguments (which bun would inline) on db's database/sql handle,
+// past bun's hooks; inside a trace it is a span of its own, as execAll's texts are (traceText).
+func rawExec(ctx context.Context, db bun.IDB, query string, args ...any) (sql.Result, error) {
+	if !tracesText(ctx) {
+		return rawConn(db).ExecContext(ctx, query, args...)
+	}
+	end := traceText(ctx, db, []string{query})
+	res, err := rawConn(db).ExecContext(ctx, query, args...)
+	end(err)
+	return res, err
+}
+
+// scanOne returns what scans the first row of a query's result (rows, err: QueryContext's) into
+// dest and closes the rows; a result without rows is sql.ErrNoRows.
+func scanOne(rows *sql.Rows, err error) func(dest ...any) error {
+	return func(dest ...any) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if !rows.Next() {
+			return cmp.Or(rows.Err(), sql.ErrNoRows)
+		}
+		return rows.Scan(dest...)
+	}
 }
 
 // rawConn returns the transaction's *sql.Tx inside one, else the pool (its errors classified as

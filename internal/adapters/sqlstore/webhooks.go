@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/wolfix/orders/internal/app"
 	"github.com/wolfix/orders/internal/domain/payment"
@@ -44,19 +45,30 @@ func (w webhookInbox) Record(ctx context.Context, e app.InboxEntry) (bool, error
 	if row.Payload == nil {
 		row.Payload = []byte{} // the column is NOT NULL; an empty body is still a body
 	}
-	inserted, err := insertIfAbsent(ctx, w.db.NewInsert().Model(row), "event_id")
+	inserted, err := insertIfAbsent(ctx, w.db, row, "event_id")
 	if err != nil {
 		return false, fmt.Errorf("record webhook event %s: %w", ev.ID, err)
 	}
 	return inserted, nil
 }
 
+// claimQuery is Claim's UPDATE on Postgres, with $n arguments: prepared once per connection, and as
+// the transaction's first statement it travels with the BEGIN (oneTripConn).
+const claimQuery = `UPDATE webhook_events SET processed_at = $1, problem = '', locked_until = NULL
+ WHERE event_id = $2 AND processed_at IS NULL`
+
 // Claim marks the event processed unless it already is; the conditional UPDATE makes concurrent
 // claims queue on the row, and only the first finds it unprocessed.
 func (w webhookInbox) Claim(ctx context.Context, eventID string, at time.Time) (bool, error) {
-	res, err := w.db.NewUpdate().Model((*webhookEventRow)(nil)).
-		Set("processed_at = ?", at.UTC()).Set("problem = ''").Set("locked_until = NULL").
-		Where("event_id = ?", eventID).Where("processed_at IS NULL").Exec(ctx)
+	var res sql.Result
+	var err error
+	if w.dialect == Postgres {
+		res, err = rawExec(ctx, w.db, claimQuery, at.UTC(), eventID)
+	} else {
+		res, err = w.db.NewUpdate().Model((*webhookEventRow)(nil)).
+			Set("processed_at = ?", at.UTC()).Set("problem = ''").Set("locked_until = NULL").
+			Where("event_id = ?", eventID).Where("processed_at IS NULL").Exec(ctx)
+	}
 	if err != nil {
 		return false, fmt.Errorf("claim webhook event %s: %w", eventID, err)
 	}
@@ -156,9 +168,18 @@ func (r *webhookEventRow) toEntry() app.InboxEntry {
 		LockedUntil: r.LockedUntil.UTC()}
 }
 
-// insertIfAbsent runs ins with ON CONFLICT (key) DO NOTHING and reports whether it inserted.
-func insertIfAbsent(ctx context.Context, ins *bun.InsertQuery, key string) (bool, error) {
-	res, err := ins.On("CONFLICT (" + key + ") DO NOTHING").Exec(ctx)
+// insertIfAbsent inserts row (a pointer to a bun model) with ON CONFLICT (key) DO NOTHING and
+// reports whether it inserted; on Postgres as a bound insert (insertBoundOn), prepared once per
+// connection. It must not be held for a COMMIT: its count is the answer.
+func insertIfAbsent(ctx context.Context, db bun.IDB, row any, key string) (bool, error) {
+	onConflict := "ON CONFLICT (" + key + ") DO NOTHING"
+	var res sql.Result
+	var err error
+	if db.Dialect().Name() == dialect.PG {
+		res, err = insertBoundOn(ctx, db, row, onConflict)
+	} else {
+		res, err = db.NewInsert().Model(row).On(strings.TrimPrefix(onConflict, "ON ")).Exec(ctx)
+	}
 	if err != nil {
 		return false, err
 	}
