@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -31,14 +32,7 @@ func TestBoundInsertsWriteWhatBunWrites_Postgres(t *testing.T) {
 			t.Fatalf("bun's inserts: %v", err)
 		}
 		for _, table := range []string{"orders", "order_items", "payments", "order_timeline"} {
-			key := "order_id"
-			if table == "orders" {
-				key = "id"
-			}
-			got := strings.ReplaceAll(rowsAsJSON(t, tdb, table, key, bound), bound, viaBun)
-			if want := rowsAsJSON(t, tdb, table, key, viaBun); got != want {
-				t.Errorf("%s, %s: bound inserts wrote\n%s\nbun wrote\n%s", method, table, got, want)
-			}
+			assertRowsAlike(t, tdb, string(method), table, orderKey(table), bound, viaBun)
 		}
 	}
 }
@@ -80,16 +74,27 @@ func TestBoundSaveWritesWhatBunWrites_Postgres(t *testing.T) {
 			t.Fatalf("change %d, bun: %v", i, err)
 		}
 		for _, table := range []string{"orders", "payments", "order_timeline"} {
-			key := "order_id"
-			if table == "orders" {
-				key = "id"
-			}
-			got := strings.ReplaceAll(rowsAsJSON(t, tdb, table, key, bound), bound, viaBun)
-			if want := rowsAsJSON(t, tdb, table, key, viaBun); got != want {
-				t.Errorf("change %d, %s: bound statements wrote\n%s\nbun wrote\n%s", i, table, got, want)
-			}
+			assertRowsAlike(t, tdb, fmt.Sprintf("change %d", i), table, orderKey(table), bound, viaBun)
 		}
 	}
+}
+
+// assertRowsAlike fails the test unless table's rows whose key column is bound read, with bound
+// written as viaBun, as those whose key is viaBun do.
+func assertRowsAlike(t *testing.T, tdb *testDB, what, table, key, bound, viaBun string) {
+	t.Helper()
+	got := strings.ReplaceAll(rowsAsJSON(t, tdb, table, key, bound), bound, viaBun)
+	if want := rowsAsJSON(t, tdb, table, key, viaBun); got != want {
+		t.Errorf("%s, %s: the bound statements wrote\n%s\nbun wrote\n%s", what, table, got, want)
+	}
+}
+
+// orderKey is the column naming the order in one of an order's tables.
+func orderKey(table string) string {
+	if table == "orders" {
+		return "id"
+	}
+	return "order_id"
 }
 
 // rowsAsJSON is every row of table whose key column is id, as one JSON array in a fixed order.
@@ -140,9 +145,6 @@ func TestInsertIfAbsentWritesWhatBunWrites_Postgres(t *testing.T) {
 		if _, err := tdb.db.NewInsert().Model(tc.row(viaBun)).Exec(ctx); err != nil {
 			t.Fatalf("%s: bun's insert: %v", tc.table, err)
 		}
-		got := strings.ReplaceAll(rowsAsJSON(t, tdb, tc.table, tc.key, bound), bound, viaBun)
-		if want := rowsAsJSON(t, tdb, tc.table, tc.key, viaBun); got != want {
-			t.Errorf("%s: the bound insert wrote\n%s\nbun wrote\n%s", tc.table, got, want)
-		}
+		assertRowsAlike(t, tdb, "insertIfAbsent", tc.table, tc.key, bound, viaBun)
 	}
 }
