@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -62,10 +63,16 @@ const glanceQuery = `SELECT o.customer_id, o.version, pay.method, pay.status, pa
 
 func (r orderRepo) Glance(ctx context.Context, id string) (app.OrderGlance, error) {
 	var g app.OrderGlance
-	err := scanOne(rawConn(r.db).QueryContext(ctx, glanceQuery, id))(
-		&g.CustomerID, &g.Version, &g.PaymentMethod, &g.PaymentStatus, &g.PaymentProvider, &g.IntentID)
+	rows, err := rawConn(r.db).QueryContext(ctx, glanceQuery, id)
 	if err != nil {
-		return app.OrderGlance{}, fmt.Errorf("glance at order %s: %w", id, notFound(err, order.ErrNotFound))
+		return g, fmt.Errorf("glance at order %s: %w", id, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return g, fmt.Errorf("glance at order %s: %w", id, cmp.Or(rows.Err(), error(order.ErrNotFound)))
+	}
+	if err := rows.Scan(&g.CustomerID, &g.Version, &g.PaymentMethod, &g.PaymentStatus, &g.PaymentProvider, &g.IntentID); err != nil {
+		return app.OrderGlance{}, fmt.Errorf("glance at order %s: %w", id, err)
 	}
 	return g, nil
 }

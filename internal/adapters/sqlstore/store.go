@@ -133,21 +133,6 @@ func rawExec(ctx context.Context, db bun.IDB, query string, args ...any) (sql.Re
 	return res, err
 }
 
-// scanOne returns what scans the first row of a query's result (rows, err: QueryContext's) into
-// dest and closes the rows; a result without rows is sql.ErrNoRows.
-func scanOne(rows *sql.Rows, err error) func(dest ...any) error {
-	return func(dest ...any) error {
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		if !rows.Next() {
-			return cmp.Or(rows.Err(), sql.ErrNoRows)
-		}
-		return rows.Scan(dest...)
-	}
-}
-
 // rawConn returns the transaction's *sql.Tx inside one, else the pool (its errors classified as
 // bun's own statements on the pool are).
 func rawConn(db bun.IDB) sqlConn {
