@@ -25,9 +25,10 @@ func insertBound(ctx context.Context, db bun.IDB, rows any) error {
 	return err
 }
 
-// insertBoundOn is insertBound with onConflict (an ON CONFLICT clause, or empty) after the values,
-// held for the COMMIT only when ctx says so (execAtCommit); its result then counts nothing.
-func insertBoundOn(ctx context.Context, db bun.IDB, rows any, onConflict string) (sql.Result, error) {
+// insertBoundOn is insertBound followed by ON conflict (as bun's InsertQuery.On takes it, e.g.
+// "CONFLICT (id) DO NOTHING"; empty for none), held for the COMMIT only when ctx says so
+// (execAtCommit); its result then counts nothing.
+func insertBoundOn(ctx context.Context, db bun.IDB, rows any, conflict string) (sql.Result, error) {
 	v := reflect.Indirect(reflect.ValueOf(rows))
 	var structs []reflect.Value
 	if v.Kind() == reflect.Slice {
@@ -41,7 +42,7 @@ func insertBoundOn(ctx context.Context, db bun.IDB, rows any, onConflict string)
 		return driver.RowsAffected(0), nil
 	}
 	table := db.Dialect().Tables().Get(structs[0].Type())
-	st := boundText(boundKey{table: table, rows: len(structs), clause: onConflict}, boundInsert)
+	st := boundText(boundKey{table: table, rows: len(structs), clause: conflict}, boundInsert)
 	args := make([]any, 0, len(st.set)*len(structs))
 	for _, s := range structs {
 		args = appendColumnArgs(args, st.set, s)
@@ -91,7 +92,7 @@ func appendColumnArgs(args []any, fields []*schema.Field, row reflect.Value) []a
 	return args
 }
 
-// boundKey names one bound statement: an insert of rows rows followed by clause, or an update
+// boundKey names one bound statement: an insert of rows rows followed by ON clause, or an update
 // guarded by the column clause names.
 type boundKey struct {
 	table  *schema.Table
@@ -120,7 +121,7 @@ func boundText(key boundKey, build func(boundKey) boundStatement) boundStatement
 }
 
 // boundInsert is INSERT INTO table (every column) VALUES ($1, …), … for key.rows rows, then
-// key.clause.
+// ON key.clause.
 func boundInsert(key boundKey) boundStatement {
 	var q strings.Builder
 	q.WriteString("INSERT INTO " + string(key.table.SQLName) + " (")
@@ -147,7 +148,7 @@ func boundInsert(key boundKey) boundStatement {
 		q.WriteByte(')')
 	}
 	if key.clause != "" {
-		q.WriteString(" " + key.clause)
+		q.WriteString(" ON " + key.clause)
 	}
 	return boundStatement{text: q.String(), set: key.table.Fields}
 }

@@ -381,7 +381,7 @@ func saveBound(ctx context.Context, db bun.IDB, row *orderRow, changes []*timeli
 		}
 	}
 	if len(changes) > 0 {
-		if _, err := insertBoundOn(execAtCommit(ctx), db, &changes, "ON "+timelineOnConflict); err != nil {
+		if _, err := insertBoundOn(execAtCommit(ctx), db, &changes, timelineOnConflict); err != nil {
 			return fmt.Errorf("store timeline: %w", err)
 		}
 	}

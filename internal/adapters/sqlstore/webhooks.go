@@ -172,13 +172,13 @@ func (r *webhookEventRow) toEntry() app.InboxEntry {
 // reports whether it inserted; on Postgres as a bound insert (insertBoundOn), prepared once per
 // connection. It must not be held for a COMMIT: its count is the answer.
 func insertIfAbsent(ctx context.Context, db bun.IDB, row any, key string) (bool, error) {
-	onConflict := "ON CONFLICT (" + key + ") DO NOTHING"
+	conflict := "CONFLICT (" + key + ") DO NOTHING"
 	var res sql.Result
 	var err error
 	if db.Dialect().Name() == dialect.PG {
-		res, err = insertBoundOn(ctx, db, row, onConflict)
+		res, err = insertBoundOn(ctx, db, row, conflict)
 	} else {
-		res, err = db.NewInsert().Model(row).On(strings.TrimPrefix(onConflict, "ON ")).Exec(ctx)
+		res, err = db.NewInsert().Model(row).On(conflict).Exec(ctx)
 	}
 	if err != nil {
 		return false, err
