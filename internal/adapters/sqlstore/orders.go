@@ -211,15 +211,17 @@ func (r orderRepo) load(ctx context.Context, db bun.IDB, id string) (*order.Orde
 	return row.toDomain()
 }
 
-// loadLocked reads one order for an update. On Postgres that is two statements: lockRoot takes the
-// row's lock (an Exec, which goes out with a transaction's BEGIN when it is the first statement),
-// then, with the lock held, loadJoined reads the order whole in a snapshot taken after the lock.
-// On SQLite, whose IMMEDIATE transaction already holds the only write lock, the row, then its
-// payment and children in one query.
+// loadLocked reads one order for an update. On Postgres that is two statements in one round trip:
+// lockRoot's statement takes the row's lock, then, with the lock held, loadJoined reads the order
+// whole in a snapshot taken after the lock. The lock is held (execAtCommit) and goes out in one
+// pipelined batch with the read (and the transaction's BEGIN when it is its first statement); a
+// missing order locks nothing, and the read finds nothing. On SQLite, whose IMMEDIATE
+// transaction already holds the only write lock, the row, then its payment and children in one
+// query.
 func (r orderRepo) loadLocked(ctx context.Context, db bun.IDB, id string) (*order.Order, error) {
 	if r.dialect == Postgres {
-		if err := r.lockRoot(ctx, db, (*orderRow)(nil), id); err != nil {
-			return nil, notFound(err, order.ErrNotFound)
+		if _, err := rawExec(execAtCommit(ctx), db, lockRootQuery(db, (*orderRow)(nil)), id); err != nil {
+			return nil, err
 		}
 		return loadJoined(ctx, db, id)
 	}

@@ -47,16 +47,17 @@ func (c oneTripConnector) Connect(ctx context.Context) (driver.Conn, error) {
 //     older ones to make room, on every query. Statements sent with $n arguments still use the
 //     cache: prepared once per connection, then one round trip each.
 //   - A transaction with default options begins lazily: BEGIN travels in front of the
-//     transaction's first statement when that is an Exec (without arguments, the simple protocol
-//     runs both in one round trip; with arguments, they go as one pipelined batch; either way the
-//     result is still that statement's), and alone just before a first Query. A transaction that
-//     runs nothing sends nothing.
+//     transaction's first statement (an Exec without arguments: the simple protocol runs both in
+//     one round trip; an Exec or a Query with arguments: one pipelined batch; either way the
+//     result is still that statement's), and alone just before a first Query without arguments.
+//     A transaction that runs nothing sends nothing.
 //   - In such a transaction, an Exec whose context says so (execAtCommit: a checkout's inserts, an
 //     order's save, the outbox's insert and the stock reservation, whose results nobody reads) is
 //     held and sent with the COMMIT, in one pipelined round trip; if it fails, the commit fails and
 //     the transaction is rolled back. A statement the transaction runs after it sends what was
-//     held first (an Exec with arguments in the same batch), so the transaction still reads its
-//     own writes; a held statement that fails then fails that statement instead.
+//     held first (a statement with arguments in the same batch), so the transaction still reads
+//     its own writes; a held statement that fails then fails that statement instead. So a row lock
+//     held this way travels with the read that follows it (orderRepo.loadLocked).
 //
 // database/sql uses a connection from one goroutine at a time, so its fields need no lock.
 type oneTripConn struct {
@@ -76,13 +77,16 @@ type heldExec struct {
 type execAtCommitKey struct{}
 
 // execAtCommit lets the Execs made with the returned context, inside a lazily begun Postgres
-// transaction, travel with its COMMIT: for a statement whose result nobody reads and whose rows
-// nothing in the transaction reads back. Elsewhere it changes nothing.
+// transaction, travel with its COMMIT, or with the transaction's next statement if that comes
+// first: for a statement whose result nobody reads. Elsewhere it changes nothing.
 func execAtCommit(ctx context.Context) context.Context {
 	return context.WithValue(ctx, execAtCommitKey{}, true)
 }
 
 func (c *oneTripConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if len(args) > 0 && (c.beginPending || len(c.atCommit) > 0) {
+		return c.queryWithHeld(ctx, heldExec{query: query, args: argValues(args)})
+	}
 	if err := c.sendHeld(ctx); err != nil {
 		return nil, err
 	}
@@ -253,6 +257,35 @@ func (c *oneTripConn) sendHeld(ctx context.Context) error {
 // pipelined batch, and returns the command tag of the batch's last statement. It stops at the
 // first failure, which Postgres also does: the rest is skipped and the transaction has failed.
 func (c *oneTripConn) sendHeldWith(ctx context.Context, last heldExec) (pgconn.CommandTag, error) {
+	batch := c.heldBatch(last)
+	results := c.Conn.Conn().SendBatch(ctx, batch)
+	tag, err := execEach(results, batch.Len())
+	if closeErr := results.Close(); err == nil {
+		err = closeErr
+	}
+	return tag, err
+}
+
+// queryWithHeld sends the pending BEGIN and the held statements in one pipelined batch with query
+// last, and returns query's rows; a failing statement before it fails the query.
+func (c *oneTripConn) queryWithHeld(ctx context.Context, query heldExec) (driver.Rows, error) {
+	batch := c.heldBatch(query)
+	results := c.Conn.Conn().SendBatch(ctx, batch)
+	if _, err := execEach(results, batch.Len()-1); err != nil {
+		_ = results.Close()
+		return nil, err
+	}
+	rows, err := results.Query()
+	if err != nil {
+		_ = results.Close()
+		return nil, err
+	}
+	return newBatchRows(rows, results, c.Conn.Conn().TypeMap())
+}
+
+// heldBatch queues the pending BEGIN, the held statements and then last (unless empty), which
+// from then on are the batch's to send.
+func (c *oneTripConn) heldBatch(last heldExec) *pgx.Batch {
 	batch := &pgx.Batch{}
 	if c.beginPending {
 		batch.Queue("BEGIN")
@@ -264,16 +297,16 @@ func (c *oneTripConn) sendHeldWith(ctx context.Context, last heldExec) (pgconn.C
 		batch.Queue(last.query, last.args...)
 	}
 	c.beginPending, c.atCommit = false, nil
-	results := c.Conn.Conn().SendBatch(ctx, batch)
-	var tag pgconn.CommandTag
-	var err error
-	for range batch.Len() {
+	return batch
+}
+
+// execEach reads the results of the batch's next n statements, and returns the last one's command
+// tag or the first failure (after which Postgres skipped the rest).
+func execEach(results pgx.BatchResults, n int) (tag pgconn.CommandTag, err error) {
+	for range n {
 		if tag, err = results.Exec(); err != nil {
-			break
+			return tag, err
 		}
 	}
-	if closeErr := results.Close(); err == nil {
-		err = closeErr
-	}
-	return tag, err
+	return tag, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -45,6 +46,16 @@ func TestLazyBeginIsATransactionFromTheFirstStatement_Postgres(t *testing.T) {
 		"a query": func(tx *sql.Tx, id int) error {
 			var got int
 			return tx.QueryRowContext(ctx, "INSERT INTO lazy VALUES ("+strconv.Itoa(id)+") RETURNING id").Scan(&got)
+		},
+		"a query with arguments (BEGIN goes in one batch with it)": func(tx *sql.Tx, id int) error {
+			var got int
+			if err := tx.QueryRowContext(ctx, "INSERT INTO lazy VALUES ($1) RETURNING id", id).Scan(&got); err != nil {
+				return err
+			}
+			if got != id {
+				return fmt.Errorf("the insert returned %d; want %d", got, id)
+			}
+			return nil
 		},
 	}
 	id := 0
@@ -202,6 +213,23 @@ func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 		insert(tx, execAtCommit(ctx), 1) // a duplicate key, held
 		if _, err := tx.ExecContext(ctx, "INSERT INTO held VALUES ($1)", 22); err == nil {
 			t.Fatal("the exec sent with a failing held insert succeeded")
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatalf("rollback: %v", err)
+		}
+		if n := count(pool); n != 2 {
+			t.Fatalf("%d rows after the rollback; want 2", n)
+		}
+	})
+	t.Run("a query with arguments goes in one batch with what was held, reads it, and fails with it", func(t *testing.T) {
+		tx := begin(30, 31)
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM held WHERE id >= $1", 30).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("the query sees %d of the transaction's rows (%v); want 2", n, err)
+		}
+		insert(tx, execAtCommit(ctx), 1) // a duplicate key, held
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM held WHERE id >= $1", 30).Scan(&n); err == nil {
+			t.Fatalf("the query sent with a failing held insert succeeded (%d rows)", n)
 		}
 		if err := tx.Rollback(); err != nil {
 			t.Fatalf("rollback: %v", err)

@@ -104,8 +104,7 @@ func (r repos) lockRoot(ctx context.Context, db bun.IDB, model any, id string) e
 	if r.dialect != Postgres {
 		return nil
 	}
-	table := db.Dialect().Tables().Get(reflect.TypeOf(model).Elem())
-	res, err := rawExec(ctx, db, "SELECT 1 FROM "+string(table.SQLName)+" WHERE id = $1 FOR UPDATE", id)
+	res, err := rawExec(ctx, db, lockRootQuery(db, model), id)
 	if err != nil {
 		return err
 	}
@@ -113,6 +112,12 @@ func (r repos) lockRoot(ctx context.Context, db bun.IDB, model any, id string) e
 		return cmp.Or(err, sql.ErrNoRows)
 	}
 	return nil
+}
+
+// lockRootQuery is lockRoot's statement for model's table (Postgres).
+func lockRootQuery(db bun.IDB, model any) string {
+	table := db.Dialect().Tables().Get(reflect.TypeOf(model).Elem())
+	return "SELECT 1 FROM " + string(table.SQLName) + " WHERE id = $1 FOR UPDATE"
 }
 
 // sqlConn is the database/sql handle under a bun.IDB, for statements bun must not reformat.
