@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,9 +27,21 @@ func TestParseTPS(t *testing.T) {
 	}
 }
 
+func TestParsePgbenchLog(t *testing.T) {
+	got, err := parsePgbenchLog([]byte("0 199 2241 0 1175850568 995598\n31 200 59167 0 1175850569 12\n"))
+	if want := []time.Duration{2241 * time.Microsecond, 59167 * time.Microsecond}; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("parsePgbenchLog = %v, %v; want %v", got, err, want)
+	}
+	for _, bad := range []string{"0 199 skipped 0 1175850568 995598\n", "pgbench: error\n"} {
+		if _, err := parsePgbenchLog([]byte(bad)); err == nil {
+			t.Errorf("parsePgbenchLog accepted %q", bad)
+		}
+	}
+}
+
 func TestMedianIsTakenPerFigure(t *testing.T) {
-	rounds := []round{{floorTPS: 300}, {floorTPS: 100}, {floorTPS: 200}, {floorTPS: 400}}
-	if got := median(rounds, func(r round) float64 { return r.floorTPS }); got != 200 {
+	rounds := []round{{floor: floorFigures{tps: 300}}, {floor: floorFigures{tps: 100}}, {floor: floorFigures{tps: 200}}, {floor: floorFigures{tps: 400}}}
+	if got := median(rounds, func(r round) float64 { return r.floor.tps }); got != 200 {
 		t.Fatalf("median = %v; want 200 (the lower middle of four)", got)
 	}
 }
@@ -85,9 +98,9 @@ func TestSQLiteFloorCommitsWholeOrders(t *testing.T) {
 	if _, err := db.ExecContext(ctx, floorFillSQLite); err != nil {
 		t.Fatalf("fill-sqlite.sql: %v", err)
 	}
-	tps, err := runSQLiteFloor(ctx, db, settings{customers: 4, duration: 500 * time.Millisecond})
-	if err != nil || tps <= 0 {
-		t.Fatalf("runSQLiteFloor = %v, %v; want a positive rate", tps, err)
+	floor, err := runSQLiteFloor(ctx, db, settings{customers: 4, duration: 500 * time.Millisecond})
+	if err != nil || floor.tps <= 0 || floor.latency.P50 <= 0 || floor.latency.P99 < floor.latency.P50 {
+		t.Fatalf("runSQLiteFloor = %+v, %v; want a positive rate and latencies", floor, err)
 	}
 	var orders, items, payments, events, taken int64
 	row := db.QueryRowContext(ctx, `SELECT
@@ -98,6 +111,9 @@ func TestSQLiteFloorCommitsWholeOrders(t *testing.T) {
 		(SELECT sum(1000000000 - stock) FROM products)`)
 	if err := row.Scan(&orders, &items, &payments, &events, &taken); err != nil {
 		t.Fatal(err)
+	}
+	if orders != int64(floor.latency.Count) {
+		t.Errorf("%d orders committed, %d latencies measured", orders, floor.latency.Count)
 	}
 	if orders == 0 || items != 2*orders || payments != orders || events != orders || taken != 2*orders {
 		t.Fatalf("after the floor: %d orders, %d items, %d payments, %d outbox rows, %d units taken; want n, 2n, n, n, 2n",

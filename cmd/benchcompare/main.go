@@ -24,6 +24,8 @@ import (
 	"os/signal"
 	"strings"
 	"time"
+
+	"github.com/wolfix/orders/internal/loadreport"
 )
 
 // settings are the command line.
@@ -39,11 +41,18 @@ type settings struct {
 	serveEnv    []string
 }
 
+// floorFigures are one floor measurement: its transactions per second and their latencies, the
+// yardstick for the service's orders per second and for its latencies at the same concurrency.
+type floorFigures struct {
+	tps     float64
+	latency loadreport.Distribution
+}
+
 // backend is the database a run measures: the floor on it, and a fresh database of it for the
 // service each run.
 type backend interface {
 	floorLabel() string
-	floor(ctx context.Context, bins binaries, s settings) (float64, error)
+	floor(ctx context.Context, bins binaries, s settings) (floorFigures, error)
 	// serviceDatabase makes the service's database and returns the environment naming it and a
 	// function that removes it.
 	serviceDatabase(ctx context.Context, bins binaries) ([]string, func(), error)
@@ -116,10 +125,10 @@ func run(ctx context.Context, s settings, out io.Writer) error {
 	for i := range s.runs {
 		fmt.Fprintf(out, "run %d of %d: %s, %d clients, %s\n", i+1, s.runs, db.floorLabel(), s.customers, s.duration)
 		r := round{}
-		if r.floorTPS, err = db.floor(ctx, bins, s); err != nil {
+		if r.floor, err = db.floor(ctx, bins, s); err != nil {
 			return fmt.Errorf("floor: %w", err)
 		}
-		fmt.Fprintf(out, "  floor: %.0f tps\n", r.floorTPS)
+		fmt.Fprintf(out, "  floor: %.0f tps, p50 %.1f ms, p99 %.1f ms\n", r.floor.tps, r.floor.latency.P50, r.floor.latency.P99)
 		if r.service, err = measureService(ctx, db, bins, s, out); err != nil {
 			return fmt.Errorf("service: %w", err)
 		}

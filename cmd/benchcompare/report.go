@@ -9,8 +9,8 @@ import (
 
 // round is one floor measurement and the service measurements that followed it.
 type round struct {
-	floorTPS float64
-	service  serviceFigures
+	floor   floorFigures
+	service serviceFigures
 }
 
 // report prints each run, then the medians; ratios are taken per run (floor and service of the
@@ -18,12 +18,12 @@ type round struct {
 func report(out io.Writer, s settings, floorLabel string, rounds []round) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(out, "\nper run (%d clients, %s each; latencies in ms)\n", s.customers, s.duration)
-	fmt.Fprintln(tw, "run\tfloor tps\tworkload\torders/s\tratio\tfailures\tp50\tp90\tp99\tconfirm→Paid p50\tp99\tCPU-ms/order\tmachine CPU-ms/order\tevents behind\tdrained in s\t")
+	fmt.Fprintln(tw, "run\tfloor tps\tfloor p99\tworkload\torders/s\tratio\tfailures\tp50\tp90\tp99\tconfirm→Paid p50\tp99\tCPU-ms/order\tmachine CPU-ms/order\tevents behind\tdrained in s\t")
 	for i, r := range rounds {
 		for _, mode := range s.modes {
 			m := r.service.modes[mode]
-			fmt.Fprintf(tw, "%d\t%.0f\t%s\t%.1f\t%.3f\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%.1f\t\n", i+1, r.floorTPS, mode,
-				m.OrdersPerSec, m.OrdersPerSec/r.floorTPS, m.Failures, m.Create.P50, m.Create.P90, m.Create.P99,
+			fmt.Fprintf(tw, "%d\t%.0f\t%.1f\t%s\t%.1f\t%.3f\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%.1f\t\n", i+1,
+				r.floor.tps, r.floor.latency.P99, mode, m.OrdersPerSec, m.OrdersPerSec/r.floor.tps, m.Failures, m.Create.P50, m.Create.P90, m.Create.P99,
 				m.ConfirmToPaid.P50, m.ConfirmToPaid.P99, m.CPUMsPerOrder, m.MachineCPUMsPerOrder, m.EventsBehind, m.DrainSeconds)
 		}
 	}
@@ -31,14 +31,16 @@ func report(out io.Writer, s settings, floorLabel string, rounds []round) {
 
 	fmt.Fprintf(out, "\nmedians of %d runs\n", len(rounds))
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\t%.0f tps\n", floorLabel, median(rounds, func(r round) float64 { return r.floorTPS }))
+	fmt.Fprintf(tw, "%s\t%.0f tps; p50/p90/p99 %.1f/%.1f/%.1f ms\n", floorLabel, median(rounds, func(r round) float64 { return r.floor.tps }),
+		median(rounds, func(r round) float64 { return r.floor.latency.P50 }), median(rounds, func(r round) float64 { return r.floor.latency.P90 }),
+		median(rounds, func(r round) float64 { return r.floor.latency.P99 }))
 	for _, mode := range s.modes {
 		pick := func(f func(modeFigures) float64) float64 {
 			return median(rounds, func(r round) float64 { return f(r.service.modes[mode]) })
 		}
 		fmt.Fprintf(tw, "%s\t%.1f orders/s = %.3f × floor; p50/p90/p99 %.1f/%.1f/%.1f ms; %.0f failures; %.2f CPU-ms/order (machine %.2f)\n",
 			mode, pick(func(m modeFigures) float64 { return m.OrdersPerSec }),
-			median(rounds, func(r round) float64 { return r.service.modes[mode].OrdersPerSec / r.floorTPS }),
+			median(rounds, func(r round) float64 { return r.service.modes[mode].OrdersPerSec / r.floor.tps }),
 			pick(func(m modeFigures) float64 { return m.Create.P50 }), pick(func(m modeFigures) float64 { return m.Create.P90 }),
 			pick(func(m modeFigures) float64 { return m.Create.P99 }), pick(func(m modeFigures) float64 { return float64(m.Failures) }),
 			pick(func(m modeFigures) float64 { return m.CPUMsPerOrder }), pick(func(m modeFigures) float64 { return m.MachineCPUMsPerOrder }))

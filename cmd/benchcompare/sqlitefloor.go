@@ -10,14 +10,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the SQLite driver the service uses
 
 	"github.com/wolfix/orders/internal/adapters/sqlstore"
 	"github.com/wolfix/orders/internal/app/events"
+	"github.com/wolfix/orders/internal/loadreport"
 )
 
 //go:embed floor/fill-sqlite.sql
@@ -64,60 +65,61 @@ func (sqliteBackend) serviceDatabase(context.Context, binaries) ([]string, func(
 }
 
 // floor runs the floor transaction from s.customers goroutines for s.duration on a fresh file
-// migrated by the service's own migrations, and returns its transactions per second.
-func (b sqliteBackend) floor(ctx context.Context, bins binaries, s settings) (float64, error) {
+// migrated by the service's own migrations, and returns its transactions per second and their
+// latencies.
+func (b sqliteBackend) floor(ctx context.Context, bins binaries, s settings) (floorFigures, error) {
 	env, drop, err := b.serviceDatabase(ctx, bins)
 	if err != nil {
-		return 0, err
+		return floorFigures{}, err
 	}
 	defer drop()
 	migrate := exec.CommandContext(ctx, bins.wolfix, "migrate", "up")
 	migrate.Env = append(os.Environ(), env...)
 	if out, err := migrate.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("wolfix migrate up: %v\n%s", err, out)
+		return floorFigures{}, fmt.Errorf("wolfix migrate up: %v\n%s", err, out)
 	}
 	dir := env[0][len("WOLFIX_DATA_DIR="):]
 	db, err := sql.Open("sqlite", filepath.Join(dir, sqlstore.SQLiteFile)+"?"+sqliteDSNParams)
 	if err != nil {
-		return 0, err
+		return floorFigures{}, err
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(sqliteFloorConns)
 	db.SetMaxIdleConns(sqliteFloorConns)
 	if _, err := db.ExecContext(ctx, floorFillSQLite); err != nil {
-		return 0, fmt.Errorf("fill-sqlite.sql: %w", err)
+		return floorFigures{}, fmt.Errorf("fill-sqlite.sql: %w", err)
 	}
 	return runSQLiteFloor(ctx, db, s)
 }
 
-func runSQLiteFloor(ctx context.Context, db *sql.DB, s settings) (float64, error) {
+func runSQLiteFloor(ctx context.Context, db *sql.DB, s settings) (floorFigures, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.duration)
 	defer cancel()
-	var done atomic.Int64
 	var failed error
 	var once sync.Once
 	var clients sync.WaitGroup
+	latencies := make([][]time.Duration, s.customers) // each client's own, merged at the end
 	started := time.Now()
-	for range s.customers {
-		clients.Add(1)
-		go func() {
-			defer clients.Done()
+	for client := range s.customers {
+		clients.Go(func() {
 			for ctx.Err() == nil {
+				began := time.Now()
 				if err := floorOrderSQLite(ctx, db); err != nil {
 					if ctx.Err() == nil {
 						once.Do(func() { failed = err; cancel() })
 					}
 					return
 				}
-				done.Add(1)
+				latencies[client] = append(latencies[client], time.Since(began))
 			}
-		}()
+		})
 	}
 	clients.Wait()
 	if failed != nil {
-		return 0, fmt.Errorf("floor transaction: %w", failed)
+		return floorFigures{}, fmt.Errorf("floor transaction: %w", failed)
 	}
-	return float64(done.Load()) / time.Since(started).Seconds(), nil
+	all := slices.Concat(latencies...)
+	return floorFigures{tps: float64(len(all)) / time.Since(started).Seconds(), latency: loadreport.DistributionOf(all)}, nil
 }
 
 // floorOrderSQLite is one floor transaction: two conditional stock updates in ascending product

@@ -2,7 +2,6 @@ package main
 
 import (
 	"testing"
-	"time"
 )
 
 func TestCheckLoopbackURL(t *testing.T) {
@@ -36,25 +35,6 @@ func TestRefuseNonLoopback(t *testing.T) {
 	}
 	if err := refuseNonLoopback("tcp", "192.0.2.1:8080", nil); err == nil {
 		t.Error("192.0.2.1 accepted; want refused")
-	}
-}
-
-func TestQuantile(t *testing.T) {
-	var s []time.Duration
-	for i := 1; i <= 100; i++ {
-		s = append(s, time.Duration(i))
-	}
-	tests := []struct {
-		q    float64
-		want time.Duration
-	}{{0.5, 50}, {0.9, 90}, {0.99, 99}, {1, 100}, {0, 1}}
-	for _, tt := range tests {
-		if got := quantile(s, tt.q); got != tt.want {
-			t.Errorf("quantile(1..100, %v) = %v; want %v", tt.q, got, tt.want)
-		}
-	}
-	if got := quantile(nil, 0.5); got != 0 {
-		t.Errorf("quantile(nil) = %v; want 0", got)
 	}
 }
 

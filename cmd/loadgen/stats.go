@@ -128,22 +128,15 @@ func (res result) summary() loadreport.Summary {
 	s.OrdersPerSec = float64(res.orders) / s.ElapsedSeconds
 	for name, samples := range res.latency {
 		s.Requests += len(samples)
-		s.Latency[name] = distributionOf(samples)
+		s.Latency[name] = loadreport.DistributionOf(samples)
 	}
 	for name, samples := range res.spans {
-		s.Spans[name] = distributionOf(samples)
+		s.Spans[name] = loadreport.DistributionOf(samples)
 	}
 	for _, n := range res.failures {
 		s.Failures += n
 	}
 	return s
-}
-
-func distributionOf(samples []time.Duration) loadreport.Distribution {
-	sorted := slices.Sorted(slices.Values(samples))
-	msOf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	return loadreport.Distribution{Count: len(sorted), P50: msOf(quantile(sorted, 0.50)), P90: msOf(quantile(sorted, 0.90)),
-		P99: msOf(quantile(sorted, 0.99)), Max: msOf(quantile(sorted, 1))}
 }
 
 func (res result) writeJSON(path string) error {
@@ -157,19 +150,11 @@ func (res result) writeJSON(path string) error {
 func writeRow(w io.Writer, name string, samples []time.Duration, secs float64) {
 	slices.Sort(samples)
 	fmt.Fprintf(w, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", name, len(samples), float64(len(samples))/secs,
-		ms(quantile(samples, 0.50)), ms(quantile(samples, 0.90)), ms(quantile(samples, 0.99)), ms(samples[len(samples)-1]))
+		ms(loadreport.Quantile(samples, 0.50)), ms(loadreport.Quantile(samples, 0.90)), ms(loadreport.Quantile(samples, 0.99)), ms(samples[len(samples)-1]))
 }
 
 // quantile returns the sample at or below which a fraction q of the sorted samples lie (the
 // nearest-rank definition: no interpolation, every value reported was observed).
-func quantile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(q*float64(len(sorted)) + 0.999999999) // ceil without float surprises at exact ranks
-	return sorted[min(max(rank, 1), len(sorted))-1]
-}
-
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond))
 }

@@ -1,6 +1,12 @@
 // Package loadreport owns the figures a load run reports as JSON: what cmd/loadgen writes with
-// -json and what cmd/benchcompare reads back, so the two tools share one contract.
+// -json and what cmd/benchcompare reads back, so the two tools share one contract; and how a
+// distribution is taken from latencies, so both tools take it alike.
 package loadreport
+
+import (
+	"slices"
+	"time"
+)
 
 // Summary is one run's figures.
 type Summary struct {
@@ -28,4 +34,21 @@ type Distribution struct {
 	P90   float64 `json:"p90"`
 	P99   float64 `json:"p99"`
 	Max   float64 `json:"max"`
+}
+
+// DistributionOf takes the distribution of samples (in any order; they are not changed).
+func DistributionOf(samples []time.Duration) Distribution {
+	sorted := slices.Sorted(slices.Values(samples))
+	msOf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return Distribution{Count: len(sorted), P50: msOf(Quantile(sorted, 0.50)), P90: msOf(Quantile(sorted, 0.90)),
+		P99: msOf(Quantile(sorted, 0.99)), Max: msOf(Quantile(sorted, 1))}
+}
+
+// Quantile is the q-quantile (nearest rank) of sorted samples; 0 when there are none.
+func Quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(q*float64(len(sorted)) + 0.999999999) // ceil without float surprises at exact ranks
+	return sorted[min(max(rank, 1), len(sorted))-1]
 }
