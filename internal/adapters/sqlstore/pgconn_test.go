@@ -178,6 +178,17 @@ func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 		return tx
 	}
 
+	// rollBack rolls tx back, after which the table must hold want rows.
+	rollBack := func(tx *sql.Tx, want int) {
+		t.Helper()
+		if err := tx.Rollback(); err != nil {
+			t.Fatalf("rollback: %v", err)
+		}
+		if n := count(pool); n != want {
+			t.Fatalf("%d rows after the rollback; want %d", n, want)
+		}
+	}
+
 	t.Run("held until the commit, then committed with the rest", func(t *testing.T) {
 		tx := begin(1, 2)
 		if err := tx.Commit(); err != nil {
@@ -197,12 +208,7 @@ func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM held").Scan(&n); err == nil {
 			t.Fatalf("the statement after a failing held insert succeeded (%d rows)", n)
 		}
-		if err := tx.Rollback(); err != nil {
-			t.Fatalf("rollback: %v", err)
-		}
-		if n := count(pool); n != 2 {
-			t.Fatalf("%d rows after the rollback; want 2", n)
-		}
+		rollBack(tx, 2)
 	})
 	t.Run("an exec with arguments goes in one batch with what was held, and fails with it", func(t *testing.T) {
 		tx := begin(20, 21)
@@ -214,12 +220,7 @@ func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO held VALUES ($1)", 22); err == nil {
 			t.Fatal("the exec sent with a failing held insert succeeded")
 		}
-		if err := tx.Rollback(); err != nil {
-			t.Fatalf("rollback: %v", err)
-		}
-		if n := count(pool); n != 2 {
-			t.Fatalf("%d rows after the rollback; want 2", n)
-		}
+		rollBack(tx, 2)
 	})
 	t.Run("a query with arguments goes in one batch with what was held, reads it, and fails with it", func(t *testing.T) {
 		tx := begin(30, 31)
@@ -231,12 +232,7 @@ func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM held WHERE id >= $1", 30).Scan(&n); err == nil {
 			t.Fatalf("the query sent with a failing held insert succeeded (%d rows)", n)
 		}
-		if err := tx.Rollback(); err != nil {
-			t.Fatalf("rollback: %v", err)
-		}
-		if n := count(pool); n != 2 {
-			t.Fatalf("%d rows after the rollback; want 2", n)
-		}
+		rollBack(tx, 2)
 	})
 	t.Run("a held insert that fails fails the commit and undoes the transaction", func(t *testing.T) {
 		tx := begin(3, 1) // a duplicate key
