@@ -2,9 +2,11 @@ package sqlstore
 
 import (
 	"database/sql/driver"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -75,6 +77,9 @@ func (r *batchRows) value(field pgconn.FieldDescription, raw []byte) (driver.Val
 	if raw == nil {
 		return nil, nil
 	}
+	if field.Format == pgtype.BinaryFormatCode && field.DataTypeOID == pgtype.XID8OID {
+		return xid8Text(raw)
+	}
 	if field.Format == pgtype.BinaryFormatCode && !decodedAlikeFromBinary[field.DataTypeOID] {
 		return nil, fmt.Errorf("sqlstore: column %q (type oid %d) reads differently in a pipelined batch; read it outside one",
 			field.Name, field.DataTypeOID)
@@ -84,6 +89,15 @@ func (r *batchRows) value(field pgconn.FieldDescription, raw []byte) (driver.Val
 		return string(raw), nil
 	}
 	return t.Codec.DecodeDatabaseSQLValue(r.types, field.DataTypeOID, field.Format, raw)
+}
+
+// xid8Text is a binary xid8 (the outbox's transaction ids) as pgx's database/sql driver gives it,
+// which asks for it as text: its decimal digits.
+func xid8Text(raw []byte) (driver.Value, error) {
+	if len(raw) != 8 {
+		return nil, fmt.Errorf("sqlstore: an xid8 of %d bytes", len(raw))
+	}
+	return strconv.FormatUint(binary.BigEndian.Uint64(raw), 10), nil
 }
 
 // decodedAlikeFromBinary are the types a batch may read in binary: their database/sql value is the

@@ -24,9 +24,9 @@ func TestBatchRowsReadWhatPgxReads_Postgres(t *testing.T) {
 		(1::int2, 2::int4, 3::int8, 4.50::numeric(5,2), (SELECT sum(6::bigint) * 1e20 + 0.000100), 'text'::text, 'vc'::varchar(5),
 		 TRUE, '2026-12-03 10:11:12.345678+02'::timestamptz, '2026-12-03 10:11:12'::timestamp,
 		 '2026-12-03'::date, '{"a": [1, "b"]}'::jsonb, '{"c": 2}'::json, '\x0102ff'::bytea,
-		 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, 1.25::float8, 7::oid),
+		 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, 1.25::float8, 7::oid, '18446744073709551615'::xid8),
 		(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-		 NULL, NULL)) AS v(i2, i4, i8, num, total, txt, vc, flag, tstz, ts, d, jb, js, bin, id, f8, o)`
+		 NULL, NULL, NULL)) AS v(i2, i4, i8, num, total, txt, vc, flag, tstz, ts, d, jb, js, bin, id, f8, o, xid)`
 	read := func(q querier, query string) ([]string, [][]any, error) {
 		rows, err := q.QueryContext(ctx, query, "argument")
 		if err != nil {

@@ -46,7 +46,7 @@ func (c oneTripConnector) Connect(ctx context.Context) (driver.Conn, error) {
 //     pgx's statement cache would prepare it (a round trip of its own), keep it, and deallocate
 //     older ones to make room, on every query. Statements sent with $n arguments still use the
 //     cache: prepared once per connection, then one round trip each.
-//   - A transaction with default options begins lazily: BEGIN travels in front of the
+//   - A transaction begins lazily: its BEGIN (with its isolation level) travels in front of the
 //     transaction's first statement (an Exec without arguments: the simple protocol runs both in
 //     one round trip; an Exec or a Query with arguments: one pipelined batch; either way the
 //     result is still that statement's), and alone just before a first Query without arguments.
@@ -62,7 +62,7 @@ func (c oneTripConnector) Connect(ctx context.Context) (driver.Conn, error) {
 // database/sql uses a connection from one goroutine at a time, so its fields need no lock.
 type oneTripConn struct {
 	*stdlib.Conn
-	beginPending bool
+	pendingBegin string     // the BEGIN statement of a lazily begun transaction, until it goes out
 	inLazyTx     bool       // a transaction begun by BeginTx is open
 	atCommit     []heldExec // statements to send with the COMMIT
 }
@@ -84,7 +84,7 @@ func execAtCommit(ctx context.Context) context.Context {
 }
 
 func (c *oneTripConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) > 0 && (c.beginPending || len(c.atCommit) > 0) {
+	if len(args) > 0 && (c.pendingBegin != "" || len(c.atCommit) > 0) {
 		return c.queryWithHeld(ctx, heldExec{query: query, args: argValues(args)})
 	}
 	if err := c.sendHeld(ctx); err != nil {
@@ -104,7 +104,7 @@ func (c *oneTripConn) ExecContext(ctx context.Context, query string, args []driv
 		c.atCommit = append(c.atCommit, heldExec{query: query, args: argValues(args)})
 		return driver.ResultNoRows, nil
 	}
-	if len(args) > 0 && (c.beginPending || len(c.atCommit) > 0) {
+	if len(args) > 0 && (c.pendingBegin != "" || len(c.atCommit) > 0) {
 		tag, err := c.sendHeldWith(ctx, heldExec{query: query, args: argValues(args)})
 		if err != nil {
 			return nil, err
@@ -114,9 +114,9 @@ func (c *oneTripConn) ExecContext(ctx context.Context, query string, args []driv
 	if err := c.sendHeld(ctx); err != nil {
 		return nil, err
 	}
-	if c.beginPending {
-		c.beginPending = false
-		return c.Conn.ExecContext(ctx, "BEGIN;\n"+query, nil)
+	if begin := c.pendingBegin; begin != "" {
+		c.pendingBegin = ""
+		return c.Conn.ExecContext(ctx, begin+";\n"+query, nil)
 	}
 	return c.Conn.ExecContext(ctx, query, args)
 }
@@ -132,31 +132,57 @@ func argValues(args []driver.NamedValue) []any {
 
 // begin sends the pending BEGIN on its own.
 func (c *oneTripConn) begin(ctx context.Context) error {
-	if !c.beginPending {
+	begin := c.pendingBegin
+	if begin == "" {
 		return nil
 	}
-	c.beginPending = false
-	_, err := c.Conn.ExecContext(ctx, "BEGIN", nil)
+	c.pendingBegin = ""
+	_, err := c.Conn.ExecContext(ctx, begin, nil)
 	return err
 }
 
-// BeginTx begins lazily (see oneTripConn); isolation levels and read-only transactions begin at
-// once, through pgx.
+// BeginTx begins lazily (see oneTripConn), with the isolation level and access mode asked for in
+// the BEGIN that goes out later: Postgres takes a REPEATABLE READ or SERIALIZABLE transaction's
+// snapshot at its first statement, not at its BEGIN, so a later BEGIN changes nothing of what the
+// transaction sees. An isolation level Postgres has no name for begins at once, through pgx.
 func (c *oneTripConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if opts.Isolation != driver.IsolationLevel(sql.LevelDefault) || opts.ReadOnly {
+	begin, ok := beginStatement(opts)
+	if !ok {
 		return c.Conn.BeginTx(ctx, opts)
 	}
 	if c.Conn.Conn().IsClosed() {
 		return nil, driver.ErrBadConn
 	}
-	c.beginPending, c.inLazyTx = true, true
+	c.pendingBegin, c.inLazyTx = begin, true
 	return lazyTx{conn: c, ctx: ctx}, nil
+}
+
+// isolationLevels are the isolation levels Postgres names, as BEGIN takes them.
+var isolationLevels = map[sql.IsolationLevel]string{
+	sql.LevelDefault:         "",
+	sql.LevelReadUncommitted: " ISOLATION LEVEL READ UNCOMMITTED",
+	sql.LevelReadCommitted:   " ISOLATION LEVEL READ COMMITTED",
+	sql.LevelRepeatableRead:  " ISOLATION LEVEL REPEATABLE READ",
+	sql.LevelSerializable:    " ISOLATION LEVEL SERIALIZABLE",
+}
+
+// beginStatement is the BEGIN that opens a transaction with opts; ok is false for an isolation
+// level Postgres has no name for.
+func beginStatement(opts driver.TxOptions) (begin string, ok bool) {
+	level, ok := isolationLevels[sql.IsolationLevel(opts.Isolation)]
+	if !ok {
+		return "", false
+	}
+	if opts.ReadOnly {
+		return "BEGIN" + level + " READ ONLY", true
+	}
+	return "BEGIN" + level, true
 }
 
 // ResetSession forgets a BEGIN that never went out, before the pool hands the connection on; a
 // connection still inside a transaction (one whose end failed) is not handed on.
 func (c *oneTripConn) ResetSession(ctx context.Context) error {
-	c.beginPending, c.inLazyTx, c.atCommit = false, false, nil
+	c.pendingBegin, c.inLazyTx, c.atCommit = "", false, nil
 	if c.Conn.Conn().PgConn().TxStatus() != 'I' {
 		return driver.ErrBadConn
 	}
@@ -192,8 +218,8 @@ func (t lazyTx) Rollback() error {
 // never began: then there is nothing to end. Statements held for the COMMIT are dropped.
 func (t lazyTx) end(statement string) (string, error) {
 	t.conn.inLazyTx, t.conn.atCommit = false, nil
-	if t.conn.beginPending {
-		t.conn.beginPending = false
+	if t.conn.pendingBegin != "" {
+		t.conn.pendingBegin = ""
 		return "", nil
 	}
 	tag, err := t.conn.Conn.Conn().Exec(t.ctx, statement)
@@ -287,8 +313,8 @@ func (c *oneTripConn) queryWithHeld(ctx context.Context, query heldExec) (driver
 // from then on are the batch's to send.
 func (c *oneTripConn) heldBatch(last heldExec) *pgx.Batch {
 	batch := &pgx.Batch{}
-	if c.beginPending {
-		batch.Queue("BEGIN")
+	if c.pendingBegin != "" {
+		batch.Queue(c.pendingBegin)
 	}
 	for _, h := range c.atCommit {
 		batch.Queue(h.query, h.args...)
@@ -296,7 +322,7 @@ func (c *oneTripConn) heldBatch(last heldExec) *pgx.Batch {
 	if last.query != "" {
 		batch.Queue(last.query, last.args...)
 	}
-	c.beginPending, c.atCommit = false, nil
+	c.pendingBegin, c.atCommit = "", nil
 	return batch
 }
 

@@ -135,6 +135,73 @@ func TestLazyBeginIsATransactionFromTheFirstStatement_Postgres(t *testing.T) {
 	})
 }
 
+// A transaction begun lazily with an isolation level or read-only has them from its first
+// statement, which its BEGIN travels with: a REPEATABLE READ one reads one snapshot, taken at that
+// statement, to its end.
+func TestLazyBeginKeepsTheIsolationLevel_Postgres(t *testing.T) {
+	ctx := context.Background()
+	pool, err := openPostgresPool(testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pool.Close() })
+	if _, err := pool.ExecContext(ctx, "CREATE TABLE iso (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	settings := func(tx *sql.Tx) (level, readOnly string) {
+		t.Helper()
+		if err := tx.QueryRowContext(ctx, "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only') WHERE $1",
+			true).Scan(&level, &readOnly); err != nil {
+			t.Fatal(err)
+		}
+		return level, readOnly
+	}
+	for _, tt := range []struct {
+		opts            sql.TxOptions
+		level, readOnly string
+	}{
+		{sql.TxOptions{}, "read committed", "off"},
+		{sql.TxOptions{Isolation: sql.LevelRepeatableRead}, "repeatable read", "off"},
+		{sql.TxOptions{Isolation: sql.LevelSerializable, ReadOnly: true}, "serializable", "on"},
+		{sql.TxOptions{ReadOnly: true}, "read committed", "on"},
+	} {
+		tx, err := pool.BeginTx(ctx, &tt.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if level, readOnly := settings(tx); level != tt.level || readOnly != tt.readOnly {
+			t.Errorf("%+v: the transaction runs at %s, read only %s; want %s, %s", tt.opts, level, readOnly, tt.level, tt.readOnly)
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO iso VALUES (1) ON CONFLICT DO NOTHING")
+		if (err != nil) != tt.opts.ReadOnly {
+			t.Errorf("%+v: a write: %v", tt.opts, err)
+		}
+		_ = tx.Rollback()
+	}
+
+	t.Run("repeatable read keeps the snapshot of its first statement", func(t *testing.T) {
+		tx, err := pool.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback() }()
+		count := func() (n int) {
+			t.Helper()
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM iso WHERE id > $1", 0).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := count()
+		if _, err := pool.ExecContext(ctx, "INSERT INTO iso VALUES (2)"); err != nil {
+			t.Fatal(err)
+		}
+		if after := count(); after != before {
+			t.Errorf("the transaction saw %d rows, then %d after another's commit; want one snapshot", before, after)
+		}
+	})
+}
+
 // An Exec made with execAtCommit inside a lazily begun transaction is held and sent with the
 // COMMIT: its failure does not fail the Exec but the commit, which rolls the whole transaction
 // back and leaves the pool usable; a statement the transaction runs after it sends it first, so
