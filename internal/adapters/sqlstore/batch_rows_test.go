@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/wolfix/orders/internal/testenv"
 )
 
 // A query sent in a batch (batchRows, as the first statement of a lazily begun transaction) must
@@ -15,11 +13,7 @@ import (
 // a column it cannot read alike (an array, an interval) fails the read instead.
 func TestBatchRowsReadWhatPgxReads_Postgres(t *testing.T) {
 	ctx := context.Background()
-	pool, err := openPostgresPool(testenv.PostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pool.Close() })
+	pool := oneTripPool(t)
 	const query = `SELECT v.*, $1::text AS arg FROM (VALUES
 		(1::int2, 2::int4, 3::int8, 4.50::numeric(5,2), (SELECT sum(6::bigint) * 1e20 + 0.000100), 'text'::text, 'vc'::varchar(5),
 		 TRUE, '2026-12-03 10:11:12.345678+02'::timestamptz, '2026-12-03 10:11:12'::timestamp,

@@ -18,14 +18,7 @@ import (
 // whatever that statement is, and end like one begun at once.
 func TestLazyBeginIsATransactionFromTheFirstStatement_Postgres(t *testing.T) {
 	ctx := context.Background()
-	pool, err := openPostgresPool(testenv.PostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pool.Close() })
-	if _, err := pool.ExecContext(ctx, "CREATE TABLE lazy (id INTEGER PRIMARY KEY)"); err != nil {
-		t.Fatal(err)
-	}
+	pool := oneTripPool(t, "CREATE TABLE lazy (id INTEGER PRIMARY KEY)")
 	rows := func() int {
 		t.Helper()
 		var n int
@@ -140,14 +133,7 @@ func TestLazyBeginIsATransactionFromTheFirstStatement_Postgres(t *testing.T) {
 // statement, to its end.
 func TestLazyBeginKeepsTheIsolationLevel_Postgres(t *testing.T) {
 	ctx := context.Background()
-	pool, err := openPostgresPool(testenv.PostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pool.Close() })
-	if _, err := pool.ExecContext(ctx, "CREATE TABLE iso (id INTEGER PRIMARY KEY)"); err != nil {
-		t.Fatal(err)
-	}
+	pool := oneTripPool(t, "CREATE TABLE iso (id INTEGER PRIMARY KEY)")
 	settings := func(tx *sql.Tx) (level, readOnly string) {
 		t.Helper()
 		if err := tx.QueryRowContext(ctx, "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only') WHERE $1",
@@ -208,15 +194,8 @@ func TestLazyBeginKeepsTheIsolationLevel_Postgres(t *testing.T) {
 // the transaction reads its own writes (and that statement fails if the held one does).
 func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 	ctx := context.Background()
-	pool, err := openPostgresPool(testenv.PostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := oneTripPool(t, "CREATE TABLE held (id INTEGER PRIMARY KEY)")
 	pool.SetMaxOpenConns(1) // every step below reuses the one connection
-	t.Cleanup(func() { _ = pool.Close() })
-	if _, err := pool.ExecContext(ctx, "CREATE TABLE held (id INTEGER PRIMARY KEY)"); err != nil {
-		t.Fatal(err)
-	}
 	count := func(q interface {
 		QueryRowContext(context.Context, string, ...any) *sql.Row
 	}) int {
@@ -315,7 +294,7 @@ func TestExecAtCommitTravelsWithTheCommit_Postgres(t *testing.T) {
 		if err := tx.Rollback(); err != nil {
 			t.Fatal(err)
 		}
-		tx, err = pool.BeginTx(ctx, nil)
+		tx, err := pool.BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -405,4 +384,21 @@ func waitNoneIdleInTransaction(t *testing.T, observer *sql.DB) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("%d sessions are still idle inside a transaction a second after its context ended", open)
+}
+
+// oneTripPool opens a pool of oneTripConns on a fresh test database, closed when the test ends,
+// and runs statements on it first.
+func oneTripPool(t *testing.T, statements ...string) *sql.DB {
+	t.Helper()
+	pool, err := openPostgresPool(testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pool.Close() })
+	for _, statement := range statements {
+		if _, err := pool.ExecContext(context.Background(), statement); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pool
 }
