@@ -77,10 +77,10 @@ func (r *batchRows) value(field pgconn.FieldDescription, raw []byte) (driver.Val
 	if raw == nil {
 		return nil, nil
 	}
-	if field.Format == pgtype.BinaryFormatCode && field.DataTypeOID == pgtype.XID8OID {
-		return xid8Text(raw)
-	}
 	if field.Format == pgtype.BinaryFormatCode && !decodedAlikeFromBinary[field.DataTypeOID] {
+		if field.DataTypeOID == pgtype.XID8OID {
+			return xid8Text(raw)
+		}
 		return nil, fmt.Errorf("sqlstore: column %q (type oid %d) reads differently in a pipelined batch; read it outside one",
 			field.Name, field.DataTypeOID)
 	}
